@@ -1,0 +1,301 @@
+"""The mission's timeline as pure functions: which phase it is in, what it waits for, and when.
+
+The workflow calls these with `workflow.now()`; tests call them with any instant. Nothing here
+touches the clock, the network or the database, so a phase rule is checked without Temporal and
+replays identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from missionflow.instants import describe, local
+from missionflow.messages import (
+    InstantView,
+    MissionState,
+    MissionStatus,
+    PhaseEntry,
+)
+from missionflow.mission_file import MissionFile
+from missionflow.phases import Phase
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    name: str
+    label: str
+    at: datetime
+    zone: str
+    end_of_day: bool = False
+
+    @property
+    def text(self) -> str:
+        return describe(self.at, self.zone, end_of_day=self.end_of_day)
+
+    def view(self) -> InstantView:
+        return InstantView(
+            name=self.name,
+            label=self.label,
+            utc=self.at,
+            local=local(self.at, self.zone).isoformat(),
+            zone=self.zone,
+            text=self.text,
+        )
+
+
+def begin(mission: MissionFile, now: datetime) -> MissionState:
+    return MissionState(
+        started_at=now,
+        deadline=mission.call.deadline,
+        entered=[PhaseEntry(phase=Phase.CALL_OPEN, at=now)],
+    )
+
+
+def phases_of(mission: MissionFile) -> list[Phase]:
+    """The phases this mission goes through: one without matchmaking or visits skips them."""
+    phases = [Phase.CALL_OPEN, Phase.SELECTION, Phase.CONFIRMATION]
+    if mission.matchmaking is not None:
+        phases.append(Phase.MATCHMAKING)
+    if mission.visits:
+        phases.append(Phase.VISITS)
+    phases.append(Phase.REPORTING)
+    if mission.reporting.follow_up:
+        phases.append(Phase.FOLLOW_UP)
+    return [*phases, Phase.COMPLETED]
+
+
+def opens_at(mission: MissionFile, state: MissionState) -> datetime:
+    return mission.call.opens_at or state.started_at
+
+
+def follow_ups(mission: MissionFile) -> list[datetime]:
+    due = mission.reporting.report_due
+    return [offset.shift(due, mission.timezone) for offset in mission.reporting.follow_up]
+
+
+def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> datetime:
+    match phase:
+        case Phase.CALL_OPEN:
+            return state.deadline
+        case Phase.SELECTION:
+            return mission.selection.decision_due
+        case Phase.CONFIRMATION:
+            return mission.selection.delegation_lock
+        case Phase.MATCHMAKING if mission.matchmaking is not None:
+            return mission.matchmaking.ends_at
+        case Phase.VISITS if mission.visits:
+            return mission.visits[-1].ends_at
+        case Phase.REPORTING:
+            return mission.reporting.report_due
+        case Phase.FOLLOW_UP if mission.reporting.follow_up:
+            return follow_ups(mission)[-1]
+    raise ValueError(f"the phase {phase} has no end in mission {mission.id}")
+
+
+def advance(mission: MissionFile, state: MissionState, now: datetime) -> MissionState:
+    """Move through every phase whose end has passed, each entered at its scheduled instant."""
+    order = phases_of(mission)
+    while not state.phase.is_terminal:
+        ends_at = phase_ends_at(mission, state, state.phase)
+        if now < ends_at:
+            break
+        following = order[order.index(state.phase) + 1]
+        state = state.model_copy(
+            update={
+                "phase": following,
+                "entered": [*state.entered, PhaseEntry(phase=following, at=ends_at)],
+            }
+        )
+    return state
+
+
+def cancel(state: MissionState, reason: str, by: str | None, now: datetime) -> MissionState:
+    return state.model_copy(
+        update={
+            "phase": Phase.CANCELLED,
+            "cancel_reason": reason,
+            "cancelled_by": by,
+            "entered": [*state.entered, PhaseEntry(phase=Phase.CANCELLED, at=now, note=reason)],
+        }
+    )
+
+
+def cancel_refusal(state: MissionState) -> str | None:
+    """Why a cancellation cannot be accepted now, or None."""
+    if state.phase.is_terminal:
+        return f"The mission is already {state.phase.value}; it cannot be cancelled."
+    return None
+
+
+def extension_refusal(
+    mission: MissionFile, state: MissionState, deadline: datetime, now: datetime
+) -> tuple[str, str] | None:
+    """Why the call's deadline cannot move to `deadline`, as (kind, message), or None.
+
+    The kind is `conflict` when the mission is past the point where the call could change, and
+    `invalid` when the new deadline itself is wrong.
+    """
+    if state.phase is not Phase.CALL_OPEN:
+        closed = describe(state.deadline, mission.timezone, end_of_day=True)
+        return "conflict", f"The call for expression of interest closed on {closed}."
+    shown = describe(deadline, mission.timezone, end_of_day=True)
+    if deadline <= now:
+        return "invalid", f"The new deadline {shown} has already passed."
+    if deadline <= state.deadline:
+        current = describe(state.deadline, mission.timezone, end_of_day=True)
+        return "invalid", f"The new deadline {shown} is not later than the current one, {current}."
+    if deadline >= mission.selection.decision_due:
+        due = describe(mission.selection.decision_due, mission.timezone)
+        return (
+            "invalid",
+            f"The new deadline {shown} must come before the selection decision, {due}.",
+        )
+    return None
+
+
+def extend_deadline(state: MissionState, deadline: datetime) -> MissionState:
+    return state.model_copy(update={"deadline": deadline})
+
+
+def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
+    """The mission's key instants in order, each in the zone it belongs to."""
+    zone = mission.timezone
+    items = [
+        Milestone("call_opens", "the call opens", opens_at(mission, state), zone),
+        Milestone("deadline", "the call's deadline", state.deadline, zone, end_of_day=True),
+        Milestone(
+            "decision_due", "the selection decision is due", mission.selection.decision_due, zone
+        ),
+        Milestone(
+            "delegation_lock", "the delegation locks", mission.selection.delegation_lock, zone
+        ),
+    ]
+    if (event := mission.matchmaking) is not None:
+        items += [
+            Milestone(
+                "requests_open", "meeting requests open", event.requests_open_at, event.timezone
+            ),
+            Milestone(
+                "requests_deadline",
+                "meeting requests close",
+                event.requests_deadline,
+                event.timezone,
+            ),
+            Milestone(
+                "matchmaking_starts",
+                f"{event.event} starts",
+                event.sessions[0].start,
+                event.timezone,
+            ),
+            Milestone("matchmaking_ends", f"{event.event} ends", event.ends_at, event.timezone),
+        ]
+    count = len(mission.visits)
+    for number, visit in enumerate(mission.visits, start=1):
+        label = f"visit {number} of {count}: {visit.city}"
+        items += [
+            Milestone(
+                f"visit:{visit.id}:starts", f"{label} starts", visit.starts_at, visit.timezone
+            ),
+            Milestone(f"visit:{visit.id}:ends", f"{label} ends", visit.ends_at, visit.timezone),
+        ]
+    items.append(Milestone("report_due", "the report is due", mission.reporting.report_due, zone))
+    surveys = follow_ups(mission)
+    for number, at in enumerate(surveys, start=1):
+        items.append(
+            Milestone(
+                f"follow_up:{number}", f"follow-up survey {number} of {len(surveys)}", at, zone
+            )
+        )
+    return items
+
+
+def next_milestone(mission: MissionFile, state: MissionState, now: datetime) -> Milestone | None:
+    """The next instant the mission waits for in its current phase (None once it has ended)."""
+    if state.phase.is_terminal:
+        return None
+    ends_at = phase_ends_at(mission, state, state.phase)
+    upcoming = [
+        milestone
+        for milestone in timeline(mission, state)
+        if now < milestone.at <= ends_at and _belongs_to(milestone, state.phase)
+    ]
+    return upcoming[0] if upcoming else _milestone_at(mission, state, ends_at)
+
+
+_PHASE_OF_MILESTONE = {
+    "call_opens": Phase.CALL_OPEN,
+    "deadline": Phase.CALL_OPEN,
+    "decision_due": Phase.SELECTION,
+    "delegation_lock": Phase.CONFIRMATION,
+    "requests_open": Phase.MATCHMAKING,
+    "requests_deadline": Phase.MATCHMAKING,
+    "matchmaking_starts": Phase.MATCHMAKING,
+    "matchmaking_ends": Phase.MATCHMAKING,
+    "visit": Phase.VISITS,
+    "report_due": Phase.REPORTING,
+    "follow_up": Phase.FOLLOW_UP,
+}
+
+
+def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
+    return _PHASE_OF_MILESTONE[milestone.name.split(":")[0]] is phase
+
+
+def _milestone_at(mission: MissionFile, state: MissionState, at: datetime) -> Milestone:
+    return next(m for m in timeline(mission, state) if m.at == at and _belongs_to(m, state.phase))
+
+
+def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str:
+    """What the mission waits for, in the words the Temporal UI and the API show."""
+    if state.phase is Phase.COMPLETED:
+        return f"Completed on {describe(state.entered[-1].at, mission.timezone)}."
+    if state.phase is Phase.CANCELLED:
+        when = describe(state.entered[-1].at, mission.timezone)
+        return f"Cancelled on {when}: {state.cancel_reason}"
+    milestone = next_milestone(mission, state, now)
+    assert milestone is not None  # only terminal phases have no next milestone
+    when = milestone.text
+    kind = milestone.name.split(":")
+    match kind[0]:
+        case "call_opens":
+            return f"Call announced: waiting for the call to open, {when}"
+        case "deadline":
+            return f"Call open: waiting for the deadline, {when}"
+        case "decision_due":
+            return f"Selection: waiting for the coordinators' decision, due {when}"
+        case "delegation_lock":
+            return f"Confirmation: waiting for the delegation to lock, {when}"
+        case "requests_open":
+            return f"Matchmaking: waiting for meeting requests to open, {when}"
+        case "requests_deadline":
+            return f"Matchmaking: meeting requests open until {when}"
+        case "matchmaking_starts" | "matchmaking_ends":
+            return f"Matchmaking: waiting until {milestone.label}, {when}"
+        case "visit":
+            visit_label = milestone.label.removesuffix(" starts").removesuffix(" ends")
+            visit_label = visit_label[0].upper() + visit_label[1:]
+            if kind[2] == "starts":
+                return f"{visit_label}, {when}"
+            return f"{visit_label} under way, until {when}"
+        case "report_due":
+            return f"Reporting: waiting for the report, due {when}"
+        case _:
+            return f"Follow-up: waiting for {milestone.label}, {when}"
+
+
+def status(mission: MissionFile, state: MissionState, now: datetime) -> MissionStatus:
+    milestone = next_milestone(mission, state, now)
+    deadline = next(m for m in timeline(mission, state) if m.name == "deadline")
+    return MissionStatus(
+        mission_id=mission.id,
+        title=mission.title,
+        phase=state.phase,
+        waiting_for=waiting_for(mission, state, now),
+        next=milestone.view() if milestone else None,
+        deadline=deadline.view(),
+        instants=[m.view() for m in timeline(mission, state)],
+        phases=state.entered,
+        cancel_reason=state.cancel_reason,
+        updates_handled=state.updates_handled,
+    )

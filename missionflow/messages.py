@@ -1,0 +1,98 @@
+"""What travels between the API, the mission workflow and its activities.
+
+Each workflow, update, query and activity takes one of these models (never loose arguments), so a
+field can be added later without breaking missions that are already running. They go through
+Temporal's pydantic data converter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from missionflow.mission_file import MissionFile
+from missionflow.phases import Phase
+
+DEFAULT_UPDATES_PER_RUN = 1000
+"""Continue-as-new after this many Updates in one run: half the server's cap of 2,000 per run,
+and about 5,000 history events, well under the 10,240-event warning (DESIGN.md)."""
+
+
+class PhaseEntry(BaseModel):
+    phase: Phase
+    at: AwareDatetime
+    note: str | None = None
+
+
+class MissionState(BaseModel):
+    """Everything a mission has decided so far; carried whole across continue-as-new."""
+
+    started_at: AwareDatetime
+    deadline: AwareDatetime = Field(description="The call's deadline, as extended.")
+    phase: Phase = Phase.CALL_OPEN
+    entered: list[PhaseEntry] = Field(description="Every phase entered, in order, with when.")
+    recorded: int = Field(default=0, description="How many of `entered` are in the database.")
+    cancel_reason: str | None = None
+    cancelled_by: str | None = None
+    updates_handled: int = Field(default=0, description="Updates accepted, over all runs.")
+
+
+class MissionInput(BaseModel):
+    mission: MissionFile
+    state: MissionState | None = Field(
+        default=None, description="Set when the mission continues as new; None on the first run."
+    )
+    max_updates_per_run: int = Field(default=DEFAULT_UPDATES_PER_RUN, ge=1)
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    by: str | None = Field(default=None, max_length=200)
+
+
+class DeadlineExtension(BaseModel):
+    deadline: AwareDatetime
+    by: str | None = Field(default=None, max_length=200)
+
+
+class InstantView(BaseModel):
+    """One instant of the mission, in UTC and in the zone it belongs to."""
+
+    name: str
+    label: str
+    utc: AwareDatetime
+    local: str = Field(description="ISO 8601 in the instant's own zone, with its offset.")
+    zone: str
+    text: str = Field(description="As a coordinator reads it, e.g. 22 Mar 2017 24:00 CET.")
+
+
+class MissionStatus(BaseModel):
+    mission_id: str
+    title: str
+    phase: Phase
+    waiting_for: str = Field(description="In words, what the mission waits for next.")
+    next: InstantView | None
+    deadline: InstantView
+    instants: list[InstantView]
+    phases: list[PhaseEntry]
+    cancel_reason: str | None = None
+    updates_handled: int = 0
+
+
+class MissionOutcome(BaseModel):
+    mission_id: str
+    phase: Phase
+    ended_at: datetime
+    cancel_reason: str | None = None
+
+
+class PhaseRecord(BaseModel):
+    """The input of the activity that writes a phase transition to the database."""
+
+    mission_id: str
+    phase: Phase
+    previous: Phase | None
+    at: AwareDatetime
+    note: str | None = None
+    run_id: str

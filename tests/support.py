@@ -1,0 +1,80 @@
+"""Helpers shared by tests: example missions moved in time, and waiting for eventual effects."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from missionflow.mission_file import MissionFile, load_mission, parse_yaml
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+_DATE = re.compile(r"^(\d{4})(-\d{2}-\d{2}T)")
+
+T = TypeVar("T")
+
+
+def example(name: str) -> dict[str, Any]:
+    return parse_yaml((EXAMPLES / f"{name}.yaml").read_text())
+
+
+def shift_years(document: Any, years: int) -> Any:
+    """The same mission `years` later, wall times kept in their zones (so DST rules still bite).
+
+    The test servers' clocks run at today's date; the 2017 reference mission is replayed in a
+    future year with the same local times.
+    """
+    if isinstance(document, dict):
+        return {key: shift_years(value, years) for key, value in document.items()}
+    if isinstance(document, list):
+        return [shift_years(value, years) for value in document]
+    if isinstance(document, str) and (match := _DATE.match(document)):
+        return f"{int(match[1]) + years}{match[2]}{document[match.end() :]}"
+    return document
+
+
+def years_ahead(now: datetime, reference: datetime) -> int:
+    """How many years to move a mission whose first instant is `reference` so it starts after
+    `now`: the shared time-skipping server's clock only moves forward, test after test."""
+    years = now.year - reference.year
+    while reference.replace(year=reference.year + years) <= now:
+        years += 1
+    return years
+
+
+EU_US_OPENS = datetime(2017, 2, 15, 8, 0, tzinfo=UTC)
+
+
+def eu_us_later(now: datetime) -> tuple[MissionFile, int]:
+    """The eu-us-2017 mission moved whole years ahead of `now`, under an id of its own.
+
+    Returns the mission and the number of years it moved."""
+    years = years_ahead(now, EU_US_OPENS)
+    document = shift_years(example("eu-us-2017"), years)
+    document["id"] = unique_id("eu-us")
+    return load_mission(document, now=now), years
+
+
+def in_year_offset(instant: datetime, years: int) -> datetime:
+    return instant.replace(year=instant.year + years)
+
+
+def unique_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 15.0) -> T:
+    """Retry `check` until it stops raising AssertionError (effects of activities are async)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
