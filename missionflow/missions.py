@@ -51,6 +51,10 @@ class MissionExists(Exception):
         super().__init__(f"A mission with id {mission_id!r} already exists.")
 
 
+class Unavailable(Exception):
+    """Temporal could not answer; the API says 503 and the caller may retry."""
+
+
 class Refused(Exception):
     """The mission refused a request; `conflict` says whether it is a 409 or a 422."""
 
@@ -107,6 +111,8 @@ async def start_mission(
                 )
             except WorkflowAlreadyStartedError:
                 raise MissionExists(mission.id) from None
+            except RPCError as error:
+                raise Unavailable(f"Temporal did not start the mission: {error.message}") from error
     except BaseException:
         if handle is not None:
             await handle.terminate(reason="its database row could not be written")
@@ -127,10 +133,6 @@ async def mission_status(client: Client, mission_id: str) -> MissionStatus:
         return await handle.query(MissionWorkflow.status)
     except (WorkflowQueryFailedError, RPCError) as error:
         raise Unavailable(f"The mission's live state cannot be read now: {error}") from error
-
-
-class Unavailable(Exception):
-    """Temporal could not answer; the API says 503 and the caller may retry."""
 
 
 async def cancel_mission(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.records import RecordActivities
 from workflows.mission import MissionWorkflow
 
 WORKFLOWS = [MissionWorkflow]
+
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+)
+"""Pydantic's EmailStr imports email_validator on first use, inside the sandbox; it is
+deterministic library code, so it is passed through rather than re-imported per workflow."""
 
 
 def build_worker(client: Client, *, task_queue: str, engine: AsyncEngine) -> Worker:
@@ -19,4 +26,5 @@ def build_worker(client: Client, *, task_queue: str, engine: AsyncEngine) -> Wor
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[records.record_phase],
+        workflow_runner=SANDBOX,
     )

@@ -140,20 +140,21 @@ class MissionWorkflow:
         )
 
     async def _record_new_phases(self) -> None:
-        """Write each phase entered since the last write, then show it in search and details."""
-        entered = self._state.entered
-        recorded = self._state.recorded
-        if recorded == len(entered):
+        """Write each phase entered since the last write, then show it in search and details.
+
+        An Update may enter a phase (cancelled) while a write is under way, so the count is
+        re-read after every write.
+        """
+        if self._state.recorded == len(self._state.entered):
             return
-        for index in range(recorded, len(entered)):
-            entry = entered[index]
-            previous = entered[index - 1].phase if index else None
+        while (index := self._state.recorded) < len(self._state.entered):
+            entry = self._state.entered[index]
             await workflow.execute_activity_method(
                 RecordActivities.record_phase,
                 PhaseRecord(
                     mission_id=self._mission.id,
                     phase=entry.phase,
-                    previous=previous,
+                    previous=self._state.entered[index - 1].phase if index else None,
                     at=entry.at,
                     note=entry.note,
                     run_id=workflow.info().run_id,
@@ -162,7 +163,7 @@ class MissionWorkflow:
                 retry_policy=RECORD_RETRY,
                 summary=f"Record phase {entry.phase.value}",
             )
-        self._state = self._state.model_copy(update={"recorded": len(entered)})
+            self._state = self._state.model_copy(update={"recorded": index + 1})
         workflow.upsert_search_attributes([MISSION_PHASE.value_set(self._state.phase.value)])
 
     def _details(self) -> str:

@@ -1,0 +1,30 @@
+"""Refusals as HTTP answers: every one a JSON `{"detail": ...}` with the status that fits."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from missionflow.missions import MissionExists, Refused, Unavailable
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MissionExists)
+    async def _exists(_: Request, error: MissionExists) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, error: Refused) -> JSONResponse:
+        if error.conflict:
+            return JSONResponse({"detail": str(error)}, status.HTTP_409_CONFLICT)
+        location = ["body", error.field] if error.field else ["body"]
+        detail = [{"loc": location, "msg": str(error), "type": "refused"}]
+        return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error)},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )

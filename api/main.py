@@ -1,0 +1,76 @@
+"""The FastAPI application: coordinators start and steer missions, the public applies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from api.deps import TemporalConnection
+from api.errors import install_error_handlers
+from api.routes import dev_mailbox, health, missions
+from api.routes.missions import mission_file_schema
+from missionflow.db import create_engine, sessions
+from missionflow.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    client: Client | None = None,
+    engine: AsyncEngine | None = None,
+    mailbox: bool | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own Temporal client and engine.
+
+    Args:
+        mailbox: serve /dev/mailbox; by default when no SMTP relay is configured (the dev sink).
+    """
+    settings = settings or Settings()
+    owned_engine = engine is None
+    engine = engine or create_engine(settings.database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="missionflow",
+        summary="Runs international trade missions end to end on Temporal.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions(engine)
+    app.state.temporal = TemporalConnection(settings, client)
+    app.state.coordinator_token = settings.coordinator_token()
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(missions.router)
+    if mailbox if mailbox is not None else settings.smtp_host is None:
+        app.include_router(dev_mailbox.router)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the mission file's, which POST /missions reads by hand (JSON or
+    YAML) and so cannot declare as a body parameter."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        mission_file = mission_file_schema()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(mission_file.pop("$defs", {}))
+        components["MissionFile"] = mission_file
+        app.openapi_schema = schema
+    return app.openapi_schema

