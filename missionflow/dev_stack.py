@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -109,8 +109,21 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+class _ApiServer(uvicorn.Server):
+    """uvicorn would take SIGINT itself and raise it again once served; here the stack owns the
+    signals and stops its parts in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def run_dev_stack(settings: Settings) -> None:
     """Run everything until Ctrl-C (SIGINT) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     migrate(settings.database)
     token = settings.coordinator_token()
     async with contextlib.AsyncExitStack() as stack:
@@ -126,7 +139,7 @@ async def run_dev_stack(settings: Settings) -> None:
         worker = build_worker(client, task_queue=settings.task_queue, engine=engine)
         await stack.enter_async_context(worker)
         app = create_app(settings, client=client, engine=engine)
-        api = uvicorn.Server(
+        api = _ApiServer(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
         )
         api_task = asyncio.create_task(api.serve())
@@ -134,6 +147,11 @@ async def run_dev_stack(settings: Settings) -> None:
             await asyncio.sleep(0.05)
         if api.started:
             print(_banner(settings, token), flush=True)
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait([api_task, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            print("stopping missionflow ...", flush=True)
+            api.should_exit = True
         await api_task
     print("missionflow stopped.", flush=True)
 

@@ -41,8 +41,10 @@ def _binary(name: str) -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test: its clock only moves forward, and a workflow another
+    test left running would make it skip through that workflow's timers too."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=_binary("temporal-test-server"),

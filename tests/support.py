@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 import uuid
@@ -10,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+from temporalio.client import WorkflowHandle
 
 from missionflow.mission_file import MissionFile, load_mission, parse_yaml
 
@@ -78,3 +81,19 @@ async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 15.0)
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.05)
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With MISSIONFLOW_RECORD_HISTORIES=1, save the run's history for the replay test.
+
+    Recorded histories are committed; replaying them in CI proves a code change still replays
+    missions that are already running.
+    """
+    if os.environ.get("MISSIONFLOW_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
-from support import eu_us_later, eventually, in_year_offset
+from support import eu_us_later, eventually, in_year_offset, keep_history
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -54,14 +54,15 @@ async def test_eu_us_walks_every_phase_on_its_true_instants(
 
         previous = "call_open"
         for phase, starts_at in walk[:-1]:
-            await _sleep_until(time_env, starts_at - timedelta(seconds=1))
+            await sleep_until(time_env, starts_at - timedelta(seconds=1))
             assert (await handle.query(MissionWorkflow.status)).phase == previous, phase
-            await _sleep_until(time_env, starts_at + timedelta(seconds=1))
+            await sleep_until(time_env, starts_at + timedelta(seconds=1))
             await _expect_status(handle, phase=phase)
             await _expect_search_attributes(handle, mission.id, phase)
             previous = phase
 
         outcome: MissionOutcome = await handle.result()
+        await keep_history(handle, "walk-completed")
     assert outcome.phase == "completed"
     assert outcome.ended_at == walk[-1][1]
     await _expect_search_attributes(handle, mission.id, "completed")
@@ -91,14 +92,14 @@ async def test_waiting_for_names_the_visit_in_its_city_zone(
         handle = await start_mission(
             time_env.client, session_factory, mission, task_queue=task_queue, now=now
         )
-        await _sleep_until(time_env, utc(f"{year}-05-16T18:00:00"))  # Boston visit under way
+        await sleep_until(time_env, utc(f"{year}-05-16T18:00:00"))  # Boston visit under way
         await _expect_status(
             handle,
             waiting_for=(
                 f"Visit 1 of 3: Boston under way, until 16 May {year} 17:00 EDT (21:00 UTC)"
             ),
         )
-        await _sleep_until(time_env, utc(f"{year}-05-17T00:00:00"))
+        await sleep_until(time_env, utc(f"{year}-05-17T00:00:00"))
         status = await _expect_status(
             handle, waiting_for=f"Visit 2 of 3: Philadelphia, 17 May {year} 09:00 EDT (13:00 UTC)"
         )
@@ -106,7 +107,7 @@ async def test_waiting_for_names_the_visit_in_its_city_zone(
         await handle.terminate("test over")
 
 
-async def _sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
+async def sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
     remaining = instant - await env.get_current_time()
     if remaining > timedelta(0):
         await env.sleep(remaining)

@@ -1,0 +1,29 @@
+"""Recorded mission histories still replay: a change to the workflow that would break missions
+already running fails here. Record new ones with MISSIONFLOW_RECORD_HISTORIES=1 pytest."""
+
+from __future__ import annotations
+
+import pytest
+from support import HISTORIES
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from missionflow.worker import SANDBOX, WORKFLOWS
+
+RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    names = {path.stem for path in RECORDED}
+    assert {"walk-completed", "cancelled-during-visits", "continued-as-new-first-run"} <= names
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_history_replays(path) -> None:
+    history = WorkflowHistory.from_json("recorded", path.read_text())
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=SANDBOX
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
