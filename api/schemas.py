@@ -14,6 +14,9 @@ class MissionCreated(BaseModel):
     id: str
     workflow_id: str
     phase: Phase
+    years_later: int = Field(
+        default=0, description="With replay=true, how many years the mission's instants moved."
+    )
 
 
 class MissionSummary(BaseModel):

@@ -9,9 +9,11 @@ only ever holds UTC instants plus the zone names needed to show them.
 
 from __future__ import annotations
 
+import calendar
 import copy
 import re
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -31,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from missionflow.durations import Duration, IsoDuration
-from missionflow.instants import check_zone, is_zone, parse_instant, to_utc
+from missionflow.instants import check_zone, is_zone, local, parse_instant, to_utc
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Zone = Annotated[str, AfterValidator(check_zone)]
@@ -285,7 +287,9 @@ class MissionFile(Strict):
             )
         if context.get("live") and now is not None and self.call.deadline <= now:
             raise _field_error(
-                "call.deadline", "the deadline has already passed; the call could never be open"
+                "call.deadline",
+                "the deadline has already passed, so the call could never be open "
+                "(a past mission can be replayed on today's calendar with replay=true)",
             )
         return self
 
@@ -338,6 +342,32 @@ _MISSION_ZONE_INSTANTS = {
 }
 
 
+def _instant_slots(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+    """Every (section, key, zone) that holds an instant; zone None when its zone is invalid."""
+
+    def zone_of(section: dict[str, Any]) -> str | None:
+        return section.get("timezone") if is_zone(section.get("timezone")) else None
+
+    mission_zone = zone_of(data)
+    for name, keys in _MISSION_ZONE_INSTANTS.items():
+        if isinstance(section := data.get(name), dict):
+            yield from ((section, key, mission_zone) for key in keys if key in section)
+    if isinstance(matchmaking := data.get("matchmaking"), dict):
+        zone = zone_of(matchmaking)
+        for key in ("requests_open_at", "requests_deadline"):
+            if key in matchmaking:
+                yield matchmaking, key, zone
+        sessions = matchmaking.get("sessions")
+        for session in sessions if isinstance(sessions, list) else []:
+            if isinstance(session, dict):
+                yield from ((session, key, zone) for key in ("start", "end") if key in session)
+    visits = data.get("visits")
+    for visit in visits if isinstance(visits, list) else []:
+        if isinstance(visit, dict):
+            zone = zone_of(visit)
+            yield from ((visit, key, zone) for key in ("starts_at", "ends_at") if key in visit)
+
+
 def resolve_instants(data: dict[str, Any], now: datetime | None) -> dict[str, Any]:
     """Turn every written instant into UTC, reading wall times in the zone each belongs to.
 
@@ -345,39 +375,53 @@ def resolve_instants(data: dict[str, Any], now: datetime | None) -> dict[str, An
     with the reason.
     """
     data = copy.deepcopy(data)
-    mission_zone = data.get("timezone") if is_zone(data.get("timezone")) else None
-    for section, keys in _MISSION_ZONE_INSTANTS.items():
-        _resolve(data.get(section), keys, mission_zone, now)
-    matchmaking = data.get("matchmaking")
-    if isinstance(matchmaking, dict):
-        zone = matchmaking.get("timezone") if is_zone(matchmaking.get("timezone")) else None
-        _resolve(matchmaking, ("requests_open_at", "requests_deadline"), zone, now)
-        for session in matchmaking.get("sessions") or []:
-            _resolve(session, ("start", "end"), zone, now)
-    visits = data.get("visits")
-    for visit in visits if isinstance(visits, list) else []:
-        if isinstance(visit, dict):
-            zone = visit.get("timezone") if is_zone(visit.get("timezone")) else None
-            _resolve(visit, ("starts_at", "ends_at"), zone, now)
+    for section, key, zone in _instant_slots(data):
+        section[key] = _resolved(section[key], zone, now)
     return data
 
 
-def _resolve(section: Any, keys: tuple[str, ...], zone: str | None, now: datetime | None) -> None:
-    if not isinstance(section, dict):
-        return
-    for key in keys:
-        value = section.get(key)
-        if isinstance(value, str):
-            try:
-                section[key] = parse_instant(value, zone, now=now)
-            except ValueError as error:
-                section[key] = _Unreadable(value, str(error))
-        elif isinstance(value, datetime) and value.tzinfo is None and zone is not None:
-            section[key] = parse_instant(value.isoformat(), zone, now=now)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            section[key] = _Unreadable(
-                str(value), "write the instant as text, such as 2017-03-22T24:00 or +PT2M"
-            )
+def _resolved(value: Any, zone: str | None, now: datetime | None) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_instant(value, zone, now=now)
+        except ValueError as error:
+            return _Unreadable(value, str(error))
+    if isinstance(value, datetime) and value.tzinfo is None and zone is not None:
+        return parse_instant(value.isoformat(), zone, now=now)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _Unreadable(
+            str(value), "write the instant as text, such as 2017-03-22T24:00 or +PT2M"
+        )
+    return value
+
+
+def years_later(mission: MissionFile, years: int) -> MissionFile:
+    """The same mission `years` later: every instant keeps its wall time in its own zone.
+
+    This is how last year's mission file becomes this year's, and how the 2017 reference mission
+    is replayed today; a 29 February becomes the 28th.
+    """
+    data = mission.model_dump(mode="json")
+    for section, key, zone in _instant_slots(data):
+        if section[key] is None:
+            continue
+        instant = datetime.fromisoformat(section[key])
+        section[key] = years_later_instant(instant, zone or "UTC", years).isoformat()
+    return load_mission(data)
+
+
+def replay_today(mission: MissionFile, now: datetime) -> tuple[MissionFile, int]:
+    """Move a past mission by the fewest whole years that put its deadline after `now`."""
+    years = 0
+    while years_later_instant(mission.call.deadline, mission.timezone, years) <= now:
+        years += 1
+    return (years_later(mission, years) if years else mission), years
+
+
+def years_later_instant(instant: datetime, zone: str, years: int) -> datetime:
+    wall = local(instant, zone)
+    day = min(wall.day, calendar.monthrange(wall.year + years, wall.month)[1])
+    return wall.replace(year=wall.year + years, day=day).astimezone(UTC)
 
 
 class _Unreadable(str):

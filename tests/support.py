@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,31 +13,15 @@ from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
 
-from missionflow.mission_file import MissionFile, load_mission, parse_yaml
+from missionflow.mission_file import MissionFile, load_mission, parse_yaml, years_later
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-_DATE = re.compile(r"^(\d{4})(-\d{2}-\d{2}T)")
 
 T = TypeVar("T")
 
 
 def example(name: str) -> dict[str, Any]:
     return parse_yaml((EXAMPLES / f"{name}.yaml").read_text())
-
-
-def shift_years(document: Any, years: int) -> Any:
-    """The same mission `years` later, wall times kept in their zones (so DST rules still bite).
-
-    The test servers' clocks run at today's date; the 2017 reference mission is replayed in a
-    future year with the same local times.
-    """
-    if isinstance(document, dict):
-        return {key: shift_years(value, years) for key, value in document.items()}
-    if isinstance(document, list):
-        return [shift_years(value, years) for value in document]
-    if isinstance(document, str) and (match := _DATE.match(document)):
-        return f"{int(match[1]) + years}{match[2]}{document[match.end() :]}"
-    return document
 
 
 def years_ahead(now: datetime, reference: datetime) -> int:
@@ -58,9 +41,9 @@ def eu_us_later(now: datetime) -> tuple[MissionFile, int]:
 
     Returns the mission and the number of years it moved."""
     years = years_ahead(now, EU_US_OPENS)
-    document = shift_years(example("eu-us-2017"), years)
+    document = example("eu-us-2017")
     document["id"] = unique_id("eu-us")
-    return load_mission(document, now=now), years
+    return years_later(load_mission(document), years), years
 
 
 def in_year_offset(instant: datetime, years: int) -> datetime:

@@ -13,7 +13,14 @@ import yaml
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from missionflow.durations import IsoDuration
-from missionflow.mission_file import MissionFile, field_errors, load_mission, parse_yaml
+from missionflow.mission_file import (
+    MissionFile,
+    field_errors,
+    load_mission,
+    parse_yaml,
+    replay_today,
+    years_later,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOW = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
@@ -633,3 +640,24 @@ def test_explicit_offsets_win_over_the_zone() -> None:
     )
     assert m.call.deadline == utc(2017, 3, 22, 23, 0)
     assert m.visits[1].starts_at == utc(2017, 5, 17, 13, 0)
+
+
+def test_years_later_keeps_wall_times_in_their_zones() -> None:
+    mission = load_mission(example_data("eu-us-2017.yaml"))
+    later = years_later(mission, 10)
+    assert later.call.deadline == utc(2027, 3, 22, 23, 0)  # still 24:00 CET
+    assert later.selection.decision_due == utc(2027, 3, 31, 15, 0)  # still 17:00 CEST
+    assert later.visits[1].starts_at == utc(2027, 5, 17, 13, 0)  # still 09:00 EDT
+    assert later.reporting.follow_up == mission.reporting.follow_up
+
+
+def test_replay_today_picks_the_fewest_years_that_reopen_the_call() -> None:
+    mission = load_mission(example_data("eu-us-2017.yaml"))
+    replayed, years = replay_today(mission, utc(2026, 11, 23, 12, 0))
+    assert years == 10 and replayed.call.deadline == utc(2027, 3, 22, 23, 0)
+    same, none = replay_today(replayed, utc(2026, 11, 23, 12, 0))
+    assert none == 0 and same == replayed
+    just_before, years = replay_today(mission, utc(2027, 3, 22, 22, 59, 59))
+    assert years == 10 and just_before.call.deadline == utc(2027, 3, 22, 23, 0)
+    _, years = replay_today(mission, utc(2027, 3, 22, 23, 0))
+    assert years == 11

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -24,7 +24,13 @@ from api.schemas import (
 )
 from missionflow.instants import parse_instant
 from missionflow.messages import MissionStatus
-from missionflow.mission_file import MissionFile, field_errors, load_mission, parse_yaml
+from missionflow.mission_file import (
+    MissionFile,
+    field_errors,
+    load_mission,
+    parse_yaml,
+    replay_today,
+)
 from missionflow.missions import (
     Unavailable,
     cancel_mission,
@@ -57,18 +63,34 @@ YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
         }
     },
 )
-async def start(request: Request, settings: SettingsDep) -> JSONResponse:
+async def start(
+    request: Request,
+    settings: SettingsDep,
+    replay: Annotated[
+        bool,
+        Query(
+            description="Run a past mission file again on today's calendar: every instant moves "
+            "by the fewest whole years that put the deadline in the future, keeping its wall "
+            "time in its own zone."
+        ),
+    ] = False,
+) -> JSONResponse:
     document = await _read_document(request)
     now = datetime.now(UTC)
     try:
-        mission = load_mission(document, now=now, live=True)
+        mission = load_mission(document, now=now, live=not replay)
     except ValidationError as error:
         raise _body_errors(error) from None
+    years = 0
+    if replay:
+        mission, years = replay_today(mission, now)
     client = await request.app.state.temporal.client()
     await start_mission(
         client, request.app.state.sessions, mission, task_queue=settings.task_queue, now=now
     )
-    created = MissionCreated(id=mission.id, workflow_id=mission.workflow_id, phase=Phase.CALL_OPEN)
+    created = MissionCreated(
+        id=mission.id, workflow_id=mission.workflow_id, phase=Phase.CALL_OPEN, years_later=years
+    )
     return JSONResponse(
         created.model_dump(mode="json"),
         status.HTTP_201_CREATED,

@@ -60,6 +60,7 @@ async def test_start_from_yaml_then_read_it_back(api: httpx.AsyncClient, dev_env
         "id": mission_id,
         "workflow_id": f"mission-{mission_id}",
         "phase": "call_open",
+        "years_later": 0,
     }
     assert response.headers["location"] == f"/missions/{mission_id}"
 
@@ -96,6 +97,30 @@ async def test_start_from_json_and_list(api: httpx.AsyncClient) -> None:
     assert document["id"] in [m["id"] for m in (await api.get("/missions?phase=call_open")).json()]
     assert document["id"] not in [m["id"] for m in (await api.get("/missions?phase=visits")).json()]
     assert (await api.get("/missions?phase=sleeping")).status_code == 422
+
+
+async def test_the_2017_reference_mission_is_refused_live_and_replayed_on_request(
+    api: httpx.AsyncClient,
+) -> None:
+    document = yaml.safe_load((EXAMPLES / "eu-us-2017.yaml").read_text())
+    document["id"] = unique_id("eu-us-2017")
+    live = await api.post("/missions", json=document)
+    assert live.status_code == 422
+    assert "replay=true" in live.json()["detail"][0]["msg"]
+
+    replayed = await api.post("/missions?replay=true", json=document)
+    assert replayed.status_code == 201, replayed.text
+    years = replayed.json()["years_later"]
+    assert years >= 10
+    mission = (await api.get(f"/missions/{document['id']}")).json()
+    year = 2017 + years
+    assert mission["deadline"]["text"] == f"22 Mar {year} 24:00 CET (23:00 UTC)"
+    philadelphia = next(i for i in mission["instants"] if i["name"] == "visit:philadelphia:starts")
+    assert philadelphia["local"] == f"{year}-05-17T09:00:00-04:00"
+    assert mission["waiting_for"] in (
+        f"Call announced: waiting for the call to open, 15 Feb {year} 09:00 CET (08:00 UTC)",
+        f"Call open: waiting for the deadline, 22 Mar {year} 24:00 CET (23:00 UTC)",
+    )
 
 
 async def test_a_duplicate_start_is_a_conflict_and_writes_nothing(
