@@ -17,7 +17,6 @@ COPY missionflow/ missionflow/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
-COPY email_templates/ email_templates/
 
 # The source stays root-owned and read-only for the app; only its home is writable.
 RUN pip install --no-cache-dir . \
