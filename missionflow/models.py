@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -79,3 +79,85 @@ class SinkMessage(SQLModel, table=True):
     template: str | None = Field(default=None, max_length=100, index=True)
     mission_id: str | None = Field(default=None, max_length=64, index=True)
     raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Application(SQLModel, table=True):
+    """An expression of interest. Written by the mission workflow's activity once the workflow
+    has said the call is open, so a refused application leaves no row."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "mission_id", "email_key", "organisation_key", name="uq_application_applicant"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    organisation: str = Field(max_length=300)
+    organisation_key: str = Field(max_length=300, description="Casefolded, spaces collapsed.")
+    organisation_type: str = Field(max_length=40)
+    country: str = Field(max_length=2, index=True)
+    city: str = Field(max_length=200)
+    website: str | None = Field(default=None, max_length=500)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=320)
+    email_key: str = Field(max_length=320, description="Casefolded contact email.")
+    sectors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    consent: bool
+    status: str = Field(max_length=20, index=True)
+    complete: bool = Field(index=True)
+    missing: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    access_token_hash: str = Field(max_length=64, unique=True)
+    submitted_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    withdrawn_at: datetime | None = _instant(default=None)
+
+
+class Slide(SQLModel, table=True):
+    """A one-slide presentation. The API stores the upload first (too large for a workflow
+    payload); the workflow's activity attaches it to the application once the call has accepted
+    it, and a refused request deletes it again."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    application_id: uuid.UUID | None = Field(
+        default=None, foreign_key="application.id", unique=True
+    )
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_at: datetime = _instant()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email: rendered and queued with the change that caused it, then sent by an activity.
+
+    States: queued → sending (claimed by a delivery, committed before any byte goes out) →
+    sent or failed. A failure is data on the row: the SMTP answer, its code, when.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    application_id: uuid.UUID | None = Field(default=None, index=True)
+    template: str = Field(max_length=64, index=True)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    recipient: str = Field(max_length=320)
+    recipient_name: str | None = Field(default=None, max_length=200)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str = Field(sa_column=Column(Text, nullable=False))
+    headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    message_id: str = Field(max_length=200, unique=True)
+    status: str = Field(max_length=10, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    smtp_code: int | None = None
+    created_at: datetime = _instant(default_factory=utc_now)
+    claimed_at: datetime | None = _instant(default=None)
+    sent_at: datetime | None = _instant(default=None)
+    failed_at: datetime | None = _instant(default=None)

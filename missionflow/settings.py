@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "missionflow <missions@localhost>"
     api_token: SecretStr | None = Field(default=None, description="The coordinators' bearer token.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs applicants' private links; unset: generated into `home`."
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: AnyHttpUrl | None = Field(
@@ -64,6 +67,7 @@ class Settings(BaseSettings):
                 ("MISSIONFLOW_DATABASE_URL", self.database_url),
                 ("MISSIONFLOW_SMTP_HOST", self.smtp_host),
                 ("MISSIONFLOW_API_TOKEN", self.api_token),
+                ("MISSIONFLOW_SECRET_KEY", self.secret_key),
                 ("MISSIONFLOW_PUBLIC_URL", self.public_url),
             )
             if not value
@@ -89,13 +93,20 @@ class Settings(BaseSettings):
 
     def coordinator_token(self) -> str:
         """The configured token, else one generated once and kept in `home` for the next start."""
-        if self.api_token is not None:
-            return self.api_token.get_secret_value()
-        path = self.home / "api_token"
+        return self._kept_secret(self.api_token, "api_token")
+
+    def link_secret(self) -> str:
+        """The key that signs private links, configured or generated once into `home`."""
+        return self._kept_secret(self.secret_key, "secret_key")
+
+    def _kept_secret(self, configured: SecretStr | None, name: str) -> str:
+        if configured is not None:
+            return configured.get_secret_value()
+        path = self.home / name
         if path.exists():
             return path.read_text().strip()
         self.home.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(24)
+        value = secrets.token_urlsafe(24)
         path.touch(mode=0o600)
-        path.write_text(token + "\n")
-        return token
+        path.write_text(value + "\n")
+        return value
