@@ -68,6 +68,15 @@ def require_coordinator(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This token is not the coordinator token.")
 
 
+def is_coordinator(request: Request) -> bool:
+    """Whether the request carries the coordinator token (routes open to applicants too)."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    expected: str = request.app.state.coordinator_token
+    return scheme.lower() == "bearer" and secrets.compare_digest(
+        credentials.strip().encode(), expected.encode()
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]

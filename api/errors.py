@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from missionflow.missions import MissionExists, Refused, Unavailable
+from missionflow.refusals import CONFLICT, NOT_FOUND
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -15,8 +16,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(_: Request, error: Refused) -> JSONResponse:
-        if error.conflict:
+        if error.kind == CONFLICT:
             return JSONResponse({"detail": str(error)}, status.HTTP_409_CONFLICT)
+        if error.kind == NOT_FOUND:
+            return JSONResponse({"detail": str(error)}, status.HTTP_404_NOT_FOUND)
         location = ["body", error.field] if error.field else ["body"]
         detail = [{"loc": location, "msg": str(error), "type": "refused"}]
         return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)

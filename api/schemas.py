@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from missionflow.applications import ApplicationStatus
 from missionflow.messages import InstantView
 from missionflow.phases import Phase
 
@@ -45,6 +48,8 @@ class MissionView(MissionSummary):
     instants: list[InstantView]
     transitions: list[TransitionView]
     cancel_reason: str | None
+    applications: int | None = Field(description="Applications in the call, not withdrawn.")
+    withdrawn: int | None
 
 
 class CancelBody(BaseModel):
@@ -59,3 +64,36 @@ class DeadlineBody(BaseModel):
         examples=["2017-03-29T24:00"],
     )
     by: str | None = Field(default=None, max_length=200)
+
+
+class ApplicationCreated(BaseModel):
+    application_id: uuid.UUID
+    access_token: str | None = Field(
+        description="The private link's token (X-Access-Token or ?token=); given again only for "
+        "the very same submission."
+    )
+    status: ApplicationStatus
+    complete: bool
+    missing: list[str] = Field(description="What still keeps the application from complete.")
+    detail: str | None = None
+
+
+class ApplicationView(BaseModel):
+    id: uuid.UUID
+    mission_id: str
+    status: ApplicationStatus
+    complete: bool
+    missing: list[str]
+    organisation: str
+    organisation_type: str
+    country: str
+    city: str
+    website: str | None
+    contact_name: str
+    contact_email: str
+    sectors: list[str]
+    answers: dict[str, Any]
+    has_slide: bool
+    submitted_at: AwareDatetime
+    updated_at: AwareDatetime
+    withdrawn_at: AwareDatetime | None

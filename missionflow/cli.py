@@ -27,7 +27,11 @@ def dev() -> None:
     """The whole embedded stack: Temporal dev server, worker, API and SMTP sink (`make run`)."""
     from missionflow.dev_stack import run_dev_stack
 
-    asyncio.run(run_dev_stack(Settings()))
+    try:
+        asyncio.run(run_dev_stack(Settings()))
+    except RuntimeError as error:
+        typer.echo(f"missionflow: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -47,7 +51,9 @@ async def _run_worker(settings: Settings) -> None:
         typer.echo(
             f"worker polling task queue {settings.task_queue!r} on {settings.temporal_target}"
         )
-        await build_worker(client, task_queue=settings.task_queue, engine=engine).run()
+        await build_worker(
+            client, task_queue=settings.task_queue, engine=engine, settings=settings
+        ).run()
     finally:
         await engine.dispose()
 

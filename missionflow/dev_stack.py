@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -92,11 +93,15 @@ async def _connect_when_up(
             tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-2000:]
             raise RuntimeError(f"the Temporal dev server exited ({process.returncode}):\n{tail}")
         try:
-            return await connect(settings)
+            client = await connect(settings)
         except RuntimeError:
             if time.monotonic() > give_up:
                 raise
             await asyncio.sleep(0.3)
+            continue
+        await asyncio.sleep(0.2)
+        if process.returncode is None:  # ours answered, not a server that held the port
+            return client
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
@@ -126,7 +131,19 @@ async def run_dev_stack(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     migrate(settings.database)
     token = settings.coordinator_token()
+    # Ports first: a port someone else holds is a clear error now, not a hang or a stranger's
+    # Temporal server later.
+    api_socket = _listen(settings.api_host, settings.api_port, "the API")
+    if settings.temporal_address is None:
+        for port, what in (
+            (settings.temporal_port, "Temporal"),
+            (settings.temporal_ui_port, "the Temporal UI"),
+        ):
+            _listen("127.0.0.1", port, what).close()
+    if settings.smtp_host is None:
+        _listen("127.0.0.1", settings.smtp_port, "the SMTP sink").close()
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(api_socket.close)
         if settings.temporal_address is None:
             client = await stack.enter_async_context(temporal_dev_server(settings))
         else:
@@ -136,13 +153,15 @@ async def run_dev_stack(settings: Settings) -> None:
         if settings.smtp_host is None:
             sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
             stack.push_async_callback(_close_server, sink)
-        worker = build_worker(client, task_queue=settings.task_queue, engine=engine)
+        worker = build_worker(
+            client, task_queue=settings.task_queue, engine=engine, settings=settings
+        )
         await stack.enter_async_context(worker)
         app = create_app(settings, client=client, engine=engine)
         api = _ApiServer(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
         )
-        api_task = asyncio.create_task(api.serve())
+        api_task = asyncio.create_task(api.serve(sockets=[api_socket]))
         while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
             await asyncio.sleep(0.05)
         if api.started:
@@ -154,6 +173,21 @@ async def run_dev_stack(settings: Settings) -> None:
             api.should_exit = True
         await api_task
     print("missionflow stopped.", flush=True)
+
+
+def _listen(host: str, port: int, what: str) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise RuntimeError(
+            f"port {port} for {what} is in use ({error.strerror}); stop what holds it or set "
+            "another port (MISSIONFLOW_*_PORT)"
+        ) from None
+    listener.listen(128)
+    return listener
 
 
 async def _close_server(server: asyncio.AbstractServer) -> None:

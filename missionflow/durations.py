@@ -56,6 +56,25 @@ class IsoDuration:
         time = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
         return "P" + date + (f"T{time}" if time else "")
 
+    def in_words(self) -> str:
+        """`7 days`, `1 day`, `12 hours`, `3 months`: how a reminder says the time left."""
+        years, months = divmod(self.months, 12)
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        parts = [
+            f"{n} {unit}{'s' if n != 1 else ''}"
+            for n, unit in (
+                (years, "year"),
+                (months, "month"),
+                (self.days, "day"),
+                (hours, "hour"),
+                (minutes, "minute"),
+                (seconds, "second"),
+            )
+            if n
+        ]
+        return " and ".join(parts) if parts else "no time"
+
     @property
     def is_zero(self) -> bool:
         return not (self.months or self.days or self.seconds)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from missionflow.instants import describe, local
 from missionflow.messages import (
+    CallProgress,
     InstantView,
     MissionState,
     MissionStatus,
@@ -49,6 +50,7 @@ def begin(mission: MissionFile, now: datetime) -> MissionState:
         started_at=now,
         deadline=mission.call.deadline,
         entered=[PhaseEntry(phase=Phase.CALL_OPEN, at=now)],
+        call=CallProgress(deadline_set_at=now),
     )
 
 
@@ -154,8 +156,114 @@ def extension_refusal(
     return None
 
 
-def extend_deadline(state: MissionState, deadline: datetime) -> MissionState:
-    return state.model_copy(update={"deadline": deadline})
+def extend_deadline(state: MissionState, deadline: datetime, now: datetime) -> MissionState:
+    call = state.call.model_copy(
+        update={"deadline_set_at": now, "extensions": [*state.call.extensions, deadline]}
+    )
+    return state.model_copy(update={"deadline": deadline, "call": call})
+
+
+@dataclass(frozen=True, slots=True)
+class CallAction:
+    """Something the call must tell people now: `announce`, `extension`, `remind` or `close`."""
+
+    kind: str
+    deadline: datetime
+    previous_deadline: datetime | None = None
+    reminder: str | None = None
+
+
+def reminders(mission: MissionFile, state: MissionState) -> list[tuple[str, datetime]]:
+    """Each reminder offset and its instant before the current deadline, earliest first."""
+    planned = [
+        (str(offset), offset.shift(state.deadline, mission.timezone, sign=-1))
+        for offset in mission.call.reminders
+    ]
+    return sorted(planned, key=lambda item: item[1])
+
+
+def call_actions_due(mission: MissionFile, state: MissionState, now: datetime) -> list[CallAction]:
+    """What the call must send now, in order. Reminders planned before the call opened or before
+    the deadline was last set are never sent late, and of several overdue reminders (a worker
+    that was down) only the most urgent goes out."""
+    if state.phase is not Phase.CALL_OPEN:
+        return []
+    call, deadline = state.call, state.deadline
+    actions: list[CallAction] = []
+    if not call.announced and now >= opens_at(mission, state):
+        actions.append(CallAction("announce", deadline))
+    previous = [mission.call.deadline, *call.extensions]
+    for index in range(call.extensions_told, len(call.extensions)):
+        actions.append(CallAction("extension", call.extensions[index], previous[index]))
+    if now >= deadline:
+        return [*actions, CallAction("close", deadline)] if not call.closed else actions
+    earliest = max(call.deadline_set_at or state.started_at, opens_at(mission, state))
+    overdue = [
+        (offset, at)
+        for offset, at in reminders(mission, state)
+        if earliest < at <= now and _reminder_key(deadline, offset) not in call.reminders_sent
+    ]
+    if overdue:
+        actions.append(CallAction("remind", deadline, reminder=overdue[-1][0]))
+    return actions
+
+
+def call_action_done(
+    mission: MissionFile, state: MissionState, action: CallAction, now: datetime
+) -> MissionState:
+    call = state.call
+    match action.kind:
+        case "announce":
+            call = call.model_copy(update={"announced": True})
+        case "extension":
+            call = call.model_copy(update={"extensions_told": call.extensions_told + 1})
+        case "close":
+            call = call.model_copy(update={"closed": True})
+        case _:
+            passed = [
+                _reminder_key(state.deadline, offset)
+                for offset, at in reminders(mission, state)
+                if at <= now
+            ]
+            call = call.model_copy(
+                update={"reminders_sent": sorted({*call.reminders_sent, *passed})}
+            )
+    return state.model_copy(update={"call": call})
+
+
+def _reminder_key(deadline: datetime, offset: str) -> str:
+    return f"{deadline.isoformat()}/{offset}"
+
+
+def count_application(
+    state: MissionState, *, received: int = 0, withdrawn: int = 0
+) -> MissionState:
+    call = state.call.model_copy(
+        update={
+            "received": state.call.received + received,
+            "withdrawn": state.call.withdrawn + withdrawn,
+        }
+    )
+    return state.model_copy(update={"call": call})
+
+
+def call_refusal(mission: MissionFile, state: MissionState, now: datetime) -> str | None:
+    """Why an application or an amendment cannot be taken now (to the second), or None."""
+    opens = opens_at(mission, state)
+    if state.phase is Phase.CALL_OPEN and now < opens:
+        return f"The call for expression of interest opens on {_on_at(opens, mission.timezone)}."
+    if state.phase is not Phase.CALL_OPEN or now >= state.deadline:
+        closed = _on_at(state.deadline, mission.timezone, end_of_day=True)
+        return f"The call for expression of interest closed on {closed}."
+    return None
+
+
+def _on_at(instant: datetime, zone: str, *, end_of_day: bool = False) -> str:
+    """`22 Mar 2017 at 24:00 CET`: how the call's messages name an instant."""
+    day, clock, abbreviation = (
+        describe(instant, zone, end_of_day=end_of_day).split(" (")[0].rsplit(" ", 2)
+    )
+    return f"{day} at {clock} {abbreviation}"
 
 
 def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
@@ -163,6 +271,17 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
     zone = mission.timezone
     items = [
         Milestone("call_opens", "the call opens", opens_at(mission, state), zone),
+        *(
+            Milestone(
+                f"reminder:{offset}",
+                f"the reminder {offset} before the deadline",
+                at,
+                zone,
+                end_of_day=True,
+            )
+            for offset, at in reminders(mission, state)
+            if at > opens_at(mission, state)
+        ),
         Milestone("deadline", "the call's deadline", state.deadline, zone, end_of_day=True),
         Milestone(
             "decision_due", "the selection decision is due", mission.selection.decision_due, zone
@@ -210,21 +329,32 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
     return items
 
 
-def next_milestone(mission: MissionFile, state: MissionState, now: datetime) -> Milestone | None:
-    """The next instant the mission waits for in its current phase (None once it has ended)."""
+def next_milestone(
+    mission: MissionFile, state: MissionState, now: datetime, *, with_reminders: bool = True
+) -> Milestone | None:
+    """The next instant the mission waits for in its current phase (None once it has ended).
+
+    `with_reminders=False` is how missions started before reminders existed keep their timers.
+    """
     if state.phase.is_terminal:
         return None
     ends_at = phase_ends_at(mission, state, state.phase)
-    upcoming = [
-        milestone
-        for milestone in timeline(mission, state)
-        if now < milestone.at <= ends_at and _belongs_to(milestone, state.phase)
-    ]
+    upcoming = sorted(
+        (
+            milestone
+            for milestone in timeline(mission, state)
+            if now < milestone.at <= ends_at
+            and _belongs_to(milestone, state.phase)
+            and (with_reminders or not milestone.name.startswith("reminder:"))
+        ),
+        key=lambda milestone: milestone.at,
+    )
     return upcoming[0] if upcoming else _milestone_at(mission, state, ends_at)
 
 
 _PHASE_OF_MILESTONE = {
     "call_opens": Phase.CALL_OPEN,
+    "reminder": Phase.CALL_OPEN,
     "deadline": Phase.CALL_OPEN,
     "decision_due": Phase.SELECTION,
     "delegation_lock": Phase.CONFIRMATION,
@@ -262,6 +392,9 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
             return f"Call announced: waiting for the call to open, {when}"
         case "deadline":
             return f"Call open: waiting for the deadline, {when}"
+        case "reminder":
+            deadline = describe(state.deadline, mission.timezone, end_of_day=True)
+            return f"Call open: waiting for the deadline, {deadline}; next reminder {when}"
         case "decision_due":
             return f"Selection: waiting for the coordinators' decision, due {when}"
         case "delegation_lock":
@@ -298,4 +431,6 @@ def status(mission: MissionFile, state: MissionState, now: datetime) -> MissionS
         phases=state.entered,
         cancel_reason=state.cancel_reason,
         updates_handled=state.updates_handled,
+        applications=state.call.received - state.call.withdrawn,
+        withdrawn=state.call.withdrawn,
     )

@@ -7,10 +7,12 @@ Temporal's pydantic data converter.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from missionflow.applications import ApplicationAmendment, ApplicationForm, ApplicationStatus
 from missionflow.mission_file import MissionFile
 from missionflow.phases import Phase
 
@@ -25,6 +27,27 @@ class PhaseEntry(BaseModel):
     note: str | None = None
 
 
+class CallProgress(BaseModel):
+    """What the call has told people so far, so nothing is sent twice across runs."""
+
+    announced: bool = False
+    deadline_set_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the current deadline was set; reminders planned before "
+        "it (against an older deadline) are not sent late.",
+    )
+    reminders_sent: list[str] = Field(
+        default_factory=list, description="`<deadline>/<offset>` of each reminder round done."
+    )
+    extensions: list[AwareDatetime] = Field(
+        default_factory=list, description="Deadlines set by extensions, in order."
+    )
+    extensions_told: int = Field(default=0, description="How many extensions were announced.")
+    closed: bool = False
+    received: int = 0
+    withdrawn: int = 0
+
+
 class MissionState(BaseModel):
     """Everything a mission has decided so far; carried whole across continue-as-new."""
 
@@ -36,6 +59,7 @@ class MissionState(BaseModel):
     cancel_reason: str | None = None
     cancelled_by: str | None = None
     updates_handled: int = Field(default=0, description="Updates accepted, over all runs.")
+    call: CallProgress = Field(default_factory=CallProgress)
 
 
 class MissionInput(BaseModel):
@@ -78,6 +102,8 @@ class MissionStatus(BaseModel):
     phases: list[PhaseEntry]
     cancel_reason: str | None = None
     updates_handled: int = 0
+    applications: int = Field(default=0, description="Received and not withdrawn.")
+    withdrawn: int = 0
 
 
 class MissionOutcome(BaseModel):
@@ -85,6 +111,74 @@ class MissionOutcome(BaseModel):
     phase: Phase
     ended_at: datetime
     cancel_reason: str | None = None
+
+
+class ApplicationSubmission(BaseModel):
+    """An application the API has checked against the call; the workflow decides if it is on
+    time. The id is chosen by the API so a retried request names the same application."""
+
+    application_id: uuid.UUID
+    form: ApplicationForm
+    slide_id: uuid.UUID | None = Field(default=None, description="A slide the API has stored.")
+
+
+class ApplicationChange(BaseModel):
+    application_id: uuid.UUID
+    amendment: ApplicationAmendment
+    slide_id: uuid.UUID | None = None
+
+
+class ApplicationWithdrawal(BaseModel):
+    application_id: uuid.UUID
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ApplicationReceipt(BaseModel):
+    application_id: uuid.UUID
+    status: ApplicationStatus
+    changed: bool = Field(
+        description="Whether this request changed anything: False for a repeated submission or "
+        "withdrawal."
+    )
+    complete: bool
+    missing: list[str]
+
+
+class ApplicationRecord(BaseModel):
+    """The input of the activities that write an application: what, when, for which mission."""
+
+    mission_id: str
+    at: AwareDatetime
+    deadline: AwareDatetime
+    submission: ApplicationSubmission | None = None
+    change: ApplicationChange | None = None
+    withdrawal: ApplicationWithdrawal | None = None
+
+
+class CallNotice(BaseModel):
+    """The input of the activities that write the call's emails to the outbox."""
+
+    mission_id: str
+    at: AwareDatetime
+    deadline: AwareDatetime
+    previous_deadline: AwareDatetime | None = None
+    reminder: str | None = Field(default=None, description="The reminder's offset, e.g. P2D.")
+
+
+class CallSummary(BaseModel):
+    total: int
+    complete: int
+    incomplete: int
+    withdrawn: int
+    by_country: list[tuple[str, int]]
+    by_sector: list[tuple[str, int]]
+
+
+class MissionNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    phase: Phase
+    reason: str
 
 
 class PhaseRecord(BaseModel):

@@ -30,6 +30,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from missionflow import lifecycle
 from missionflow.messages import (
+    ApplicationChange,
+    ApplicationReceipt,
+    ApplicationSubmission,
+    ApplicationWithdrawal,
     CancelRequest,
     DeadlineExtension,
     MissionInput,
@@ -39,7 +43,7 @@ from missionflow.messages import (
 from missionflow.mission_file import MissionFile, workflow_id_for
 from missionflow.models import Mission
 from missionflow.phases import Phase
-from missionflow.refusals import CONFLICT, INVALID
+from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
 from missionflow.temporal import MISSION_ID, MISSION_PHASE
 from workflows.mission import MissionWorkflow
 
@@ -56,11 +60,11 @@ class Unavailable(Exception):
 
 
 class Refused(Exception):
-    """The mission refused a request; `conflict` says whether it is a 409 or a 422."""
+    """The mission refused a request: `kind` is CONFLICT (409), INVALID (422) or NOT_FOUND."""
 
-    def __init__(self, message: str, *, conflict: bool, field: str | None = None) -> None:
+    def __init__(self, message: str, *, kind: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.conflict = conflict
+        self.kind = kind
         self.field = field
 
 
@@ -177,6 +181,10 @@ async def _update(
         try:
             return await send(handle)
         except WorkflowUpdateFailedError as error:
+            if _busy(error):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
             raise _refusal(error) from error
         except RPCError as error:
             if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
@@ -191,9 +199,41 @@ async def _update(
     raise Unavailable("The mission is busy; try again in a moment.")
 
 
+def _busy(error: WorkflowUpdateFailedError) -> bool:
+    return isinstance(error.cause, ApplicationError) and error.cause.type == BUSY
+
+
 def _refusal(error: WorkflowUpdateFailedError) -> Exception:
     cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, INVALID):
+    if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, INVALID, NOT_FOUND):
         field = cause.details[0] if cause.details else None
-        return Refused(cause.message, conflict=cause.type == CONFLICT, field=field)
+        return Refused(cause.message, kind=cause.type, field=field)
     return error
+
+
+async def submit_application(
+    client: Client, mission_id: str, submission: ApplicationSubmission
+) -> ApplicationReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(MissionWorkflow.submit_application, submission),
+    )
+
+
+async def amend_application(
+    client: Client, mission_id: str, change: ApplicationChange
+) -> ApplicationReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.amend_application, change)
+    )
+
+
+async def withdraw_application(
+    client: Client, mission_id: str, withdrawal: ApplicationWithdrawal
+) -> ApplicationReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(MissionWorkflow.withdraw_application, withdrawal),
+    )

@@ -108,7 +108,6 @@ class Application(SQLModel, table=True):
     status: str = Field(max_length=20, index=True)
     complete: bool = Field(index=True)
     missing: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    access_token_hash: str = Field(max_length=64, unique=True)
     submitted_at: datetime = _instant()
     updated_at: datetime = _instant()
     withdrawn_at: datetime | None = _instant(default=None)

@@ -8,3 +8,9 @@ CONFLICT = "MissionConflict"
 
 INVALID = "MissionInvalid"
 """The request itself is wrong (a deadline in the past): HTTP 422 at the named field."""
+
+BUSY = "MissionBusy"
+"""The mission cannot take the request this instant (it is continuing as new): retry shortly."""
+
+NOT_FOUND = "MissionNotFound"
+"""The request names something the mission does not have: HTTP 404."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from activities.email import EmailActivities
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.applications import ApplicationActivities
+from activities.call import CallActivities
 from activities.records import RecordActivities
+from missionflow.settings import Settings
 from workflows.mission import MissionWorkflow
 
 WORKFLOWS = [MissionWorkflow]
@@ -19,12 +23,28 @@ SANDBOX = SandboxedWorkflowRunner(
 deterministic library code, so it is passed through rather than re-imported per workflow."""
 
 
-def build_worker(client: Client, *, task_queue: str, engine: AsyncEngine) -> Worker:
+def build_worker(
+    client: Client, *, task_queue: str, engine: AsyncEngine, settings: Settings
+) -> Worker:
     records = RecordActivities(engine)
+    applications = ApplicationActivities(engine, settings)
+    call = CallActivities(engine, settings)
+    email = EmailActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[records.record_phase],
+        activities=[
+            records.record_phase,
+            applications.record_application,
+            applications.amend_application,
+            applications.withdraw_application,
+            call.announce_call,
+            call.send_reminders,
+            call.announce_extension,
+            call.close_call,
+            call.announce_cancellation,
+            email.deliver_outbox,
+        ],
         workflow_runner=SANDBOX,
     )

@@ -8,14 +8,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.smtp import SMTP
 from pg_cluster import create_database, throwaway_cluster
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from missionflow.db import create_engine, migrate, sessions
+from missionflow.settings import Settings
 from missionflow.temporal import SEARCH_ATTRIBUTES
 from missionflow.worker import build_worker
 
@@ -116,6 +122,56 @@ def task_queue() -> str:
 
 
 @pytest.fixture
-def worker_for(engine: AsyncEngine, task_queue: str) -> Callable[[WorkflowEnvironment], Worker]:
-    """A worker on this test's task queue and database, for the environment given."""
-    return lambda env: build_worker(env.client, task_queue=task_queue, engine=engine)
+def worker_for(
+    engine: AsyncEngine, task_queue: str, settings: Settings
+) -> Callable[[WorkflowEnvironment], Worker]:
+    """A worker on this test's task queue, database and mailbox, for the environment given."""
+    return lambda env: build_worker(
+        env.client, task_queue=task_queue, engine=engine, settings=settings
+    )
+
+
+class Mailbox:
+    """A real SMTP server on loopback that keeps every message it accepts, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def sent(self, template: str, to: str | None = None) -> list[EmailMessage]:
+        return [
+            m
+            for m in self.messages
+            if m["X-Missionflow-Template"] == template and (to is None or to in str(m["To"]))
+        ]
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    box = Mailbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(box, hostname="mailbox.test"), "127.0.0.1", 0)
+    box.port = server.sockets[0].getsockname()[1]
+    yield box
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mailbox: Mailbox, task_queue: str) -> Settings:
+    return Settings(
+        home=tmp_path,
+        api_token="coordinator-token-for-tests",
+        secret_key="link-secret-for-tests",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        mail_from="Missions <missions@missionflow.test>",
+        public_url="http://missionflow.test",
+        task_queue=task_queue,
+    )

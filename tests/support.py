@@ -24,6 +24,14 @@ def example(name: str) -> dict[str, Any]:
     return parse_yaml((EXAMPLES / f"{name}.yaml").read_text())
 
 
+def rehearsal(**changes: Any) -> dict[str, Any]:
+    """The ten-minute rehearsal mission under a fresh id, with top-level changes."""
+    document = example("rehearsal")
+    document["id"] = unique_id("rehearsal")
+    document.update(changes)
+    return document
+
+
 def years_ahead(now: datetime, reference: datetime) -> int:
     """How many years to move a mission whose first instant is `reference` so it starts after
     `now`: the shared time-skipping server's clock only moves forward, test after test."""

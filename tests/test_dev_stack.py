@@ -36,6 +36,7 @@ REHEARSAL = Path(__file__).parent.parent / "examples" / "rehearsal.yaml"
 START_SECONDS = 90.0
 STOP_SECONDS = 30.0
 CALL_OPEN = "Call open: waiting for the deadline"
+BANNER_END = "Press Ctrl-C to stop."
 
 
 # --- ports and processes ------------------------------------------------------------------------
@@ -149,7 +150,7 @@ class DevStack:
         return self.log.read_text(errors="replace") if self.log else ""
 
     def start(self) -> float:
-        """Start `missionflow dev` and wait until /healthz says 200; returns the seconds it took."""
+        """Start `missionflow dev` and wait until it is ready; returns the seconds it took."""
         assert self.process is None or self.process.poll() is not None, "already running"
         self.runs += 1
         self.log = self.home.parent / f"missionflow-dev-{self.runs}.log"
@@ -163,11 +164,12 @@ class DevStack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_healthy(began + START_SECONDS)
+        self._wait_ready(began + START_SECONDS)
         self.children = descendants(self.process.pid)
         return time.monotonic() - began
 
-    def _wait_healthy(self, deadline: float) -> None:
+    def _wait_ready(self, deadline: float) -> None:
+        """/healthz answers 200 and the banner is out (printed a moment after the API listens)."""
         assert self.process is not None
         last = "no answer yet"
         while time.monotonic() < deadline:
@@ -178,13 +180,13 @@ class DevStack:
                 )
             try:
                 response = httpx.get(f"{self.api}/healthz", timeout=5)
-                if response.status_code == 200:
+                if response.status_code == 200 and BANNER_END in self.output():
                     return
                 last = f"{response.status_code} {response.text}"
             except httpx.HTTPError as error:
                 last = repr(error)
             time.sleep(0.3)
-        pytest.fail(f"/healthz not 200 after {START_SECONDS:g} s (last: {last}):\n{self.output()}")
+        pytest.fail(f"not ready after {START_SECONDS:g} s (/healthz: {last}):\n{self.output()}")
 
     def stop(self, signum: signal.Signals) -> int:
         """Send `signum` and wait for the exit; returns the exit code."""

@@ -2,40 +2,71 @@
 
 The workflow only orchestrates: it sleeps until the mission's true instants, moves phase by the
 pure rules in `missionflow.lifecycle`, and has activities do every effect. Coordinators steer it
-with Updates (answered, validated before anything reaches history); ops read it with the `status`
-query, the `MissionId`/`MissionPhase` search attributes and the current details in the UI.
+with Updates (answered, validated before anything reaches history); applicants apply through an
+Update whose validator is the one place that says whether the call is open, to the second. Ops
+read it with the `status` query, the `MissionId`/`MissionPhase` search attributes and the current
+details in the UI.
+
+Emails are written to the outbox by the activity that causes them; a separate coroutine, the
+postman, runs the delivery activity whenever something was queued, so a large delivery never
+delays the mission's own timers.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.applications import ApplicationActivities
+    from activities.call import CallActivities
+    from activities.email import DeliveryRequest, EmailActivities
     from activities.records import RecordActivities
     from missionflow import lifecycle
-    from missionflow.lifecycle import Milestone
+    from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
+        ApplicationChange,
+        ApplicationReceipt,
+        ApplicationRecord,
+        ApplicationSubmission,
+        ApplicationWithdrawal,
+        CallNotice,
         CancelRequest,
         DeadlineExtension,
         MissionInput,
+        MissionNotice,
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
     )
     from missionflow.phases import Phase
-    from missionflow.refusals import CONFLICT, INVALID
+    from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
     from missionflow.temporal import MISSION_PHASE
 
-RECORD_RETRY = RetryPolicy(
+RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+"""Database and SMTP effects are retried until they succeed: an outage delays a mission, it does
+not fail it. Refusals that retrying cannot fix are raised non-retryable by the activities."""
+
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)
+
+DEFERRED_RETRY = timedelta(minutes=1)
+
+CALL_COMMUNICATIONS = "call-communications"
+"""Patch id: missions started before the call sent emails keep their recorded timers."""
 
 
 @workflow.defn
@@ -47,19 +78,28 @@ class MissionWorkflow:
         self._max_updates_per_run = input.max_updates_per_run
         self._updates_this_run = 0
         self._changes = 0
+        self._mail_queued = 0
+        self._mail_delivered = 0
+        self._talks = False
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
+        self._talks = workflow.patched(CALL_COMMUNICATIONS)
+        postman = asyncio.create_task(self._postman()) if self._talks else None
         while True:
             await self._record_new_phases()
             if self._state.phase.is_terminal:
                 break
-            milestone = lifecycle.next_milestone(self._mission, self._state, workflow.now())
+            if self._talks:
+                await self._tell_the_call()
+            milestone = lifecycle.next_milestone(
+                self._mission, self._state, workflow.now(), with_reminders=self._talks
+            )
             assert milestone is not None  # only terminal phases have none
             workflow.set_current_details(self._details())
             await self._wait_for(milestone)
             if self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._drain(postman)
                 workflow.continue_as_new(
                     MissionInput(
                         mission=self._mission,
@@ -67,9 +107,13 @@ class MissionWorkflow:
                         max_updates_per_run=self._max_updates_per_run,
                     )
                 )
+            if self._talks:
+                await self._tell_the_call()
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
+        if self._talks and self._state.phase is Phase.CANCELLED:
+            await self._tell_cancellation()
         workflow.set_current_details(self._details())
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._drain(postman)
         return MissionOutcome(
             mission_id=self._mission.id,
             phase=self._state.phase,
@@ -81,11 +125,14 @@ class MissionWorkflow:
     def status(self) -> MissionStatus:
         return lifecycle.status(self._mission, self._state, workflow.now())
 
+    # Coordinators
+
     @workflow.update
     def cancel(self, request: CancelRequest) -> MissionStatus:
-        """Cancel at any phase; the mission records it and ends `cancelled`."""
+        """Cancel at any phase; the mission tells everyone concerned and ends `cancelled`."""
         self._state = lifecycle.cancel(self._state, request.reason, request.by, workflow.now())
-        return self._changed()
+        self._changed()
+        return self.status()
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
@@ -96,9 +143,10 @@ class MissionWorkflow:
 
     @workflow.update
     def extend_deadline(self, request: DeadlineExtension) -> MissionStatus:
-        """Move the call's deadline later; the deadline timer is re-armed at once."""
-        self._state = lifecycle.extend_deadline(self._state, request.deadline)
-        return self._changed()
+        """Move the call's deadline later; its timer and the reminders are re-planned at once."""
+        self._state = lifecycle.extend_deadline(self._state, request.deadline, workflow.now())
+        self._changed()
+        return self.status()
 
     @extend_deadline.validator
     def _validate_extension(self, request: DeadlineExtension) -> None:
@@ -111,14 +159,103 @@ class MissionWorkflow:
                 message, "deadline", type=CONFLICT if kind == "conflict" else INVALID
             )
 
-    def _changed(self) -> MissionStatus:
+    # Applicants
+
+    @workflow.update
+    async def submit_application(self, submission: ApplicationSubmission) -> ApplicationReceipt:
+        """Record an application accepted while the call is open; answer with its receipt."""
+        self._changed()
+        receipt = await self._write_application(
+            ApplicationActivities.record_application, self._record(submission=submission)
+        )
+        if receipt.changed:
+            self._state = lifecycle.count_application(self._state, received=1)
+        return receipt
+
+    @workflow.update
+    async def amend_application(self, change: ApplicationChange) -> ApplicationReceipt:
+        self._changed()
+        return await self._write_application(
+            ApplicationActivities.amend_application, self._record(change=change)
+        )
+
+    @submit_application.validator
+    def _validate_submission(self, _: ApplicationSubmission) -> None:
+        self._refuse_unless_call_open()
+
+    @amend_application.validator
+    def _validate_change(self, _: ApplicationChange) -> None:
+        self._refuse_unless_call_open()
+
+    def _refuse_unless_call_open(self) -> None:
+        refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
+        if refusal is not None:
+            raise ApplicationError(refusal, type=CONFLICT)
+        if self._continue_as_new_due():
+            # Taken by the next run; the API retries refusals of this kind.
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+
+    @workflow.update
+    async def withdraw_application(self, withdrawal: ApplicationWithdrawal) -> ApplicationReceipt:
+        self._changed()
+        receipt = await self._write_application(
+            ApplicationActivities.withdraw_application, self._record(withdrawal=withdrawal)
+        )
+        if receipt.changed:  # this request withdrew it; a repeated one changes nothing
+            self._state = lifecycle.count_application(self._state, withdrawn=1)
+        return receipt
+
+    @withdraw_application.validator
+    def _validate_withdrawal(self, _: ApplicationWithdrawal) -> None:
+        if self._state.phase.is_terminal:
+            raise ApplicationError(f"The mission is {self._state.phase.value}.", type=CONFLICT)
+
+    def _record(
+        self,
+        *,
+        submission: ApplicationSubmission | None = None,
+        change: ApplicationChange | None = None,
+        withdrawal: ApplicationWithdrawal | None = None,
+    ) -> ApplicationRecord:
+        return ApplicationRecord(
+            mission_id=self._mission.id,
+            at=workflow.now(),
+            deadline=self._state.deadline,
+            submission=submission,
+            change=change,
+            withdrawal=withdrawal,
+        )
+
+    async def _write_application(
+        self,
+        activity: Callable[
+            [ApplicationActivities, ApplicationRecord], Awaitable[ApplicationReceipt]
+        ],
+        record: ApplicationRecord,
+    ) -> ApplicationReceipt:
+        """A local activity: one database transaction in the worker, one marker in history."""
+        try:
+            receipt = await workflow.execute_local_activity_method(
+                activity, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, NOT_FOUND):
+                raise ApplicationError(cause.message, *cause.details, type=cause.type) from None
+            raise
+        if receipt.changed:
+            self._mail_queued += 1
+        return receipt
+
+    # The main loop's helpers
+
+    def _changed(self) -> None:
         """Count an accepted Update and wake the main loop to re-plan its timer."""
         self._updates_this_run += 1
         self._state = self._state.model_copy(
             update={"updates_handled": self._state.updates_handled + 1}
         )
         self._changes += 1
-        return self.status()
 
     async def _wait_for(self, milestone: Milestone) -> None:
         """Sleep until the milestone, or until an Update changes the plan."""
@@ -138,6 +275,74 @@ class MissionWorkflow:
             self._updates_this_run >= self._max_updates_per_run
             or workflow.info().is_continue_as_new_suggested()
         )
+
+    async def _drain(self, postman: asyncio.Task[None] | None) -> None:
+        """Before ending or continuing as new: every handler done, every queued email sent."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if postman is not None:
+            await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
+            postman.cancel()
+
+    async def _tell_the_call(self) -> None:
+        """Announce, remind, tell of extensions and close the call, each once, when due."""
+        now = workflow.now()
+        for action in lifecycle.call_actions_due(self._mission, self._state, now):
+            if action.kind == "close":
+                # Applications accepted before the deadline finish writing before the count.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+            await workflow.execute_activity_method(
+                _CALL_ACTIVITIES[action.kind],
+                CallNotice(
+                    mission_id=self._mission.id,
+                    at=now,
+                    deadline=action.deadline,
+                    previous_deadline=action.previous_deadline,
+                    reminder=action.reminder,
+                ),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+                summary=_call_summary(action),
+            )
+            self._mail_queued += 1
+            self._state = lifecycle.call_action_done(self._mission, self._state, action, now)
+
+    async def _tell_cancellation(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        cancelled_in = self._state.entered[-2].phase
+        await workflow.execute_activity_method(
+            CallActivities.announce_cancellation,
+            MissionNotice(
+                mission_id=self._mission.id,
+                at=workflow.now(),
+                phase=cancelled_in,
+                reason=self._state.cancel_reason or "",
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
+            summary="Tell everyone concerned that the mission is cancelled",
+        )
+        self._mail_queued += 1
+
+    async def _postman(self) -> None:
+        """Deliver the outbox whenever something was queued, one delivery at a time."""
+        while True:
+            await workflow.wait_condition(lambda: self._mail_delivered < self._mail_queued)
+            queued = self._mail_queued
+            report = await workflow.execute_activity_method(
+                EmailActivities.deliver_outbox,
+                DeliveryRequest(mission_id=self._mission.id),
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=DELIVERY_RETRY,
+                summary="Deliver the outbox",
+            )
+            if report.remaining == 0:
+                self._mail_delivered = queued
+            elif report.remaining <= report.deferred:
+                # Only messages the server asked us to send later are left: wait, then retry.
+                await workflow.sleep(DEFERRED_RETRY, summary="SMTP server asked to retry later")
 
     async def _record_new_phases(self) -> None:
         """Write each phase entered since the last write, then show it in search and details.
@@ -160,7 +365,7 @@ class MissionWorkflow:
                     run_id=workflow.info().run_id,
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORD_RETRY,
+                retry_policy=RETRY,
                 summary=f"Record phase {entry.phase.value}",
             )
             self._state = self._state.model_copy(update={"recorded": index + 1})
@@ -168,4 +373,27 @@ class MissionWorkflow:
 
     def _details(self) -> str:
         text = lifecycle.waiting_for(self._mission, self._state, workflow.now())
-        return f"**{self._mission.title}** ({Phase(self._state.phase).title})\n\n{text}"
+        counts = ""
+        if self._state.call.received:
+            counts = f"\n\n{self._state.call.received - self._state.call.withdrawn} applications"
+        return f"**{self._mission.title}** ({Phase(self._state.phase).title})\n\n{text}{counts}"
+
+
+_CALL_ACTIVITIES = {
+    "announce": CallActivities.announce_call,
+    "extension": CallActivities.announce_extension,
+    "remind": CallActivities.send_reminders,
+    "close": CallActivities.close_call,
+}
+
+
+def _call_summary(action: CallAction) -> str:
+    match action.kind:
+        case "announce":
+            return "Announce the call to the invitees"
+        case "extension":
+            return "Tell applicants and invitees the deadline is extended"
+        case "remind":
+            return f"Send the reminders {action.reminder} before the deadline"
+        case _:
+            return "Close the call and send the coordinators the counts"

@@ -225,6 +225,8 @@ async def _view(session: SessionDep, row: Mission, live: MissionStatus | None) -
         instants=live.instants if live else [],
         transitions=[TransitionView.model_validate(t, from_attributes=True) for t in transitions],
         cancel_reason=live.cancel_reason if live else row.cancel_reason,
+        applications=live.applications if live else None,
+        withdrawn=live.withdrawn if live else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 14:07:45.502779
+Create Date: 2026-11-23 14:10:19.045673
 """
 
 from collections.abc import Sequence
@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("complete", sa.Boolean(), nullable=False),
         sa.Column("missing", sa.JSON(), nullable=False),
-        sa.Column("access_token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("submitted_at", missionflow.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", missionflow.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("withdrawn_at", missionflow.models.UTCDateTime(timezone=True), nullable=True),
@@ -49,7 +48,6 @@ def upgrade() -> None:
             ["mission.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("access_token_hash"),
         sa.UniqueConstraint(
             "mission_id", "email_key", "organisation_key", name="uq_application_applicant"
         ),

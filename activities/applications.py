@@ -1,0 +1,213 @@
+"""Writing applications: run as local activities from the mission workflow's Update handlers.
+
+The workflow has already said the call is open; these write the row, attach the slide the API
+stored, and queue the confirmation email, all in one transaction. Each is idempotent: a retried
+attempt, or the same applicant applying twice, finds the existing row and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from missionflow import mail
+from missionflow.applications import (
+    ApplicationStatus,
+    email_key,
+    missing_items,
+    organisation_key,
+)
+from missionflow.db import sessions
+from missionflow.messages import ApplicationReceipt, ApplicationRecord
+from missionflow.mission_file import MissionFile
+from missionflow.models import Application, Mission, Slide
+from missionflow.refusals import CONFLICT, NOT_FOUND
+from missionflow.settings import Settings
+
+
+class ApplicationActivities:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._sessions = sessions(engine)
+        self._settings = settings
+
+    @activity.defn(name="record_application")
+    async def record_application(self, record: ApplicationRecord) -> ApplicationReceipt:
+        assert record.submission is not None
+        submission, form = record.submission, record.submission.form
+        try:
+            async with self._sessions() as session, session.begin():
+                mission = await mission_file(session, record.mission_id)
+                existing = (
+                    await session.exec(
+                        select(Application).where(
+                            Application.mission_id == record.mission_id,
+                            or_(
+                                col(Application.id) == submission.application_id,
+                                (Application.email_key == email_key(form.contact_email))
+                                & (
+                                    Application.organisation_key
+                                    == organisation_key(form.organisation)
+                                ),
+                            ),
+                        )
+                    )
+                ).first()
+                if existing is not None:
+                    return _receipt(existing, changed=False)
+                has_slide = submission.slide_id is not None and await _staged(
+                    session, record.mission_id, submission.slide_id
+                )
+                missing = missing_items(mission, form.answers, has_slide=has_slide)
+                row = Application(
+                    id=submission.application_id,
+                    mission_id=record.mission_id,
+                    organisation=form.organisation,
+                    organisation_key=organisation_key(form.organisation),
+                    organisation_type=form.organisation_type.value,
+                    country=form.country,
+                    city=form.city,
+                    website=str(form.website) if form.website else None,
+                    contact_name=form.contact_name,
+                    contact_email=str(form.contact_email),
+                    email_key=email_key(form.contact_email),
+                    sectors=form.sectors,
+                    answers=form.answers,
+                    consent=form.consent,
+                    status=ApplicationStatus.RECEIVED.value,
+                    complete=not missing,
+                    missing=missing,
+                    submitted_at=record.at,
+                    updated_at=record.at,
+                )
+                session.add(row)
+                await session.flush()
+                if has_slide:
+                    await _attach(session, row, submission.slide_id)
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="application_received",
+                    recipient=row.contact_email,
+                    recipient_name=row.contact_name,
+                    context={
+                        "application": _summary(row),
+                        "missing": missing,
+                        "private_url": mail.private_url(self._settings, mission.id, row.id),
+                        "deadline": record.deadline,
+                    },
+                    key=f"application_received:{row.id}",
+                    application_id=row.id,
+                )
+                return _receipt(row, changed=True)
+        except IntegrityError:
+            # The same applicant, applying twice at once: the other attempt's row now exists.
+            raise ApplicationError("applied twice at once; retrying finds the first") from None
+
+    @activity.defn(name="amend_application")
+    async def amend_application(self, record: ApplicationRecord) -> ApplicationReceipt:
+        assert record.change is not None
+        change, amendment = record.change, record.change.amendment
+        try:
+            async with self._sessions() as session, session.begin():
+                mission = await mission_file(session, record.mission_id)
+                row = await _application(session, record.mission_id, change.application_id)
+                if row.status == ApplicationStatus.WITHDRAWN:
+                    raise ApplicationError(
+                        "This application was withdrawn; it can no longer be changed.",
+                        type=CONFLICT,
+                        non_retryable=True,
+                    )
+                # None means "unchanged": the amendment crossed the wire, where unset fields
+                # arrive as explicit None.
+                values = amendment.model_dump(exclude_none=True, exclude={"answers"})
+                for name, value in values.items():
+                    setattr(row, name, str(value) if name == "website" and value else value)
+                if amendment.organisation is not None:
+                    row.organisation_key = organisation_key(amendment.organisation)
+                if amendment.answers is not None:
+                    row.answers = {**row.answers, **amendment.answers}
+                if change.slide_id is not None and await _staged(
+                    session, record.mission_id, change.slide_id
+                ):
+                    await session.exec(delete(Slide).where(col(Slide.application_id) == row.id))  # type: ignore[call-overload]
+                    await _attach(session, row, change.slide_id)
+                attached = select(Slide.id).where(Slide.application_id == row.id)
+                has_slide = (await session.exec(attached)).first() is not None
+                row.missing = missing_items(mission, row.answers, has_slide=has_slide)
+                row.complete = not row.missing
+                row.updated_at = record.at
+                session.add(row)
+                await session.flush()
+                return _receipt(row, changed=True)
+        except IntegrityError:
+            raise ApplicationError(
+                "Another application from this organisation and contact email exists.",
+                "organisation",
+                type=CONFLICT,
+                non_retryable=True,
+            ) from None
+
+    @activity.defn(name="withdraw_application")
+    async def withdraw_application(self, record: ApplicationRecord) -> ApplicationReceipt:
+        assert record.withdrawal is not None
+        async with self._sessions() as session, session.begin():
+            row = await _application(session, record.mission_id, record.withdrawal.application_id)
+            if row.status == ApplicationStatus.WITHDRAWN:
+                return _receipt(row, changed=False)
+            row.status = ApplicationStatus.WITHDRAWN.value
+            row.withdrawn_at = row.updated_at = record.at
+            session.add(row)
+            await session.flush()
+            return _receipt(row, changed=True)
+
+
+async def mission_file(session: AsyncSession, mission_id: str) -> MissionFile:
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise ApplicationError(f"mission {mission_id} has no row in the database")
+    return MissionFile.model_validate(row.file)
+
+
+async def _application(session: AsyncSession, mission_id: str, application_id: Any) -> Application:
+    row = await session.get(Application, application_id)
+    if row is None or row.mission_id != mission_id:
+        raise ApplicationError("No such application.", type=NOT_FOUND, non_retryable=True)
+    return row
+
+
+async def _staged(session: AsyncSession, mission_id: str, slide_id: Any) -> bool:
+    slide = await session.get(Slide, slide_id)
+    return slide is not None and slide.mission_id == mission_id and slide.application_id is None
+
+
+async def _attach(session: AsyncSession, row: Application, slide_id: Any) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(Slide).where(col(Slide.id) == slide_id).values(application_id=row.id)
+    )
+
+
+def _receipt(row: Application, *, changed: bool) -> ApplicationReceipt:
+    return ApplicationReceipt(
+        application_id=row.id,
+        status=ApplicationStatus(row.status),
+        changed=changed,
+        complete=row.complete,
+        missing=row.missing,
+    )
+
+
+def _summary(row: Application) -> dict[str, Any]:
+    return {
+        "organisation": row.organisation,
+        "contact_name": row.contact_name,
+        "sectors": row.sectors,
+        "country": row.country,
+    }

@@ -1,0 +1,264 @@
+"""The call's communications: announcement, reminders, extensions, closing, cancellation.
+
+Each activity writes its emails to the outbox under keys that name the occasion (the deadline and
+the reminder's offset), so a retried or replayed activity queues nothing twice, and a reminder
+planned against an extended deadline is a new message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+
+from activities.applications import mission_file
+from missionflow import mail
+from missionflow.applications import ApplicationStatus, email_key
+from missionflow.db import sessions
+from missionflow.durations import IsoDuration
+from missionflow.messages import CallNotice, CallSummary, MissionNotice
+from missionflow.mission_file import Invitee, MissionFile
+from missionflow.models import Application
+from missionflow.settings import Settings
+
+HEARTBEAT_EVERY = 200
+T = TypeVar("T")
+
+
+class CallActivities:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._sessions = sessions(engine)
+        self._settings = settings
+
+    @activity.defn(name="announce_call")
+    async def announce_call(self, notice: CallNotice) -> int:
+        async with self._sessions() as session, session.begin():
+            mission = await mission_file(session, notice.mission_id)
+            for count, invitee in _counted(mission.call.invitees):
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="call_announcement",
+                    recipient=str(invitee.email),
+                    recipient_name=invitee.name,
+                    context={
+                        "call_opens": mission.call.opens_at or notice.at,
+                        "deadline": notice.deadline,
+                        "sectors": mission.call.sectors,
+                        "apply_url": mail.apply_url(self._settings, mission.id),
+                        "require_slide": mission.call.require_slide,
+                        "invitee_organisation": invitee.organisation,
+                    },
+                    key=f"call_announcement:{email_key(str(invitee.email))}",
+                )
+                _progress(count)
+            return len(mission.call.invitees)
+
+    @activity.defn(name="send_reminders")
+    async def send_reminders(self, notice: CallNotice) -> int:
+        """To incomplete applications and to invitees who have not applied."""
+        assert notice.reminder is not None
+        time_left = IsoDuration.parse(notice.reminder).in_words()
+        occasion = f"{notice.deadline.isoformat()}:{notice.reminder}"
+        async with self._sessions() as session, session.begin():
+            mission = await mission_file(session, notice.mission_id)
+            applications = await _active(session, mission.id)
+            sent = 0
+            for count, row in _counted([a for a in applications if not a.complete]):
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="deadline_reminder",
+                    recipient=row.contact_email,
+                    recipient_name=row.contact_name,
+                    context={
+                        "deadline": notice.deadline,
+                        "missing": row.missing,
+                        "private_url": mail.private_url(self._settings, mission.id, row.id),
+                        "apply_url": None,
+                        "time_left": time_left,
+                    },
+                    key=f"deadline_reminder:{occasion}:{row.id}",
+                    application_id=row.id,
+                    reminder=True,
+                )
+                sent += 1
+                _progress(count)
+            for invitee in await _not_applied(session, mission):
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="deadline_reminder",
+                    recipient=str(invitee.email),
+                    recipient_name=invitee.name,
+                    context={
+                        "deadline": notice.deadline,
+                        "missing": [],
+                        "private_url": None,
+                        "apply_url": mail.apply_url(self._settings, mission.id),
+                        "time_left": time_left,
+                    },
+                    key=f"deadline_reminder:{occasion}:{email_key(str(invitee.email))}",
+                    reminder=True,
+                )
+                sent += 1
+            return sent
+
+    @activity.defn(name="announce_extension")
+    async def announce_extension(self, notice: CallNotice) -> int:
+        """To every applicant still in the call and to invitees who have not applied."""
+        occasion = notice.deadline.isoformat()
+        async with self._sessions() as session, session.begin():
+            mission = await mission_file(session, notice.mission_id)
+            applications = await _active(session, mission.id)
+            context = {"previous_deadline": notice.previous_deadline, "deadline": notice.deadline}
+            for count, row in _counted(applications):
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="deadline_extended",
+                    recipient=row.contact_email,
+                    recipient_name=row.contact_name,
+                    context={
+                        **context,
+                        "private_url": mail.private_url(self._settings, mission.id, row.id),
+                        "apply_url": None,
+                    },
+                    key=f"deadline_extended:{occasion}:{row.id}",
+                    application_id=row.id,
+                )
+                _progress(count)
+            invitees = await _not_applied(session, mission)
+            for invitee in invitees:
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="deadline_extended",
+                    recipient=str(invitee.email),
+                    recipient_name=invitee.name,
+                    context={
+                        **context,
+                        "private_url": None,
+                        "apply_url": mail.apply_url(self._settings, mission.id),
+                    },
+                    key=f"deadline_extended:{occasion}:{email_key(str(invitee.email))}",
+                )
+            return len(applications) + len(invitees)
+
+    @activity.defn(name="close_call")
+    async def close_call(self, notice: CallNotice) -> CallSummary:
+        """Count what the call received and send the coordinators the figures."""
+        async with self._sessions() as session, session.begin():
+            mission = await mission_file(session, notice.mission_id)
+            rows = (
+                await session.exec(select(Application).where(Application.mission_id == mission.id))
+            ).all()
+            summary = call_summary(rows)
+            for coordinator in mission.coordinators:
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="call_closed",
+                    recipient=str(coordinator.email),
+                    recipient_name=coordinator.name,
+                    context={
+                        "deadline": notice.deadline,
+                        "total": summary.total,
+                        "complete": summary.complete,
+                        "incomplete": summary.incomplete,
+                        "withdrawn": summary.withdrawn,
+                        "by_country": summary.by_country,
+                        "by_sector": summary.by_sector,
+                        "applications_url": (
+                            f"{self._settings.base_url}/missions/{mission.id}/applications"
+                        ),
+                    },
+                    key=f"call_closed:{notice.deadline.isoformat()}:{email_key(str(coordinator.email))}",
+                )
+            return summary
+
+    @activity.defn(name="announce_cancellation")
+    async def announce_cancellation(self, notice: MissionNotice) -> int:
+        """To coordinators, applicants still in the mission and invitees."""
+        async with self._sessions() as session, session.begin():
+            mission = await mission_file(session, notice.mission_id)
+            applications = await _active(session, mission.id)
+            people: dict[str, tuple[str, str | None, Any]] = {}
+            for coordinator in mission.coordinators:
+                people[email_key(str(coordinator.email))] = (
+                    str(coordinator.email),
+                    coordinator.name,
+                    None,
+                )
+            for invitee in mission.call.invitees:
+                people.setdefault(
+                    email_key(str(invitee.email)), (str(invitee.email), invitee.name, None)
+                )
+            for row in applications:
+                people[row.email_key] = (row.contact_email, row.contact_name, row.id)
+            for count, (key, (address, name, application_id)) in _counted(people.items()):
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="mission_cancelled",
+                    recipient=address,
+                    recipient_name=name,
+                    context={"reason": notice.reason, "phase": notice.phase.title},
+                    key=f"mission_cancelled:{key}",
+                    application_id=application_id,
+                )
+                _progress(count)
+            return len(people)
+
+
+def call_summary(rows: Iterable[Application]) -> CallSummary:
+    """The figures coordinators read when the call closes; withdrawn applications count apart."""
+    rows = list(rows)
+    active = [row for row in rows if row.status != ApplicationStatus.WITHDRAWN]
+    complete = sum(1 for row in active if row.complete)
+    countries = Counter(row.country for row in active)
+    sectors = Counter(sector for row in active for sector in row.sectors)
+    return CallSummary(
+        total=len(active),
+        complete=complete,
+        incomplete=len(active) - complete,
+        withdrawn=len(rows) - len(active),
+        by_country=sorted(countries.items(), key=lambda item: (-item[1], item[0])),
+        by_sector=sorted(sectors.items(), key=lambda item: (-item[1], item[0])),
+    )
+
+
+async def _active(session: AsyncSession, mission_id: str) -> list[Application]:
+    query = select(Application).where(
+        Application.mission_id == mission_id,
+        Application.status != ApplicationStatus.WITHDRAWN.value,
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _not_applied(session: AsyncSession, mission: MissionFile) -> list[Invitee]:
+    """Invitees with no application at all: one who applied and withdrew is not chased."""
+    query = select(Application.email_key).where(Application.mission_id == mission.id)
+    applied = set((await session.exec(query)).all())
+    return [i for i in mission.call.invitees if email_key(str(i.email)) not in applied]
+
+
+def _counted(items: Iterable[T]) -> Iterable[tuple[int, T]]:
+    return enumerate(items, start=1)
+
+
+def _progress(count: int) -> None:
+    if count % HEARTBEAT_EVERY == 0 and activity.in_activity():
+        activity.heartbeat(count)

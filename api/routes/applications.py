@@ -1,0 +1,495 @@
+"""Applying to a mission's call, and the applicant's private link.
+
+An application is checked here against the call (fields, sectors, questions, the slide's type
+and size) before anything is written; whether the call is still open is the workflow's answer,
+given to the second by its Update validator. The slide is too large for a workflow payload, so
+it is stored first and deleted again if the workflow refuses.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import UploadFile
+
+from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep, is_coordinator
+from api.schemas import ApplicationCreated, ApplicationView
+from missionflow.access import access_token, token_matches
+from missionflow.applications import (
+    ApplicationAmendment,
+    ApplicationForm,
+    ApplicationStatus,
+    canonical_sectors,
+    email_key,
+    form_errors,
+    organisation_key,
+)
+from missionflow.messages import ApplicationChange, ApplicationSubmission, ApplicationWithdrawal
+from missionflow.mission_file import MissionFile
+from missionflow.missions import (
+    amend_application,
+    submit_application,
+    withdraw_application,
+)
+from missionflow.models import Application, Mission, Slide
+from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
+
+router = APIRouter(prefix="/missions/{mission_id}/applications", tags=["applications"])
+
+MAX_BODY_BYTES = MAX_SLIDE_BYTES + 1024 * 1024
+TokenHeader = Annotated[str | None, Header(alias="X-Access-Token")]
+TokenQuery = Annotated[str | None, Query(alias="token")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationCreated,
+    summary="Apply (JSON, or multipart/form-data with the slide)",
+    responses={
+        200: {"description": "The same applicant applied before: the same application"},
+        409: {"description": "The call is not open"},
+        413: {"description": "The slide is larger than 10 MB"},
+        415: {"description": "The slide is not a PDF or PPTX"},
+    },
+)
+async def apply(
+    mission_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+) -> JSONResponse:
+    mission = await _mission(session, mission_id)
+    fields, slide = await _read_body(request)
+    form = _checked_form(mission, fields)
+    existing = await _existing(session, mission_id, form)
+    if existing is not None:
+        return _duplicate(existing, form, settings.link_secret())
+    content = _checked_slide(slide) if slide is not None else None
+    submission = ApplicationSubmission(application_id=uuid.uuid4(), form=form)
+    if content is not None:
+        submission.slide_id = await _stage_slide(session, mission_id, slide, content)
+    try:
+        receipt = await submit_application(client, mission_id, submission)
+    except BaseException:
+        await _unstage(session, submission.slide_id)
+        raise
+    if not receipt.changed:  # the same applicant, a moment earlier, through another request
+        await _unstage(session, submission.slide_id)
+        existing = await session.get(Application, receipt.application_id)
+        assert existing is not None
+        return _duplicate(existing, form, settings.link_secret())
+    body = ApplicationCreated(
+        application_id=receipt.application_id,
+        access_token=access_token(settings.link_secret(), receipt.application_id),
+        status=receipt.status,
+        complete=receipt.complete,
+        missing=receipt.missing,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status.HTTP_201_CREATED)
+
+
+@router.get("", dependencies=[Coordinator], summary="Every application, with status and contact")
+async def list_applications(
+    mission_id: str,
+    session: SessionDep,
+    accept: Annotated[str | None, Header()] = None,
+    status_: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
+    complete: bool | None = None,
+) -> Response:
+    await _mission(session, mission_id)
+    query = select(Application).where(Application.mission_id == mission_id)
+    if status_ is not None:
+        query = query.where(Application.status == status_.value)
+    if complete is not None:
+        query = query.where(Application.complete == complete)
+    rows = (await session.exec(query.order_by(col(Application.submitted_at)))).all()
+    slides = await _slide_ids(session, [row.id for row in rows])
+    views = [_view(row, row.id in slides) for row in rows]
+    if accept and "text/csv" in accept:
+        return Response(
+            _csv(views),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{mission_id}-applications.csv"'
+            },
+        )
+    return JSONResponse([view.model_dump(mode="json") for view in views])
+
+
+@router.get("/{application_id}", response_model=ApplicationView, summary="Read an application")
+async def read_application(
+    mission_id: str,
+    application_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    header_token: TokenHeader = None,
+    query_token: TokenQuery = None,
+) -> ApplicationView:
+    row = await _permitted(
+        request,
+        session,
+        settings.link_secret(),
+        mission_id,
+        application_id,
+        header_token or query_token,
+    )
+    return _view(row, bool(await _slide_ids(session, [row.id])))
+
+
+@router.patch(
+    "/{application_id}", response_model=ApplicationView, summary="Amend before the deadline"
+)
+async def amend(
+    mission_id: str,
+    application_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    header_token: TokenHeader = None,
+    query_token: TokenQuery = None,
+) -> ApplicationView:
+    row = await _permitted(
+        request,
+        session,
+        settings.link_secret(),
+        mission_id,
+        application_id,
+        header_token or query_token,
+    )
+    mission = await _mission(session, mission_id)
+    fields, slide = await _read_body(request)
+    try:
+        amendment = ApplicationAmendment.model_validate(fields)
+    except ValidationError as error:
+        raise _body_errors(error.errors(include_url=False, include_context=False)) from None
+    errors = form_errors(mission, sectors=amendment.sectors, answers=amendment.answers)
+    if errors:
+        raise _body_errors(errors)
+    if amendment.sectors is not None:
+        amendment.sectors = canonical_sectors(mission, amendment.sectors)
+    if not amendment.model_fields_set and slide is None:
+        raise _body_errors([{"loc": (), "msg": "nothing to change", "type": "value_error"}])
+    change = ApplicationChange(application_id=row.id, amendment=amendment)
+    if slide is not None:
+        change.slide_id = await _stage_slide(session, mission_id, slide, _checked_slide(slide))
+    try:
+        await amend_application(client, mission_id, change)
+    except BaseException:
+        await _unstage(session, change.slide_id)
+        raise
+    return await _reread(session, row.id)
+
+
+@router.post("/{application_id}/withdraw", response_model=ApplicationView, summary="Withdraw")
+async def withdraw(
+    mission_id: str,
+    application_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    header_token: TokenHeader = None,
+    query_token: TokenQuery = None,
+) -> ApplicationView:
+    row = await _permitted(
+        request,
+        session,
+        settings.link_secret(),
+        mission_id,
+        application_id,
+        header_token or query_token,
+    )
+    await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
+    return await _reread(session, row.id)
+
+
+@router.get("/{application_id}/slide", summary="Download the slide")
+async def download_slide(
+    mission_id: str,
+    application_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    header_token: TokenHeader = None,
+    query_token: TokenQuery = None,
+) -> Response:
+    row = await _permitted(
+        request,
+        session,
+        settings.link_secret(),
+        mission_id,
+        application_id,
+        header_token or query_token,
+    )
+    slide = (await session.exec(select(Slide).where(Slide.application_id == row.id))).first()
+    if slide is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No slide has been uploaded yet.")
+    return Response(
+        slide.content,
+        media_type=slide.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{_safe_name(slide.filename)}"'},
+    )
+
+
+async def _reread(session: AsyncSession, application_id: uuid.UUID) -> ApplicationView:
+    """The application as the workflow's activity left it (this session read it before)."""
+    session.expire_all()
+    row = await session.get(Application, application_id)
+    assert row is not None
+    return _view(row, bool(await _slide_ids(session, [application_id])))
+
+
+async def _mission(session: AsyncSession, mission_id: str) -> MissionFile:
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    return MissionFile.model_validate(row.file)
+
+
+async def _read_body(request: Request) -> tuple[dict[str, Any], UploadFile | None]:
+    """The fields and the slide, from JSON or from multipart/form-data."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The slide may be at most 10 MB.")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _body_errors(
+                [{"loc": (), "msg": f"not valid JSON: {error}", "type": "json"}]
+            ) from None
+        if not isinstance(body, dict):
+            raise _body_errors([{"loc": (), "msg": "send a JSON object", "type": "json"}])
+        return body, None
+    if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form(max_part_size=MAX_BODY_BYTES)
+        return _form_fields(form), _upload(form.get("slide"))
+    raise HTTPException(
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        "Send the application as application/json or multipart/form-data.",
+    )
+
+
+def _form_fields(form: Any) -> dict[str, Any]:
+    """HTML-form fields in the JSON shape: sectors repeated, answers as JSON or answers.<id>."""
+    fields: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
+    for key in form:
+        if key == "slide":
+            continue
+        if key == "sectors":
+            fields["sectors"] = [s for s in form.getlist("sectors") if isinstance(s, str)]
+        elif key == "answers":
+            try:
+                answers.update(json.loads(form.get("answers") or "{}"))
+            except (json.JSONDecodeError, AttributeError):
+                raise _body_errors(
+                    [{"loc": ("answers",), "msg": "answers must be a JSON object", "type": "json"}]
+                ) from None
+        elif key.startswith("answers."):
+            answers[key.removeprefix("answers.")] = _typed(form.get(key))
+        elif key == "consent":
+            fields["consent"] = str(form.get(key)).lower() in ("true", "on", "1", "yes")
+        else:
+            value = form.get(key)
+            fields[key] = value if value != "" or key != "website" else None
+    if answers:
+        fields["answers"] = answers
+    return fields
+
+
+def _typed(value: Any) -> Any:
+    """An HTML form sends text; whole numbers and true/false are read as such."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return {"true": True, "false": False}.get(text, text)
+
+
+def _upload(value: Any) -> UploadFile | None:
+    if isinstance(value, UploadFile) and value.filename:
+        return value
+    return None
+
+
+def _checked_form(mission: MissionFile, fields: dict[str, Any]) -> ApplicationForm:
+    try:
+        form = ApplicationForm.model_validate(fields)
+    except ValidationError as error:
+        raise _body_errors(error.errors(include_url=False, include_context=False)) from None
+    errors = form_errors(mission, sectors=form.sectors, answers=form.answers)
+    if errors:
+        raise _body_errors(errors)
+    form.sectors = canonical_sectors(mission, form.sectors)
+    return form
+
+
+def _checked_slide(slide: UploadFile | None) -> bytes:
+    assert slide is not None
+    content = slide.file.read(MAX_SLIDE_BYTES + 1)
+    try:
+        content_type_of(content)
+    except SlideRefused as refused:
+        code = (
+            status.HTTP_413_CONTENT_TOO_LARGE
+            if refused.too_large
+            else status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+        )
+        raise HTTPException(code, str(refused)) from None
+    return content
+
+
+async def _stage_slide(
+    session: AsyncSession, mission_id: str, slide: UploadFile | None, content: bytes
+) -> uuid.UUID:
+    assert slide is not None
+    row = Slide(
+        mission_id=mission_id,
+        filename=_safe_name(slide.filename or "slide"),
+        content_type=content_type_of(content),
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_at=datetime.now(UTC),
+    )
+    session.add(row)
+    await session.commit()
+    return row.id
+
+
+async def _unstage(session: AsyncSession, slide_id: uuid.UUID | None) -> None:
+    """Remove a stored slide the workflow did not take: a refused request leaves nothing."""
+    if slide_id is None:
+        return
+    await session.rollback()
+    await session.exec(  # type: ignore[call-overload]
+        delete(Slide).where(col(Slide.id) == slide_id, col(Slide.application_id).is_(None))
+    )
+    await session.commit()
+
+
+async def _existing(
+    session: AsyncSession, mission_id: str, form: ApplicationForm
+) -> Application | None:
+    query = select(Application).where(
+        Application.mission_id == mission_id,
+        Application.email_key == email_key(form.contact_email),
+        Application.organisation_key == organisation_key(form.organisation),
+    )
+    return (await session.exec(query)).first()
+
+
+def _duplicate(row: Application, form: ApplicationForm, secret: str) -> JSONResponse:
+    """The same applicant again: the same application, and never a second one.
+
+    The private link is given again only for the very same submission (a retried request):
+    knowing someone's organisation and email must not open their application.
+    """
+    same = (
+        row.contact_name == form.contact_name
+        and row.organisation == form.organisation
+        and row.organisation_type == form.organisation_type.value
+        and row.country == form.country
+        and row.city == form.city
+        and row.sectors == form.sectors
+        and row.answers == form.answers
+    )
+    body = ApplicationCreated(
+        application_id=row.id,
+        access_token=access_token(secret, row.id) if same else None,
+        status=ApplicationStatus(row.status),
+        complete=row.complete,
+        missing=row.missing,
+        detail=None
+        if same
+        else "This organisation has already applied with this email; use the private link "
+        "sent to that address to change the application.",
+    )
+    return JSONResponse(body.model_dump(mode="json"), status.HTTP_200_OK)
+
+
+async def _permitted(
+    request: Request,
+    session: AsyncSession,
+    secret: str,
+    mission_id: str,
+    application_id: str,
+    token: str | None,
+) -> Application:
+    """The application, for its applicant's token or a coordinator; 404 for anyone else, so a
+    wrong link tells nothing about whether the application exists."""
+    try:
+        identifier = uuid.UUID(application_id)
+    except ValueError:
+        identifier = None
+    row = await session.get(Application, identifier) if identifier else None
+    allowed = (
+        row is not None
+        and row.mission_id == mission_id
+        and (token_matches(secret, row.id, token) or is_coordinator(request))
+    )
+    if not allowed or row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
+    return row
+
+
+async def _slide_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    query = select(Slide.application_id).where(col(Slide.application_id).in_(ids))
+    return {value for value in (await session.exec(query)).all() if value is not None}
+
+
+def _view(row: Application, has_slide: bool) -> ApplicationView:
+    return ApplicationView.model_validate({**row.model_dump(), "has_slide": has_slide})
+
+
+CSV_COLUMNS = (
+    "id", "status", "complete", "missing", "organisation", "organisation_type", "country", "city",
+    "website", "contact_name", "contact_email", "sectors", "submitted_at", "has_slide",
+)  # fmt: skip
+
+
+def _csv(views: list[ApplicationView]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for view in views:
+        data = view.model_dump(mode="json")
+        writer.writerow(
+            "; ".join(data[c]) if isinstance(data[c], list) else data[c] for c in CSV_COLUMNS
+        )
+    return buffer.getvalue()
+
+
+def _body_errors(errors: list[dict[str, Any]]) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {"loc": ("body", *error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in errors
+        ]
+    )
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c for c in name if c.isalnum() or c in "._- ")[:200] or "slide"

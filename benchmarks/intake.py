@@ -1,0 +1,210 @@
+"""Application intake over HTTP against the embedded stack, beside the raw Update rate.
+
+Starts `missionflow dev` (Temporal dev server, worker, API, SMTP sink) in a temporary home,
+starts a mission whose call is open, and posts N applications over HTTP with a fixed number of
+concurrent clients. In the same run, against the same Temporal server, it measures the raw rate
+of bare Updates (a no-op handler) into one workflow with the same concurrency: the ceiling
+intake is compared with. Prints applications/s, p50/p99 latency and the ratio, per N.
+
+    .venv/bin/python benchmarks/intake.py --sizes 100 1000 10000 --concurrency 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import yaml
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "benchmark-coordinator-token"
+
+
+@workflow.defn(sandboxed=False)
+class BareUpdates:
+    """The baseline: a workflow whose Update does nothing but count."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.done)
+        return self.count
+
+    @workflow.update
+    def bump(self, _: int) -> int:
+        self.count += 1
+        return self.count
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def bounded(count: int, concurrency: int, one: object) -> list[float]:
+    """Run `one(i)` for i < count with `concurrency` at a time; return each latency in seconds."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+
+    async def client() -> None:
+        while not queue.empty():
+            index = queue.get_nowait()
+            started = time.perf_counter()
+            await one(index)  # type: ignore[operator]
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return latencies
+
+
+async def raw_updates(client: Client, count: int, concurrency: int) -> tuple[float, list[float]]:
+    task_queue = f"bare-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=task_queue, workflows=[BareUpdates]):
+        handle = await client.start_workflow(
+            BareUpdates.run, id=f"bare-{uuid.uuid4()}", task_queue=task_queue
+        )
+
+        async def one(index: int) -> None:
+            while True:
+                try:
+                    await handle.execute_update(BareUpdates.bump, index)
+                    return
+                except RPCError as error:  # the dev server's cap on in-flight Updates
+                    if error.status != RPCStatusCode.RESOURCE_EXHAUSTED:
+                        raise
+                    await asyncio.sleep(0.01)
+
+        started = time.perf_counter()
+        latencies = await bounded(count, concurrency, one)
+        elapsed = time.perf_counter() - started
+        await handle.signal(BareUpdates.finish)
+    return elapsed, latencies
+
+
+def application(index: int, sectors: list[str]) -> dict[str, object]:
+    return {
+        "organisation": f"Benchmark Cluster {index}",
+        "organisation_type": "cluster_organisation",
+        "country": ("DE", "FR", "IT", "ES", "NL", "PL")[index % 6],
+        "city": "Somewhere",
+        "contact_name": f"Contact {index}",
+        "contact_email": f"contact{index}@bench.example.org",
+        "sectors": [sectors[index % len(sectors)]],
+        "answers": {},
+        "consent": True,
+    }
+
+
+async def intake(api: str, count: int, concurrency: int) -> tuple[float, list[float]]:
+    document = yaml.safe_load((ROOT / "examples" / "rehearsal.yaml").read_text())
+    document["id"] = f"bench-{uuid.uuid4().hex[:8]}"
+    document["call"]["deadline"] = "+PT50M"
+    for key, value in (("decision_due", "+PT51M"), ("delegation_lock", "+PT52M")):
+        document["selection"][key] = value
+    document["matchmaking"] = None
+    document["visits"] = []
+    document["reporting"]["report_due"] = "+PT55M"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=api, headers=headers, timeout=120, limits=limits) as http:
+        created = await http.post("/missions", json=document)
+        created.raise_for_status()
+        sectors = document["call"]["sectors"]
+        path = f"/missions/{document['id']}/applications"
+
+        async def one(index: int) -> None:
+            response = await http.post(path, json=application(index, sectors))
+            if response.status_code != 201:
+                raise RuntimeError(f"application {index}: {response.status_code} {response.text}")
+
+        started = time.perf_counter()
+        latencies = await bounded(count, concurrency, one)
+        elapsed = time.perf_counter() - started
+        await http.post(f"/missions/{document['id']}/cancel", json={"reason": "benchmark over"})
+    return elapsed, latencies
+
+
+def row(name: str, count: int, elapsed: float, latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"{name:<14} {count:>7} {elapsed:>8.2f} {count / elapsed:>9.1f} "
+        f"{statistics.median(ordered) * 1000:>8.1f} {p99 * 1000:>8.1f}"
+    )
+
+
+async def main(sizes: list[int], concurrency: int) -> None:
+    home = Path(tempfile.mkdtemp(prefix="missionflow-bench-"))
+    ports = {name: free_port() for name in ("API", "TEMPORAL", "TEMPORAL_UI", "SMTP")}
+    env = {
+        **os.environ,
+        "MISSIONFLOW_HOME": str(home),
+        "MISSIONFLOW_API_TOKEN": TOKEN,
+        **{f"MISSIONFLOW_{name}_PORT": str(port) for name, port in ports.items()},
+    }
+    log = (home / "stack.log").open("wb")
+    stack = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "missionflow"), "dev", env=env, stdout=log, stderr=log
+    )
+    api = f"http://127.0.0.1:{ports['API']}"
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(300):
+                try:
+                    if (await probe.get(f"{api}/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+            else:
+                raise RuntimeError(f"the stack did not start; see {home / 'stack.log'}")
+        client = await Client.connect(f"127.0.0.1:{ports['TEMPORAL']}")
+        print(
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+            f"concurrency {concurrency}"
+        )
+        print(f"{'':<14} {'count':>7} {'seconds':>8} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        for size in sizes:
+            raw_elapsed, raw_latencies = await raw_updates(client, size, concurrency)
+            print(row("raw Updates", size, raw_elapsed, raw_latencies))
+            elapsed, latencies = await intake(api, size, concurrency)
+            print(row("applications", size, elapsed, latencies))
+            ratio = (size / elapsed) / (size / raw_elapsed)
+            print(f"{'ratio':<14} {size:>7} intake / raw Updates = {ratio:.2f}\n")
+    finally:
+        stack.send_signal(signal.SIGINT)
+        await asyncio.wait_for(stack.wait(), 60)
+        log.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--concurrency", type=int, default=10)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sizes, arguments.concurrency))

@@ -1,0 +1,6 @@
+"""The Jinja2 templates of every message missionflow sends, rendered by `missionflow.emails`.
+
+One `<name>.txt` and one `<name>.html` per message, both extending `layout.txt` / `layout.html`.
+The folder is a package so that the templates ship inside the wheel, next to the code that
+renders them, and are found the same way in a checkout and in an installed worker.
+"""

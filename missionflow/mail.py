@@ -1,0 +1,89 @@
+"""A mission's emails: who they come from, who answers them, and what every template knows.
+
+Activities call `post` inside the transaction that causes the message, so the email is queued
+exactly when the change it reports is written, and never otherwise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from missionflow import outbox
+from missionflow.access import access_token
+from missionflow.mission_file import MissionFile
+from missionflow.models import OutboxMessage
+from missionflow.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Messages come from the organiser (by name) and replies go to the coordinators."""
+
+    from_name: str
+    reply_to: list[str]
+    domain: str
+
+
+def sender_for(mission: MissionFile, settings: Settings) -> Sender:
+    address = parseaddr(settings.mail_from)[1] or "missions@localhost"
+    return Sender(
+        from_name=mission.organiser,
+        reply_to=[str(person.email) for person in mission.coordinators],
+        domain=address.rpartition("@")[2] or "localhost",
+    )
+
+
+def mission_context(mission: MissionFile) -> dict[str, Any]:
+    return {
+        "id": mission.id,
+        "title": mission.title,
+        "organiser": mission.organiser,
+        "destination": mission.destination,
+        "timezone": mission.timezone,
+        "coordinators": [{"name": p.name, "email": str(p.email)} for p in mission.coordinators],
+    }
+
+
+def apply_url(settings: Settings, mission_id: str) -> str:
+    return f"{settings.base_url}/missions/{mission_id}/apply"
+
+
+def private_url(settings: Settings, mission_id: str, application_id: uuid.UUID) -> str:
+    token = access_token(settings.link_secret(), application_id)
+    return f"{settings.base_url}/missions/{mission_id}/applications/{application_id}?token={token}"
+
+
+async def post(
+    session: AsyncSession,
+    mission: MissionFile,
+    settings: Settings,
+    *,
+    template: str,
+    recipient: str,
+    recipient_name: str | None,
+    context: dict[str, Any],
+    key: str,
+    application_id: uuid.UUID | None = None,
+    reminder: bool = False,
+) -> OutboxMessage:
+    """Queue one message of `mission` in the caller's transaction; `key` makes it happen once."""
+    sender = sender_for(mission, settings)
+    return await outbox.queue(
+        session,
+        mission_id=mission.id,
+        template=template,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        context={"mission": mission_context(mission), "recipient_name": recipient_name, **context},
+        idempotency_key=f"{mission.id}:{key}",
+        application_id=application_id,
+        reply_to=sender.reply_to,
+        from_name=sender.from_name,
+        auto_submitted=reminder,
+        domain=sender.domain,
+    )

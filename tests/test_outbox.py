@@ -1,0 +1,848 @@
+"""Emails: rendering, the outbox, and delivery over real SMTP, exactly once in effect.
+
+Delivery runs against a real aiosmtpd server on loopback that records every envelope and can
+refuse or defer chosen recipients, on SQLite and on PostgreSQL. The activity method is called
+directly: it is a plain coroutine, and it heartbeats only inside a Temporal activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiosmtplib
+import jinja2
+import pytest
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+from aiosmtplib import SMTPException
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.exceptions import ApplicationError
+
+import activities.email as email_activities
+from activities.email import DeliveryReport, DeliveryRequest, EmailActivities
+from missionflow.emails import TEMPLATES, render
+from missionflow.models import Mission, OutboxMessage
+from missionflow.outbox import build_message, queue, sender_domain
+from missionflow.settings import Settings
+
+MAIL_FROM = "missionflow <missions@example.org>"
+DEADLINE = datetime(2017, 3, 22, 23, 0, tzinfo=UTC)  # midnight CET at the end of 22 March
+SHOWN_DEADLINE = "22 Mar 2017 24:00 CET (23:00 UTC)"
+COORDINATORS = [
+    {"name": "Anna Verbeke", "email": "anna.verbeke@example.org"},
+    {"name": "Marco Bellini", "email": "marco.bellini@example.org"},
+]
+MISSION = {
+    "id": "eu-us-2017",
+    "title": "High-level EU Cluster Mission to the USA",
+    "organiser": "European Cluster Collaboration Platform",
+    "destination": "United States",
+    "timezone": "Europe/Brussels",
+    "coordinators": COORDINATORS,
+}
+PRIVATE_URL = "http://localhost:8000/missions/eu-us-2017/applications/42?token=s3cret"
+APPLY_URL = "http://localhost:8000/missions/eu-us-2017/apply"
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "call_announcement": {
+        "call_opens": datetime(2017, 2, 15, 8, 0, tzinfo=UTC),
+        "deadline": DEADLINE,
+        "sectors": ["Nanotechnologies", "Biotechnology & medical"],
+        "apply_url": APPLY_URL,
+        "require_slide": True,
+        "invitee_organisation": "Bavarian Nano Cluster",
+    },
+    "application_received": {
+        "application": {
+            "organisation": "Bavarian Nano Cluster",
+            "contact_name": "Ana Núñez",
+            "sectors": ["Nanotechnologies", "Advanced materials"],
+        },
+        "missing": ["the one-slide presentation"],
+        "private_url": PRIVATE_URL,
+        "deadline": DEADLINE,
+    },
+    "deadline_reminder": {
+        "deadline": DEADLINE,
+        "time_left": "2 days",
+        "missing": ["the one-slide presentation"],
+        "private_url": PRIVATE_URL,
+    },
+    "deadline_extended": {
+        "previous_deadline": DEADLINE,
+        "deadline": datetime(2017, 3, 29, 22, 0, tzinfo=UTC),
+        "apply_url": APPLY_URL,
+    },
+    "call_closed": {
+        "deadline": DEADLINE,
+        "total": 42,
+        "complete": 37,
+        "incomplete": 5,
+        "by_country": [("DE", 12), ("FR", 9), ("ES", 7)],
+        "by_sector": [("Nanotechnologies", 20), ("Advanced materials", 15)],
+        "applications_url": "http://localhost:8000/missions/eu-us-2017/applications",
+    },
+    "mission_cancelled": {"reason": "The venue closed.", "phase": "selection"},
+}
+
+
+def context(template: str, **changes: Any) -> dict[str, Any]:
+    return {"mission": MISSION, "recipient_name": "Ana Núñez", **CONTEXTS[template], **changes}
+
+
+# Rendering
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_renders_a_one_line_subject_text_and_html(template: str) -> None:
+    rendered = render(template, context(template))
+
+    assert rendered.subject and "\n" not in rendered.subject
+    assert rendered.subject == " ".join(rendered.subject.split())
+    assert rendered.text.startswith("Dear Ana Núñez,\n")
+    assert MISSION["title"] in rendered.text and "Anna Verbeke" in rendered.text
+    assert rendered.html.startswith("<!DOCTYPE html>")
+    assert f"<title>{rendered.subject}</title>" in rendered.html
+    assert 'href="mailto:marco.bellini@example.org"' in rendered.html
+
+
+def test_html_escapes_what_people_typed_and_text_keeps_it() -> None:
+    hostile = "<script>alert(1)</script>"
+    rendered = render(
+        "call_announcement", context("call_announcement", invitee_organisation=hostile)
+    )
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.html
+    assert "<script>" not in rendered.html
+    assert hostile in rendered.text
+
+
+def test_the_deadline_is_shown_in_the_calls_zone_with_its_name() -> None:
+    for template in ("call_announcement", "application_received", "deadline_reminder"):
+        rendered = render(template, context(template))
+        assert SHOWN_DEADLINE in rendered.text
+        assert SHOWN_DEADLINE in rendered.html
+    extended = render("deadline_extended", context("deadline_extended"))
+    assert "29 Mar 2017 24:00 CEST (22:00 UTC)" in extended.text
+
+
+def test_a_subject_stays_one_line_whatever_the_title() -> None:
+    mission = {**MISSION, "title": "Cluster\r\nBcc: evil@example.net   mission"}
+    rendered = render("mission_cancelled", context("mission_cancelled", mission=mission))
+
+    assert rendered.subject == "Cancelled: Cluster Bcc: evil@example.net mission"
+
+
+def test_reminders_speak_to_applicants_and_to_invitees() -> None:
+    applicant = render("deadline_reminder", context("deadline_reminder"))
+    invitee_context = context("deadline_reminder", missing=[], apply_url=APPLY_URL)
+    del invitee_context["private_url"]
+    invitee = render("deadline_reminder", invitee_context)
+
+    assert "incomplete" in applicant.subject and PRIVATE_URL in applicant.text
+    assert "the one-slide presentation" in applicant.text
+    assert "2 days left to apply" in invitee.subject and APPLY_URL in invitee.text
+    assert "token" not in invitee.text
+
+
+def test_unknown_templates_and_missing_variables_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown email template"):
+        render("selected_by_magic", context("call_closed"))
+    incomplete = context("call_closed")
+    del incomplete["total"]
+    with pytest.raises(jinja2.UndefinedError):
+        render("call_closed", incomplete)
+
+
+# A real SMTP server
+
+
+@dataclass
+class Delivered:
+    mail_from: str
+    recipients: list[str]
+    peer: Any
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler: records what it accepts; answers chosen recipients with `refuse`."""
+
+    delivered: list[Delivered] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    connections: int = 0
+    on_rcpt: Callable[[str], Awaitable[None]] | None = None
+    on_data: Callable[[Delivered], Awaitable[None]] | None = None
+
+    async def handle_EHLO(
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if self.on_rcpt:
+            await self.on_rcpt(address)
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        delivered = Delivered(envelope.mail_from or "", list(envelope.rcpt_tos), session.peer, raw)
+        self.delivered.append(delivered)
+        if self.on_data:
+            await self.on_data(delivered)
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> Counter[str]:
+        return Counter(str(d.message["Message-ID"]) for d in self.delivered)
+
+
+def unix_lines(text: str) -> str:
+    """A body as rendered: it travels with CRLF line endings and is decoded with them."""
+    return text.replace("\r\n", "\n")
+
+
+async def serve(recorder: Recorder, port: int) -> asyncio.AbstractServer:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: SMTPServer(recorder, hostname="sink.test", loop=loop), "127.0.0.1", port
+    )
+
+
+@pytest.fixture
+async def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def smtp_port(recorder: Recorder) -> AsyncIterator[int]:
+    server = await serve(recorder, 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def mission_id(session_factory: async_sessionmaker[AsyncSession]) -> str:
+    async with session_factory() as session:
+        session.add(
+            Mission(
+                id=MISSION["id"],
+                workflow_id=f"mission-{MISSION['id']}",
+                title=MISSION["title"],
+                organiser=MISSION["organiser"],
+                timezone=MISSION["timezone"],
+                phase="call_open",
+                file={},
+            )
+        )
+        await session.commit()
+    return MISSION["id"]
+
+
+def activities_for(engine: AsyncEngine, port: int) -> EmailActivities:
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, mail_from=MAIL_FROM)
+    return EmailActivities(engine, settings)
+
+
+async def queue_one(
+    session: AsyncSession, mission_id: str, template: str, recipient: str, **options: Any
+) -> OutboxMessage:
+    values: dict[str, Any] = {
+        "recipient_name": "Ana Núñez",
+        "context": context(template),
+        "idempotency_key": f"{mission_id}:{template}:{recipient}",
+        "reply_to": [f"{c['name']} <{c['email']}>" for c in COORDINATORS],
+        "from_name": MISSION["organiser"],
+        "auto_submitted": template == "deadline_reminder",
+        "domain": sender_domain(MAIL_FROM),
+        **options,
+    }
+    return await queue(
+        session, mission_id=mission_id, template=template, recipient=recipient, **values
+    )
+
+
+async def queue_many(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str, count: int
+) -> list[OutboxMessage]:
+    """Alternating reminders and confirmations to applicant-<i>@example.org."""
+    async with session_factory() as session:
+        rows = [
+            await queue_one(
+                session,
+                mission_id,
+                "deadline_reminder" if i % 2 == 0 else "application_received",
+                f"applicant-{i}@example.org",
+            )
+            for i in range(count)
+        ]
+        await session.commit()
+    return rows
+
+
+async def statuses(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, OutboxMessage]:
+    async with session_factory() as session:
+        rows = await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.created_at)))
+        return {row.recipient: row for row in rows}
+
+
+# The outbox
+
+
+async def test_queue_is_idempotent_per_key(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str
+) -> None:
+    async with session_factory() as session:
+        first = await queue_one(session, mission_id, "deadline_reminder", "ana@example.es")
+        await session.commit()
+    async with session_factory() as session:
+        again = await queue_one(
+            session,
+            mission_id,
+            "deadline_reminder",
+            "ana@example.es",
+            context=context("deadline_reminder", time_left="1 day"),
+        )
+        await session.commit()
+
+    rows = await statuses(session_factory)
+    assert list(rows) == ["ana@example.es"]
+    assert again.id == first.id and again.message_id == first.message_id
+    assert "2 days" in rows["ana@example.es"].subject  # unchanged, not re-rendered
+    assert first.message_id.endswith("@example.org>") and first.status == "queued"
+    assert first.headers == {
+        "From": MISSION["organiser"],
+        "X-Missionflow-Template": "deadline_reminder",
+        "X-Missionflow-Mission": mission_id,
+        "Reply-To": "Anna Verbeke <anna.verbeke@example.org>, "
+        "Marco Bellini <marco.bellini@example.org>",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
+async def test_queue_belongs_to_the_callers_transaction(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str
+) -> None:
+    async with session_factory() as session:
+        await queue_one(session, mission_id, "deadline_reminder", "ana@example.es")
+        await session.rollback()
+
+    assert await statuses(session_factory) == {}
+
+
+async def test_queue_racing_an_uncommitted_twin_returns_the_twin(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str
+) -> None:
+    """Two transactions queue the same message at once: the second waits for the first (on
+    PostgreSQL's unique index, on SQLite's write lock), then finds its row instead of failing."""
+    async with session_factory() as first, session_factory() as second:
+        one = await queue_one(first, mission_id, "deadline_reminder", "ana@example.es")
+        racing = asyncio.create_task(
+            queue_one(second, mission_id, "deadline_reminder", "ana@example.es")
+        )
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # blocked behind the first transaction's insert
+        await first.commit()
+        two = await racing
+        await second.commit()
+
+    assert two.id == one.id and two.message_id == one.message_id
+    assert len(await statuses(session_factory)) == 1
+
+
+# Delivery
+
+
+async def test_a_batch_goes_out_once_each_over_one_connection_with_its_headers(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    queued = await queue_many(session_factory, mission_id, 50)
+    delivery = activities_for(engine, smtp_port)
+
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=50, failed=0, deferred=0, remaining=0)
+    assert recorder.connections == 1
+    assert len({d.peer for d in recorder.delivered}) == 1
+    assert recorder.message_ids() == Counter({row.message_id: 1 for row in queued})
+    rows = await statuses(session_factory)
+    for delivered in recorder.delivered:
+        message = delivered.message
+        row = rows[delivered.recipients[0]]
+        assert delivered.recipients == [row.recipient]
+        assert delivered.mail_from == "missions@example.org"
+        assert message["Message-ID"] == row.message_id
+        assert message["From"].addresses[0].display_name == MISSION["organiser"]
+        assert message["From"].addresses[0].addr_spec == "missions@example.org"
+        assert str(message["To"]) == f"Ana Núñez <{row.recipient}>"
+        assert [a.addr_spec for a in message["Reply-To"].addresses] == [
+            c["email"] for c in COORDINATORS
+        ]
+        assert message["Subject"] == row.subject
+        assert parsedate_to_datetime(message["Date"]).tzinfo is not None
+        assert message["X-Missionflow-Template"] == row.template
+        assert message["X-Missionflow-Mission"] == mission_id
+        if row.template == "deadline_reminder":
+            assert message["Auto-Submitted"] == "auto-generated"
+        else:
+            assert "Auto-Submitted" not in message
+        assert message.get_content_type() == "multipart/alternative"
+        text = message.get_body(("plain",))
+        html = message.get_body(("html",))
+        assert text is not None and html is not None
+        assert unix_lines(text.get_content()) == row.text_body
+        assert unix_lines(html.get_content()) == row.html_body
+        assert SHOWN_DEADLINE in text.get_content()
+    assert {row.status for row in rows.values()} == {"sent"}
+    assert all(row.sent_at and row.attempts == 1 for row in rows.values())
+
+
+async def test_a_refused_recipient_fails_alone(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    await queue_many(session_factory, mission_id, 6)
+    recorder.refuse["applicant-2@example.org"] = "550 5.1.1 <applicant-2@example.org>: no such user"
+
+    report = await activities_for(engine, smtp_port).deliver_outbox(
+        DeliveryRequest(mission_id=mission_id)
+    )
+
+    assert report == DeliveryReport(sent=5, failed=1, deferred=0, remaining=0)
+    rows = await statuses(session_factory)
+    refused = rows["applicant-2@example.org"]
+    assert refused.status == "failed" and refused.smtp_code == 550
+    assert refused.last_error == "550 5.1.1 <applicant-2@example.org>: no such user"
+    assert refused.failed_at is not None and refused.sent_at is None
+    assert sorted(d.recipients[0] for d in recorder.delivered) == sorted(
+        r for r in rows if r != "applicant-2@example.org"
+    )
+
+
+async def test_addresses_that_cannot_be_sent_fail_alone(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    """Not an address at all, or a non-ASCII one for a server without SMTPUTF8."""
+    async with session_factory() as session:
+        for recipient in ("ana@example.es", "not-an-address", "jose@exämple.es", "bo@example.se"):
+            await queue_one(session, mission_id, "call_closed", recipient)
+        await session.commit()
+
+    report = await activities_for(engine, smtp_port).deliver_outbox(
+        DeliveryRequest(mission_id=mission_id)
+    )
+
+    assert report == DeliveryReport(sent=2, failed=2, deferred=0, remaining=0)
+    rows = await statuses(session_factory)
+    assert "is not an email address" in (rows["not-an-address"].last_error or "")
+    assert "SMTPUTF8" in (rows["jose@exämple.es"].last_error or "")
+    assert sorted(d.recipients[0] for d in recorder.delivered) == [
+        "ana@example.es",
+        "bo@example.se",
+    ]
+
+
+async def test_a_deferred_recipient_is_queued_again_with_the_servers_answer(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    await queue_many(session_factory, mission_id, 4)
+    recorder.refuse["applicant-1@example.org"] = "451 4.7.1 Greylisted, try again later"
+    delivery = activities_for(engine, smtp_port)
+
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=3, failed=0, deferred=1, remaining=1)
+    deferred = (await statuses(session_factory))["applicant-1@example.org"]
+    assert deferred.status == "queued" and deferred.smtp_code == 451
+    assert deferred.last_error == "451 4.7.1 Greylisted, try again later"
+
+    recorder.refuse.clear()
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=1, failed=0, deferred=0, remaining=0)
+    assert sum(recorder.message_ids().values()) == 4 == len(recorder.message_ids())
+    assert (await statuses(session_factory))["applicant-1@example.org"].attempts == 2
+
+
+async def test_hostile_names_inject_no_header_and_no_recipient(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    mission = {**MISSION, "title": "Mission\r\nBcc: evil-subject@example.net"}
+    async with session_factory() as session:
+        await queue_one(
+            session,
+            mission_id,
+            "mission_cancelled",
+            "ana@example.es",
+            recipient_name="Eve\r\nBcc: evil@example.net",
+            from_name="Organiser\nX-Injected: yes",
+            context=context("mission_cancelled", mission=mission),
+        )
+        await session.commit()
+
+    report = await activities_for(engine, smtp_port).deliver_outbox(
+        DeliveryRequest(mission_id=mission_id)
+    )
+
+    assert report.sent == 1
+    [delivered] = recorder.delivered
+    assert delivered.recipients == ["ana@example.es"]
+    message = delivered.message
+    assert "Bcc" not in message and "X-Injected" not in message
+    headers = delivered.raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in headers and b"\r\nX-Injected:" not in headers
+    assert message["To"].addresses[0].display_name == "Eve Bcc: evil@example.net"
+    assert message["To"].addresses[0].addr_spec == "ana@example.es"
+    assert message["Subject"] == "Cancelled: Mission Bcc: evil-subject@example.net"
+
+
+async def test_a_stored_header_with_a_line_break_is_refused_not_sent() -> None:
+    row = OutboxMessage(
+        mission_id="m",
+        template="call_closed",
+        idempotency_key="k",
+        recipient="ana@example.es",
+        subject="s",
+        text_body="t",
+        html_body="<p>h</p>",
+        headers={"X-Missionflow-Mission": "m\r\nBcc: evil@example.net"},
+        message_id="<1@example.org>",
+        status="queued",
+    )
+    with pytest.raises(ValueError):
+        build_message(row, sender=MAIL_FROM, now=datetime.now(UTC))
+
+
+async def test_a_line_holding_only_a_dot_arrives_intact(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    reason = "The venue closed.\n.\n..and nothing else could be found."
+    async with session_factory() as session:
+        row = await queue_one(
+            session,
+            mission_id,
+            "mission_cancelled",
+            "ana@example.es",
+            context=context("mission_cancelled", reason=reason),
+        )
+        await session.commit()
+
+    await activities_for(engine, smtp_port).deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    [delivered] = recorder.delivered
+    html = delivered.message.get_body(("html",))
+    assert html is not None and unix_lines(html.get_content()) == row.html_body
+    assert f">{reason}</blockquote>" in row.html_body
+
+
+async def test_a_message_larger_than_the_socket_buffers_arrives_whole(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With small socket buffers, most of a 1 MB message waits in asyncio's own buffer (the
+    "sent" commit waits for it to leave); it must still arrive whole and once."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTPServer(recorder, hostname="sink.test", loop=loop), sock=listener
+    )
+    connect = EmailActivities._connect
+
+    async def small_send_buffer(self: EmailActivities) -> aiosmtplib.SMTP:
+        smtp = await connect(self)
+        smtp.get_transport_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        return smtp
+
+    monkeypatch.setattr(EmailActivities, "_connect", small_send_buffer)
+    reason = "\n".join(f"Paragraph {n}: the venue withdrew its offer." for n in range(20_000))
+    async with session_factory() as session:
+        row = await queue_one(
+            session,
+            mission_id,
+            "mission_cancelled",
+            "ana@example.es",
+            context=context("mission_cancelled", reason=reason),
+        )
+        await session.commit()
+
+    try:
+        report = await activities_for(engine, listener.getsockname()[1]).deliver_outbox(
+            DeliveryRequest(mission_id=mission_id)
+        )
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert report.sent == 1
+    [delivered] = recorder.delivered
+    assert len(delivered.raw) > 1_000_000
+    text = delivered.message.get_body(("plain",))
+    assert text is not None and unix_lines(text.get_content()) == row.text_body
+
+
+async def test_an_unreachable_server_loses_nothing_and_later_sends_everything_once(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    unused_port: int,
+) -> None:
+    queued = await queue_many(session_factory, mission_id, 10)
+    delivery = activities_for(engine, unused_port)
+
+    with pytest.raises((SMTPException, OSError)):
+        await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    rows = await statuses(session_factory)
+    assert len(rows) == 10
+    assert {row.status for row in rows.values()} <= {"queued", "sending"}
+
+    server = await serve(recorder, unused_port)
+    try:
+        report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert report == DeliveryReport(sent=10, failed=0, deferred=0, remaining=0)
+    assert recorder.message_ids() == Counter({row.message_id: 1 for row in queued})
+
+
+async def test_a_delivery_cut_mid_batch_resumes_without_duplicates_or_losses(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    """Cancel the activity while the server is taking the 5th message (as a worker shutdown
+    does): what the server took and what the rows say must agree, and a new attempt sends the
+    rest."""
+    queued = await queue_many(session_factory, mission_id, 12)
+    delivery = activities_for(engine, smtp_port)
+    attempt = asyncio.create_task(delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id)))
+
+    async def cut_at_the_fifth(_: Delivered) -> None:
+        if len(recorder.delivered) == 5:
+            attempt.cancel()
+
+    recorder.on_data = cut_at_the_fifth
+
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+
+    rows = await statuses(session_factory)
+    server_has = set(recorder.message_ids())
+    assert {r.message_id for r in rows.values() if r.status == "sent"} == server_has
+    assert len(server_has) == 5
+    assert {r.status for r in rows.values() if r.message_id not in server_has} == {"sending"}
+
+    recorder.on_data = None
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=7, failed=0, deferred=0, remaining=0)
+    assert recorder.message_ids() == Counter({row.message_id: 1 for row in queued})
+
+
+async def test_a_cancel_during_the_sent_commit_still_ends_that_message(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one instant a cancel could lose a message: the row committed as sent, the final "."
+    not yet written. The step finishes first, then the cancellation goes through."""
+    queued = await queue_many(session_factory, mission_id, 8)
+    settle = email_activities._settle
+    sent_commits = 0
+
+    async def cancel_at_the_third(
+        db: AsyncConnection, row: OutboxMessage, previous: str, **values: object
+    ) -> bool:
+        nonlocal sent_commits
+        if values.get("status") == "sent":
+            sent_commits += 1
+            if sent_commits == 3:
+                attempt.cancel()
+        return await settle(db, row, previous, **values)
+
+    monkeypatch.setattr(email_activities, "_settle", cancel_at_the_third)
+    delivery = activities_for(engine, smtp_port)
+    attempt = asyncio.create_task(delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id)))
+
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+
+    rows = await statuses(session_factory)
+    assert {r.message_id for r in rows.values() if r.status == "sent"} == set(
+        recorder.message_ids()
+    )
+    assert len(recorder.delivered) == 3
+    monkeypatch.setattr(email_activities, "_settle", settle)
+    await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+    assert recorder.message_ids() == Counter({row.message_id: 1 for row in queued})
+
+
+async def test_a_message_is_committed_sent_before_the_server_has_it(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    """aiosmtpd calls handle_DATA once it has read the final ".": the row must say sent by then."""
+    await queue_many(session_factory, mission_id, 5)
+    seen: list[str] = []
+
+    async def row_status(delivered: Delivered) -> None:
+        async with session_factory() as session:
+            statement = select(OutboxMessage.status).where(
+                OutboxMessage.message_id == delivered.message["Message-ID"]
+            )
+            seen.append((await session.exec(statement)).one())
+
+    recorder.on_data = row_status
+    await activities_for(engine, smtp_port).deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert seen == ["sent"] * 5
+
+
+async def test_a_delivery_whose_claim_was_taken_over_stops_before_the_final_dot(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    """A zombie attempt (Temporal retried the activity elsewhere, the old one still runs) must
+    not send a message the newer attempt claimed: it cannot mark it sent, so it never ends it."""
+    queued = await queue_many(session_factory, mission_id, 4)
+
+    async def newer_claim(address: str) -> None:
+        if address == "applicant-2@example.org":
+            async with session_factory() as session:
+                await session.exec(  # type: ignore[call-overload]
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.recipient) == address)
+                    .values(attempts=col(OutboxMessage.attempts) + 1)
+                )
+                await session.commit()
+
+    recorder.on_rcpt = newer_claim
+    delivery = activities_for(engine, smtp_port)
+
+    with pytest.raises(ApplicationError, match="claimed again"):
+        await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert [d.recipients[0] for d in recorder.delivered] == [
+        "applicant-0@example.org",
+        "applicant-1@example.org",
+    ]
+    recorder.on_rcpt = None
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=2, failed=0, deferred=0, remaining=0)
+    assert recorder.message_ids() == Counter({row.message_id: 1 for row in queued})
+
+
+async def test_a_rerun_after_everything_is_sent_sends_nothing(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    await queue_many(session_factory, mission_id, 3)
+    delivery = activities_for(engine, smtp_port)
+    await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    report = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id))
+
+    assert report == DeliveryReport(sent=0, failed=0, deferred=0, remaining=0)
+    assert len(recorder.delivered) == 3 and recorder.connections == 1
+
+
+async def test_a_batch_limit_leaves_the_rest_for_the_next_call(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    recorder: Recorder,
+    smtp_port: int,
+) -> None:
+    queued = await queue_many(session_factory, mission_id, 5)
+    delivery = activities_for(engine, smtp_port)
+
+    first = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id, limit=3))
+    second = await delivery.deliver_outbox(DeliveryRequest(mission_id=mission_id, limit=3))
+
+    assert (first.sent, first.remaining, second.sent, second.remaining) == (3, 2, 2, 0)
+    delivered_order = [d.message["Message-ID"] for d in recorder.delivered]
+    assert delivered_order == [row.message_id for row in queued]  # oldest first
