@@ -24,7 +24,7 @@ from missionflow.applications import (
     missing_items,
     organisation_key,
 )
-from missionflow.db import sessions
+from missionflow.db import sessions, transaction
 from missionflow.messages import ApplicationReceipt, ApplicationRecord
 from missionflow.mission_file import MissionFile
 from missionflow.models import Application, Mission, Slide
@@ -42,7 +42,7 @@ class ApplicationActivities:
         assert record.submission is not None
         submission, form = record.submission, record.submission.form
         try:
-            async with self._sessions() as session, session.begin():
+            async with transaction(self._sessions) as session:
                 mission = await mission_file(session, record.mission_id)
                 existing = (
                     await session.exec(
@@ -116,7 +116,7 @@ class ApplicationActivities:
         assert record.change is not None
         change, amendment = record.change, record.change.amendment
         try:
-            async with self._sessions() as session, session.begin():
+            async with transaction(self._sessions) as session:
                 mission = await mission_file(session, record.mission_id)
                 row = await _application(session, record.mission_id, change.application_id)
                 if row.status == ApplicationStatus.WITHDRAWN:
@@ -158,7 +158,7 @@ class ApplicationActivities:
     @activity.defn(name="withdraw_application")
     async def withdraw_application(self, record: ApplicationRecord) -> ApplicationReceipt:
         assert record.withdrawal is not None
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             row = await _application(session, record.mission_id, record.withdrawal.application_id)
             if row.status == ApplicationStatus.WITHDRAWN:
                 return _receipt(row, changed=False)
@@ -169,11 +169,19 @@ class ApplicationActivities:
             return _receipt(row, changed=True)
 
 
+_MISSIONS: dict[str, MissionFile] = {}
+
+
 async def mission_file(session: AsyncSession, mission_id: str) -> MissionFile:
+    """The mission's file, read once per process: it never changes once the mission started
+    (what does change, like an extended deadline, lives in the workflow), and validating it
+    costs more than the rest of an application's write."""
+    if (cached := _MISSIONS.get(mission_id)) is not None:
+        return cached
     row = await session.get(Mission, mission_id)
     if row is None:
         raise ApplicationError(f"mission {mission_id} has no row in the database")
-    return MissionFile.model_validate(row.file)
+    return _MISSIONS.setdefault(mission_id, MissionFile.model_validate(row.file))
 
 
 async def _application(session: AsyncSession, mission_id: str, application_id: Any) -> Application:

@@ -19,7 +19,7 @@ from temporalio import activity
 from activities.applications import mission_file
 from missionflow import mail
 from missionflow.applications import ApplicationStatus, email_key
-from missionflow.db import sessions
+from missionflow.db import sessions, transaction
 from missionflow.durations import IsoDuration
 from missionflow.messages import CallNotice, CallSummary, MissionNotice
 from missionflow.mission_file import Invitee, MissionFile
@@ -37,7 +37,7 @@ class CallActivities:
 
     @activity.defn(name="announce_call")
     async def announce_call(self, notice: CallNotice) -> int:
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             for count, invitee in _counted(mission.call.invitees):
                 await mail.post(
@@ -66,7 +66,7 @@ class CallActivities:
         assert notice.reminder is not None
         time_left = IsoDuration.parse(notice.reminder).in_words()
         occasion = f"{notice.deadline.isoformat()}:{notice.reminder}"
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             applications = await _active(session, mission.id)
             sent = 0
@@ -116,7 +116,7 @@ class CallActivities:
     async def announce_extension(self, notice: CallNotice) -> int:
         """To every applicant still in the call and to invitees who have not applied."""
         occasion = notice.deadline.isoformat()
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             applications = await _active(session, mission.id)
             context = {"previous_deadline": notice.previous_deadline, "deadline": notice.deadline}
@@ -158,7 +158,7 @@ class CallActivities:
     @activity.defn(name="close_call")
     async def close_call(self, notice: CallNotice) -> CallSummary:
         """Count what the call received and send the coordinators the figures."""
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             rows = (
                 await session.exec(select(Application).where(Application.mission_id == mission.id))
@@ -191,7 +191,7 @@ class CallActivities:
     @activity.defn(name="announce_cancellation")
     async def announce_cancellation(self, notice: MissionNotice) -> int:
         """To coordinators, applicants still in the mission and invitees."""
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             applications = await _active(session, mission.id)
             people: dict[str, tuple[str, str | None, Any]] = {}

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow.db import sessions
+from missionflow.db import sessions, transaction
 from missionflow.messages import PhaseRecord
 from missionflow.models import Mission, PhaseTransition, utc_now
 
@@ -37,7 +37,7 @@ class RecordActivities:
         )
         values = row.model_dump()
         values["at"] = record.at
-        async with self._sessions() as session, session.begin():
+        async with transaction(self._sessions) as session:
             mission = await session.get(Mission, record.mission_id)
             if mission is None:
                 # The API commits the mission's row right after starting the workflow; a retry

@@ -6,7 +6,7 @@ concurrent clients. In the same run, against the same Temporal server, it measur
 of bare Updates (a no-op handler) into one workflow with the same concurrency: the ceiling
 intake is compared with. Prints applications/s, p50/p99 latency and the ratio, per N.
 
-    .venv/bin/python benchmarks/intake.py --sizes 100 1000 10000 --concurrency 10
+    .venv/bin/python -m benchmarks.intake --sizes 100 1000 10000 --concurrency 10
 """
 
 from __future__ import annotations

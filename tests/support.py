@@ -7,7 +7,8 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from calendar import isleap
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,11 +35,22 @@ def rehearsal(**changes: Any) -> dict[str, Any]:
 
 def years_ahead(now: datetime, reference: datetime) -> int:
     """How many years to move a mission whose first instant is `reference` so it starts after
-    `now`: the shared time-skipping server's clock only moves forward, test after test."""
-    years = now.year - reference.year
-    while reference.replace(year=reference.year + years) <= now:
+    `now`, into a year with the same calendar (weekdays, leap day, so the same DST dates): the
+    2017 mission is replayed in 2034, where Europe again changes clocks on 26 March and the US
+    on 12 March, so its DST cases stay the 2017 ones."""
+    years = max(1, now.year - reference.year)
+    while not (
+        _same_calendar(reference.year, reference.year + years)
+        and reference.replace(year=reference.year + years) > now
+    ):
         years += 1
     return years
+
+
+def _same_calendar(year: int, other: int) -> bool:
+    return date(year, 1, 1).weekday() == date(other, 1, 1).weekday() and isleap(year) == isleap(
+        other
+    )
 
 
 EU_US_OPENS = datetime(2017, 2, 15, 8, 0, tzinfo=UTC)

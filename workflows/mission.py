@@ -164,7 +164,7 @@ class MissionWorkflow:
     @workflow.update
     async def submit_application(self, submission: ApplicationSubmission) -> ApplicationReceipt:
         """Record an application accepted while the call is open; answer with its receipt."""
-        self._changed()
+        self._changed(replan=False)
         receipt = await self._write_application(
             ApplicationActivities.record_application, self._record(submission=submission)
         )
@@ -174,7 +174,7 @@ class MissionWorkflow:
 
     @workflow.update
     async def amend_application(self, change: ApplicationChange) -> ApplicationReceipt:
-        self._changed()
+        self._changed(replan=False)
         return await self._write_application(
             ApplicationActivities.amend_application, self._record(change=change)
         )
@@ -197,7 +197,7 @@ class MissionWorkflow:
 
     @workflow.update
     async def withdraw_application(self, withdrawal: ApplicationWithdrawal) -> ApplicationReceipt:
-        self._changed()
+        self._changed(replan=False)
         receipt = await self._write_application(
             ApplicationActivities.withdraw_application, self._record(withdrawal=withdrawal)
         )
@@ -249,13 +249,18 @@ class MissionWorkflow:
 
     # The main loop's helpers
 
-    def _changed(self) -> None:
-        """Count an accepted Update and wake the main loop to re-plan its timer."""
+    def _changed(self, *, replan: bool = True) -> None:
+        """Count an accepted Update; wake the main loop to re-plan its timer when the plan moved.
+
+        Applications do not move the plan: waking for each would cancel and restart the timer
+        thousands of times in a busy call.
+        """
         self._updates_this_run += 1
         self._state = self._state.model_copy(
             update={"updates_handled": self._state.updates_handled + 1}
         )
-        self._changes += 1
+        if replan:
+            self._changes += 1
 
     async def _wait_for(self, milestone: Milestone) -> None:
         """Sleep until the milestone, or until an Update changes the plan."""
