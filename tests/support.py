@@ -6,8 +6,8 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from calendar import isleap
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
