@@ -24,6 +24,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
+from temporalio.client import Client
 
 from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep, is_coordinator
 from api.schemas import ApplicationCreated, ApplicationView
@@ -45,6 +46,7 @@ from missionflow.missions import (
     withdraw_application,
 )
 from missionflow.models import Application, Mission, Slide
+from missionflow.settings import Settings
 from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
 
 router = APIRouter(prefix="/missions/{mission_id}/applications", tags=["applications"])
@@ -73,12 +75,30 @@ async def apply(
     settings: SettingsDep,
     client: TemporalDep,
 ) -> JSONResponse:
-    mission = await _mission(session, mission_id)
     fields, slide = await _read_body(request)
+    created, body = await take_application(session, settings, client, mission_id, fields, slide)
+    return JSONResponse(
+        body.model_dump(mode="json"), status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    )
+
+
+async def take_application(
+    session: AsyncSession,
+    settings: Settings,
+    client: Client,
+    mission_id: str,
+    fields: dict[str, Any],
+    slide: UploadFile | None,
+) -> tuple[bool, ApplicationCreated]:
+    """Check an application and hand it to the mission; (created, answer), or an HTTP refusal.
+
+    Shared by the JSON API and the HTML form, so both refuse the same things the same way.
+    """
+    mission = await _mission(session, mission_id)
     form = _checked_form(mission, fields)
     existing = await _existing(session, mission_id, form)
     if existing is not None:
-        return _duplicate(existing, form, settings.link_secret())
+        return False, _duplicate(existing, form, settings.link_secret())
     content = _checked_slide(slide) if slide is not None else None
     submission = ApplicationSubmission(application_id=uuid.uuid4(), form=form)
     if content is not None:
@@ -92,15 +112,14 @@ async def apply(
         await _unstage(session, submission.slide_id)
         existing = await session.get(Application, receipt.application_id)
         assert existing is not None
-        return _duplicate(existing, form, settings.link_secret())
-    body = ApplicationCreated(
+        return False, _duplicate(existing, form, settings.link_secret())
+    return True, ApplicationCreated(
         application_id=receipt.application_id,
         access_token=access_token(settings.link_secret(), receipt.application_id),
         status=receipt.status,
         complete=receipt.complete,
         missing=receipt.missing,
     )
-    return JSONResponse(body.model_dump(mode="json"), status.HTTP_201_CREATED)
 
 
 @router.get("", dependencies=[Coordinator], summary="Every application, with status and contact")
@@ -399,7 +418,7 @@ async def _existing(
     return (await session.exec(query)).first()
 
 
-def _duplicate(row: Application, form: ApplicationForm, secret: str) -> JSONResponse:
+def _duplicate(row: Application, form: ApplicationForm, secret: str) -> ApplicationCreated:
     """The same applicant again: the same application, and never a second one.
 
     The private link is given again only for the very same submission (a retried request):
@@ -414,7 +433,7 @@ def _duplicate(row: Application, form: ApplicationForm, secret: str) -> JSONResp
         and row.sectors == form.sectors
         and row.answers == form.answers
     )
-    body = ApplicationCreated(
+    return ApplicationCreated(
         application_id=row.id,
         access_token=access_token(secret, row.id) if same else None,
         status=ApplicationStatus(row.status),
@@ -425,7 +444,6 @@ def _duplicate(row: Application, form: ApplicationForm, secret: str) -> JSONResp
         else "This organisation has already applied with this email; use the private link "
         "sent to that address to change the application.",
     )
-    return JSONResponse(body.model_dump(mode="json"), status.HTTP_200_OK)
 
 
 async def _permitted(
