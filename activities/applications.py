@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow import mail
+from missionflow import mail, outbox
 from missionflow.applications import (
     ApplicationStatus,
     email_key,
@@ -41,72 +41,74 @@ class ApplicationActivities:
     async def record_application(self, record: ApplicationRecord) -> ApplicationReceipt:
         assert record.submission is not None
         submission, form = record.submission, record.submission.form
-        try:
-            async with transaction(self._sessions) as session:
-                mission = await mission_file(session, record.mission_id)
-                existing = (
-                    await session.exec(
-                        select(Application).where(
-                            Application.mission_id == record.mission_id,
-                            or_(
-                                col(Application.id) == submission.application_id,
-                                (Application.email_key == email_key(form.contact_email))
-                                & (
-                                    Application.organisation_key
-                                    == organisation_key(form.organisation)
-                                ),
-                            ),
-                        )
+        # Read and compose outside the write transaction: on SQLite writers queue one at a
+        # time, so only the writes themselves are done while holding that place.
+        async with self._sessions() as session:
+            mission = await mission_file(session, record.mission_id)
+            existing = (
+                await session.exec(
+                    select(Application).where(
+                        Application.mission_id == record.mission_id,
+                        or_(
+                            col(Application.id) == submission.application_id,
+                            (Application.email_key == email_key(form.contact_email))
+                            & (Application.organisation_key == organisation_key(form.organisation)),
+                        ),
                     )
-                ).first()
-                if existing is not None:
-                    return _receipt(existing, changed=False)
-                has_slide = submission.slide_id is not None and await _staged(
-                    session, record.mission_id, submission.slide_id
                 )
-                missing = missing_items(mission, form.answers, has_slide=has_slide)
-                row = Application(
-                    id=submission.application_id,
-                    mission_id=record.mission_id,
-                    organisation=form.organisation,
-                    organisation_key=organisation_key(form.organisation),
-                    organisation_type=form.organisation_type.value,
-                    country=form.country,
-                    city=form.city,
-                    website=str(form.website) if form.website else None,
-                    contact_name=form.contact_name,
-                    contact_email=str(form.contact_email),
-                    email_key=email_key(form.contact_email),
-                    sectors=form.sectors,
-                    answers=form.answers,
-                    consent=form.consent,
-                    status=ApplicationStatus.RECEIVED.value,
-                    complete=not missing,
-                    missing=missing,
-                    submitted_at=record.at,
-                    updated_at=record.at,
-                )
+            ).first()
+            if existing is not None:
+                return _receipt(existing, changed=False)
+            has_slide = submission.slide_id is not None and await _staged(
+                session, record.mission_id, submission.slide_id
+            )
+        missing = missing_items(mission, form.answers, has_slide=has_slide)
+        row = Application(
+            id=submission.application_id,
+            mission_id=record.mission_id,
+            organisation=form.organisation,
+            organisation_key=organisation_key(form.organisation),
+            organisation_type=form.organisation_type.value,
+            country=form.country,
+            city=form.city,
+            website=str(form.website) if form.website else None,
+            contact_name=form.contact_name,
+            contact_email=str(form.contact_email),
+            email_key=email_key(form.contact_email),
+            sectors=form.sectors,
+            answers=form.answers,
+            consent=form.consent,
+            status=ApplicationStatus.RECEIVED.value,
+            complete=not missing,
+            missing=missing,
+            submitted_at=record.at,
+            updated_at=record.at,
+        )
+        confirmation = mail.compose(
+            mission,
+            self._settings,
+            template="application_received",
+            recipient=row.contact_email,
+            recipient_name=row.contact_name,
+            context={
+                "application": _summary(row),
+                "missing": missing,
+                "private_url": mail.private_url(self._settings, mission.id, row.id),
+                "deadline": record.deadline,
+            },
+            key=f"application_received:{row.id}",
+            application_id=row.id,
+        )
+        try:
+            # A concurrent attempt for the same applicant makes the insert fail on the unique
+            # key; the retry then finds that application above.
+            async with transaction(self._sessions) as session:
                 session.add(row)
                 await session.flush()
                 if has_slide:
                     await _attach(session, row, submission.slide_id)
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="application_received",
-                    recipient=row.contact_email,
-                    recipient_name=row.contact_name,
-                    context={
-                        "application": _summary(row),
-                        "missing": missing,
-                        "private_url": mail.private_url(self._settings, mission.id, row.id),
-                        "deadline": record.deadline,
-                    },
-                    key=f"application_received:{row.id}",
-                    application_id=row.id,
-                )
-                return _receipt(row, changed=True)
+                await outbox.add(session, confirmation)
+            return _receipt(row, changed=True)
         except IntegrityError:
             # The same applicant, applying twice at once: the other attempt's row now exists.
             raise ApplicationError("applied twice at once; retrying finds the first") from None

@@ -141,7 +141,8 @@ class EmailActivities:
         """Send one claimed row and settle it; raise on a connection error (row stays claimed)."""
         try:
             content = _data_content(
-                build_message(row, sender=self._settings.mail_from, now=utc_now()).as_bytes()
+                row.content
+                or build_message(row, sender=self._settings.mail_from, now=utc_now()).as_bytes()
             )
         except ValueError as error:
             return await _give_up(db, row, None, f"the message cannot be written: {error}")

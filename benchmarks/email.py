@@ -31,6 +31,7 @@ import re
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -42,7 +43,7 @@ from sqlmodel import select
 from activities.email import DeliveryRequest, EmailActivities
 from missionflow.db import create_engine, migrate, sessions
 from missionflow.models import Mission, OutboxMessage, utc_now
-from missionflow.outbox import build_message, queue, sender_domain
+from missionflow.outbox import build_message, queue
 from missionflow.settings import Settings
 
 MAIL_FROM = "missionflow <missions@example.org>"
@@ -146,7 +147,8 @@ async def _queue(settings: Settings, url: str, count: int) -> tuple[list[str], f
                 reply_to=["Anna Verbeke <anna.verbeke@example.org>"],
                 from_name=mission.organiser,
                 auto_submitted=True,
-                domain=sender_domain(settings.mail_from),
+                sender=settings.mail_from,
+                now=datetime.now(UTC),
             )
         await session.commit()
         elapsed = time.perf_counter() - started

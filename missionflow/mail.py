@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from email.utils import parseaddr
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,15 +26,12 @@ class Sender:
 
     from_name: str
     reply_to: list[str]
-    domain: str
 
 
 def sender_for(mission: MissionFile, settings: Settings) -> Sender:
-    address = parseaddr(settings.mail_from)[1] or "missions@localhost"
     return Sender(
         from_name=mission.organiser,
         reply_to=[str(person.email) for person in mission.coordinators],
-        domain=address.rpartition("@")[2] or "localhost",
     )
 
 
@@ -72,9 +69,37 @@ async def post(
     reminder: bool = False,
 ) -> OutboxMessage:
     """Queue one message of `mission` in the caller's transaction; `key` makes it happen once."""
-    sender = sender_for(mission, settings)
-    return await outbox.queue(
+    return await outbox.add(
         session,
+        compose(
+            mission,
+            settings,
+            template=template,
+            recipient=recipient,
+            recipient_name=recipient_name,
+            context=context,
+            key=key,
+            application_id=application_id,
+            reminder=reminder,
+        ),
+    )
+
+
+def compose(
+    mission: MissionFile,
+    settings: Settings,
+    *,
+    template: str,
+    recipient: str,
+    recipient_name: str | None,
+    context: dict[str, Any],
+    key: str,
+    application_id: uuid.UUID | None = None,
+    reminder: bool = False,
+) -> OutboxMessage:
+    """One message of `mission`, rendered and built but not yet queued (see `outbox.compose`)."""
+    sender = sender_for(mission, settings)
+    return outbox.compose(
         mission_id=mission.id,
         template=template,
         recipient=recipient,
@@ -85,5 +110,6 @@ async def post(
         reply_to=sender.reply_to,
         from_name=sender.from_name,
         auto_submitted=reminder,
-        domain=sender.domain,
+        sender=settings.mail_from,
+        now=datetime.now(UTC),
     )

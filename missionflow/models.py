@@ -151,6 +151,11 @@ class OutboxMessage(SQLModel, table=True):
     text_body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str = Field(sa_column=Column(Text, nullable=False))
     headers: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    content: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary),
+        description="The whole message as sent, built when queued (None: build at sending).",
+    )
     message_id: str = Field(max_length=200, unique=True)
     status: str = Field(max_length=10, index=True)
     attempts: int = 0

@@ -17,6 +17,7 @@ import email.policy
 import functools
 import re
 import uuid
+from contextlib import suppress
 from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
@@ -80,8 +81,16 @@ def sender_domain(mail_from: str) -> str:
     return domain
 
 
-async def queue(
-    session: AsyncSession,
+async def queue(session: AsyncSession, **message: Any) -> OutboxMessage:
+    """Compose a message and add it to the outbox, once per idempotency key (see `compose`).
+
+    Runs in the caller's transaction and does not commit: the message is queued if, and only if,
+    the caller's change commits.
+    """
+    return await add(session, compose(**message))
+
+
+def compose(
     *,
     mission_id: str,
     template: str,
@@ -93,16 +102,13 @@ async def queue(
     reply_to: list[str],
     from_name: str,
     auto_submitted: bool = False,
-    domain: str,
+    sender: str,
+    now: datetime,
 ) -> OutboxMessage:
-    """Render a message and add it to the outbox, once per idempotency key.
-
-    Runs in the caller's transaction and does not commit: the message is queued if, and only if,
-    the caller's change commits. A retried activity or a replayed workflow passes the same key
-    and gets the row queued the first time, unchanged (not re-rendered).
+    """Render a message and build its bytes, touching nothing: callers that hold a lock (an
+    application's write) compose first and only `add` inside it.
 
     Args:
-        session: the caller's session, inside its transaction.
         mission_id: the mission the message belongs to (the `X-Missionflow-Mission` header).
         template: a name from `missionflow.emails.TEMPLATES`.
         recipient: the address the message is delivered to.
@@ -115,11 +121,9 @@ async def queue(
         from_name: the display name of `From`: the mission's organiser.
         auto_submitted: mark the message `Auto-Submitted: auto-generated` (RFC 3834), so
             auto-responders do not answer it (reminders).
-        domain: the domain of Message-IDs, see `sender_domain`.
+        sender: MAIL_FROM, whose address is `From`'s and whose domain names Message-IDs.
+        now: when the message is queued: its `Date` (RFC 5322 allows the time it was ready).
     """
-    existing = await _by_key(session, idempotency_key)
-    if existing is not None:
-        return existing
     name = one_line(recipient_name)[:RECIPIENT_NAME_LENGTH]
     rendered = render(template, {**context, "recipient_name": name})
     headers = {
@@ -142,9 +146,21 @@ async def queue(
         text_body=rendered.text,
         html_body=rendered.html,
         headers=headers,
-        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        message_id=f"<{uuid.uuid4().hex}@{sender_domain(sender)}>",
         status="queued",
     )
+    # Not an address we can send to: delivery builds it again and records why it failed.
+    with suppress(ValueError):
+        row.content = build_message(row, sender=sender, now=now).as_bytes()
+    return row
+
+
+async def add(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
+    """Add a composed message unless its idempotency key is queued already; return the stored
+    one. In the caller's transaction; does not commit."""
+    existing = await _by_key(session, row.idempotency_key)
+    if existing is not None:
+        return existing
     # ON CONFLICT rather than a savepoint around the INSERT: on SQLite (pysqlite, aiosqlite) a
     # SAVEPOINT opened before the transaction's first write starts the transaction itself, and
     # its RELEASE commits the caller's work behind its back.
@@ -159,9 +175,9 @@ async def queue(
     )
     if inserted.first() is not None:
         return row
-    stored = await _by_key(session, idempotency_key)  # queued meanwhile by a concurrent caller
+    stored = await _by_key(session, row.idempotency_key)  # queued meanwhile by a concurrent caller
     if stored is None:
-        raise RuntimeError(f"outbox row {idempotency_key!r} conflicted but cannot be read")
+        raise RuntimeError(f"outbox row {row.idempotency_key!r} conflicted but cannot be read")
     return stored
 
 

@@ -35,7 +35,7 @@ import activities.email as email_activities
 from activities.email import DeliveryReport, DeliveryRequest, EmailActivities
 from missionflow.emails import TEMPLATES, render
 from missionflow.models import Mission, OutboxMessage
-from missionflow.outbox import build_message, queue, sender_domain
+from missionflow.outbox import build_message, queue
 from missionflow.settings import Settings
 
 MAIL_FROM = "missionflow <missions@example.org>"
@@ -290,7 +290,8 @@ async def queue_one(
         "reply_to": [f"{c['name']} <{c['email']}>" for c in COORDINATORS],
         "from_name": MISSION["organiser"],
         "auto_submitted": template == "deadline_reminder",
-        "domain": sender_domain(MAIL_FROM),
+        "sender": MAIL_FROM,
+        "now": datetime.now(UTC),
         **options,
     }
     return await queue(
