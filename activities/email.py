@@ -51,13 +51,13 @@ from email.utils import parseaddr
 from typing import Literal, TypeVar
 
 from aiosmtplib import SMTP, SMTPException, SMTPResponse, SMTPResponseException
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import OutboxMessage, utc_now
 from missionflow.outbox import build_message
 from missionflow.settings import Settings
@@ -70,21 +70,6 @@ UNSENT = ("queued", "sending")
 
 _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
-
-
-class DeliveryRequest(BaseModel):
-    mission_id: str
-    limit: int = Field(default=1000, ge=1, description="Messages claimed by one call at most.")
-
-
-class DeliveryReport(BaseModel):
-    """What one call did. Call again at once while `remaining > deferred` (untouched work is
-    waiting); when only deferred rows remain, call again after a pause: the server asked for it."""
-
-    sent: int = 0
-    failed: int = Field(default=0, description="Refused for good (5xx) in this call.")
-    deferred: int = Field(default=0, description="Refused for now (4xx), queued again.")
-    remaining: int = Field(default=0, description="Rows of the mission still unsent afterwards.")
 
 
 class EmailActivities:

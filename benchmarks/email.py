@@ -40,8 +40,9 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from sqlmodel import select
 
-from activities.email import DeliveryRequest, EmailActivities
+from activities.email import EmailActivities
 from missionflow.db import create_engine, migrate, sessions
+from missionflow.messages import DeliveryRequest
 from missionflow.models import Mission, OutboxMessage, utc_now
 from missionflow.outbox import build_message, queue
 from missionflow.settings import Settings

@@ -181,6 +181,21 @@ class MissionNotice(BaseModel):
     reason: str
 
 
+class DeliveryRequest(BaseModel):
+    mission_id: str
+    limit: int = Field(default=1000, ge=1, description="Messages claimed by one call at most.")
+
+
+class DeliveryReport(BaseModel):
+    """What one call did. Call again at once while `remaining > deferred` (untouched work is
+    waiting); when only deferred rows remain, call again after a pause: the server asked for it."""
+
+    sent: int = 0
+    failed: int = Field(default=0, description="Refused for good (5xx) in this call.")
+    deferred: int = Field(default=0, description="Refused for now (4xx), queued again.")
+    remaining: int = Field(default=0, description="Rows of the mission still unsent afterwards.")
+
+
 class PhaseRecord(BaseModel):
     """The input of the activity that writes a phase transition to the database."""
 

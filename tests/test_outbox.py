@@ -32,8 +32,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 import activities.email as email_activities
-from activities.email import DeliveryReport, DeliveryRequest, EmailActivities
+from activities.email import EmailActivities
 from missionflow.emails import TEMPLATES, render
+from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import Mission, OutboxMessage
 from missionflow.outbox import build_message, queue
 from missionflow.settings import Settings

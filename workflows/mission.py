@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
     from activities.call import CallActivities
-    from activities.email import DeliveryRequest, EmailActivities
+    from activities.email import EmailActivities
     from activities.records import RecordActivities
     from missionflow import lifecycle
     from missionflow.lifecycle import CallAction, Milestone
@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         CallNotice,
         CancelRequest,
         DeadlineExtension,
+        DeliveryRequest,
         MissionInput,
         MissionNotice,
         MissionOutcome,
@@ -339,7 +340,8 @@ class MissionWorkflow:
                 EmailActivities.deliver_outbox,
                 DeliveryRequest(mission_id=self._mission.id),
                 start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=timedelta(minutes=2),
+                # One slow message may take aiosmtplib's 60 s per command several times over.
+                heartbeat_timeout=timedelta(minutes=5),
                 retry_policy=DELIVERY_RETRY,
                 summary="Deliver the outbox",
             )
