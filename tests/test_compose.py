@@ -31,6 +31,7 @@ REQUIRED_APP_ENV = (
     "MISSIONFLOW_SMTP_PORT",
     "MISSIONFLOW_MAIL_FROM",
     "MISSIONFLOW_API_TOKEN",
+    "MISSIONFLOW_SECRET_KEY",
     "MISSIONFLOW_PUBLIC_URL",
 )
 
@@ -278,6 +279,10 @@ def test_app_database_is_created_for_the_app_user() -> None:
 
 
 def test_api_token_must_come_from_the_environment() -> None:
+    secret = environment("api")["MISSIONFLOW_SECRET_KEY"]
+    assert re.fullmatch(r"\$\{MISSIONFLOW_SECRET_KEY:\?[^}]+\}", secret), (
+        f"MISSIONFLOW_SECRET_KEY is {secret!r}: it must be required, with no default"
+    )
     token = environment("api")["MISSIONFLOW_API_TOKEN"]
     assert re.fullmatch(r"\$\{MISSIONFLOW_API_TOKEN:\?[^}]+\}", token), (
         f"MISSIONFLOW_API_TOKEN is {token!r}: it must be required, with no default"
