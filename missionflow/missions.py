@@ -193,7 +193,7 @@ async def _update(
                 continue
             if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
                 raise Refused(
-                    "The mission has ended; it takes no more requests.", conflict=True
+                    "The mission has ended; it takes no more requests.", kind=CONFLICT
                 ) from error
             raise Unavailable(f"Temporal did not take the request: {error.message}") from error
     raise Unavailable("The mission is busy; try again in a moment.")

@@ -226,6 +226,13 @@ async def test_cancel_ends_the_mission_and_is_recorded(
     await eventually(stored)
     assert (await api.post("/missions/nope/cancel", json={"reason": "x"})).status_code == 404
 
+    async def ended() -> None:  # the workflow itself has completed: Temporal refuses Updates
+        late = await api.post(f"/missions/{mission_id}/cancel", json={"reason": "again"})
+        assert late.status_code == 409
+        assert late.json() == {"detail": "The mission has ended; it takes no more requests."}
+
+    await eventually(ended)
+
 
 async def test_extend_the_deadline(api: httpx.AsyncClient) -> None:
     document = rehearsal()

@@ -1,0 +1,349 @@
+"""The public application form: `GET /missions/{id}/apply` and what it posts.
+
+The page is plain HTML, generated from the mission's call (its sectors and questionnaire), with
+no script. A submission goes through `take_application`, exactly as the JSON API's does, so both
+refuse the same things; a refusal shows the form again with the values kept and each message
+next to its field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from iso3166 import countries_by_alpha2
+from jinja2 import Environment, FileSystemLoader
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+
+from api.deps import SessionDep, SettingsDep
+from api.routes.applications import MAX_BODY_BYTES, _form_fields, take_application
+from missionflow.applications import OrganisationType
+from missionflow.instants import describe
+from missionflow.mail import private_url
+from missionflow.mission_file import MissionFile, QuestionType
+from missionflow.missions import Refused, Unavailable, mission_status
+from missionflow.models import Mission
+from missionflow.phases import Phase
+from missionflow.refusals import CONFLICT, NOT_FOUND
+
+router = APIRouter(tags=["application form"])
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(Path(__file__).parent.parent / "templates"), autoescape=True
+    )
+)
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+# The confirmation carries the private link: never kept in a cache.
+CONFIRMATION_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
+LIVE_STATUS_TIMEOUT = 3.0
+
+
+def _sort_key(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
+COUNTRIES = sorted(
+    ((code, country.apolitical_name) for code, country in countries_by_alpha2.items()),
+    key=lambda item: _sort_key(item[1]),
+)
+ORGANISATION_TYPES = [(kind.value, kind.label) for kind in OrganisationType]
+
+# Where a field's error is shown (and where the error summary links to).
+ANCHORS = {
+    "organisation": "organisation",
+    "organisation_type": f"organisation_type-{OrganisationType.CLUSTER.value}",
+    "country": "country",
+    "city": "city",
+    "website": "website",
+    "contact_name": "contact_name",
+    "contact_email": "contact_email",
+    "sectors": "sector-0",
+    "slide": "slide",
+    "consent": "consent",
+}
+LABELS = {
+    "organisation": "Organisation name",
+    "organisation_type": "Type of organisation",
+    "country": "Country",
+    "city": "City",
+    "website": "Website",
+    "contact_name": "Contact person",
+    "contact_email": "Email",
+    "sectors": "Sectors",
+    "slide": "One-slide presentation",
+    "consent": "Consent",
+}
+
+
+@dataclass
+class Problems:
+    """What to tell the applicant: a message at the top and messages at fields."""
+
+    general: list[str] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, key: str | None, message: str) -> None:
+        if key is None:
+            self.general.append(message)
+        else:
+            self.fields.setdefault(key, []).append(message)
+
+
+@router.get(
+    "/missions/{mission_id}/apply",
+    response_class=HTMLResponse,
+    name="apply_form",
+    summary="The public application form (HTML)",
+    responses={404: {"description": "No such mission"}},
+)
+async def apply_form(mission_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+    row = await _mission_row(session, mission_id)
+    mission = MissionFile.model_validate(row.file)
+    phase, deadline = await _live(request, row, mission)
+    return _form_page(request, mission, deadline=deadline, phase=phase)
+
+
+@router.post(
+    "/missions/{mission_id}/apply",
+    response_class=HTMLResponse,
+    status_code=status.HTTP_201_CREATED,
+    summary="Send the application form (multipart/form-data)",
+    responses={
+        200: {"description": "The same applicant applied before"},
+        404: {"description": "No such mission"},
+        409: {"description": "The call is not open: the form again, with the reason"},
+        413: {"description": "The slide is larger than 10 MB: the form again"},
+        415: {"description": "The slide is not a PDF or PPTX: the form again"},
+        422: {"description": "Fields to correct: the form again, each message at its field"},
+    },
+)
+async def send_form(
+    mission_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    row = await _mission_row(session, mission_id)
+    mission = MissionFile.model_validate(row.file)
+    _, deadline = await _live(request, row, mission)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        problems = Problems(general=["The slide may be at most 10 MB."])
+        return _form_page(
+            request,
+            mission,
+            deadline=deadline,
+            problems=problems,
+            code=status.HTTP_413_CONTENT_TOO_LARGE,
+            values=FormData(),
+        )
+    form = await request.form(max_part_size=MAX_BODY_BYTES)
+    fields: dict[str, Any] = {}
+    try:
+        fields = _filled(_form_fields(form))
+        slide = form.get("slide")
+        upload = slide if isinstance(slide, UploadFile) and slide.filename else None
+        client = await request.app.state.temporal.client()
+        created, answer = await take_application(
+            session, settings, client, mission_id, fields, upload
+        )
+    except RequestValidationError as error:
+        problems = _problems(mission, error.errors(), consented=bool(fields.get("consent")))
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    except HTTPException as error:
+        if error.status_code == status.HTTP_404_NOT_FOUND:
+            raise
+        problems, code = Problems(general=[str(error.detail)]), error.status_code
+    except Refused as refusal:
+        if refusal.kind == NOT_FOUND:
+            raise
+        problems = Problems()
+        problems.add(refusal.field if refusal.field in ANCHORS else None, str(refusal))
+        code = (
+            status.HTTP_409_CONFLICT
+            if refusal.kind == CONFLICT
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    except Unavailable as error:
+        problems = Problems(general=[f"{error} Please send the form again in a moment."])
+        code = status.HTTP_503_SERVICE_UNAVAILABLE
+    else:
+        return templates.TemplateResponse(
+            request,
+            "applied.html",
+            {
+                "mission": mission,
+                "answer": answer,
+                "created": created,
+                "email": fields.get("contact_email"),
+                "private_link": private_url(settings, mission_id, answer.application_id)
+                if answer.access_token
+                else None,
+                "deadline": describe(deadline, mission.timezone, end_of_day=True),
+            },
+            status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers=CONFIRMATION_HEADERS,
+        )
+    return _form_page(
+        request, mission, deadline=deadline, problems=problems, code=code, values=form
+    )
+
+
+def _filled(fields: dict[str, Any]) -> dict[str, Any]:
+    """A browser sends every field, empty ones as "": those are left out, so an empty required
+    field is "missing" and an unanswered question is not stored as an empty answer."""
+    filled = {key: value for key, value in fields.items() if value != ""}
+    if isinstance(answers := filled.get("answers"), dict):
+        filled["answers"] = {key: value for key, value in answers.items() if value != ""}
+    return filled
+
+
+async def _mission_row(session: AsyncSession, mission_id: str) -> Mission:
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    return row
+
+
+async def _live(request: Request, row: Mission, mission: MissionFile) -> tuple[Phase, datetime]:
+    """The phase and the deadline as the workflow knows them (a coordinator may have extended
+    the call); what is stored when Temporal does not answer promptly."""
+    try:
+        client = await request.app.state.temporal.client()
+        live = await asyncio.wait_for(mission_status(client, row.id), LIVE_STATUS_TIMEOUT)
+    except (Unavailable, TimeoutError):
+        return Phase(row.phase), mission.call.deadline
+    return live.phase, live.deadline.utc
+
+
+def _problems(mission: MissionFile, errors: Any, *, consented: bool) -> Problems:
+    """Pydantic-located errors, each at the form field it is about."""
+    questions = {question.id for question in mission.call.questionnaire}
+    problems = Problems()
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())][1:]  # past "body"
+        message = _message(error)
+        key: str | None = None
+        if location and location[0] in ANCHORS:
+            key = location[0]
+        elif location[:1] == ["answers"] and len(location) > 1 and location[1] in questions:
+            key = f"answers.{location[1]}"
+        elif not location and message == CONSENT_MISSING:
+            key = "consent"
+        elif location:
+            message = f"{'.'.join(location)}: {message}"
+        if key == "consent":
+            message = CONSENT_MISSING
+        elif key == "sectors" and error.get("type") == "missing":
+            message = "Choose at least one sector."
+        shown = problems.general if key is None else problems.fields.get(key, [])
+        if message not in shown:
+            problems.add(key, message)
+    if not consented and "consent" not in problems.fields:
+        problems.add("consent", CONSENT_MISSING)
+    return problems
+
+
+CONSENT_MISSING = "Consent to the processing of the data is required to apply."
+
+
+def _message(error: dict[str, Any]) -> str:
+    """The message in a sentence an applicant reads, not a validator's words."""
+    kind, message = error.get("type"), str(error.get("msg", ""))
+    if kind in ("missing", "string_too_short"):
+        return "Please fill in this field."
+    if "consent" in message:
+        return CONSENT_MISSING
+    message = message.removeprefix("Value error, ")
+    message = message.replace("value is not a valid email address", "not a valid email address")
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _form_page(
+    request: Request,
+    mission: MissionFile,
+    *,
+    deadline: datetime,
+    phase: Phase = Phase.CALL_OPEN,
+    problems: Problems | None = None,
+    code: int = status.HTTP_200_OK,
+    values: FormData | None = None,
+) -> HTMLResponse:
+    problems = problems or Problems()
+    values = values if values is not None else FormData()
+    now = datetime.now(UTC)
+    opens_at = mission.call.opens_at
+    if phase is Phase.CANCELLED:
+        closed = "This mission has been cancelled: applications are no longer accepted."
+    elif phase is not Phase.CALL_OPEN or deadline <= now:
+        closed = (
+            f"The call closed on {describe(deadline, mission.timezone, end_of_day=True)}: "
+            "applications are no longer accepted."
+        )
+    else:
+        closed = None
+    summary = [
+        (f"#{_anchor(mission, key)}", _label(mission, key), message)
+        for key, messages in problems.fields.items()
+        for message in messages
+    ]
+    return templates.TemplateResponse(
+        request,
+        "apply.html",
+        {
+            "mission": mission,
+            "action": request.url_for("apply_form", mission_id=mission.id).path,
+            "deadline": describe(deadline, mission.timezone, end_of_day=True),
+            "opens": describe(opens_at, mission.timezone)
+            if opens_at is not None and opens_at > now
+            else None,
+            "closed": closed if code == status.HTTP_200_OK else None,
+            "countries": COUNTRIES,
+            "organisation_types": ORGANISATION_TYPES,
+            "question_type": QuestionType,
+            "again": bool(problems.general or problems.fields),
+            "general": problems.general,
+            "errors": problems.fields,
+            "summary": summary,
+            "values": _kept(values),
+        },
+        status_code=code,
+        headers=PAGE_HEADERS,
+    )
+
+
+def _kept(form: FormData) -> dict[str, Any]:
+    """What the applicant typed, to fill the form again (a file cannot be given back)."""
+    kept: dict[str, Any] = {
+        key: value
+        for key, value in form.multi_items()
+        if isinstance(value, str) and key != "sectors"
+    }
+    kept["sectors"] = [s.casefold() for s in form.getlist("sectors") if isinstance(s, str)]
+    return kept
+
+
+def _anchor(mission: MissionFile, key: str) -> str:
+    if key.startswith("answers."):
+        question = next(q for q in mission.call.questionnaire if f"answers.{q.id}" == key)
+        suffix = "-true" if question.type is QuestionType.BOOLEAN else ""
+        return f"q-{question.id}{suffix}"
+    return ANCHORS[key]
+
+
+def _label(mission: MissionFile, key: str) -> str:
+    if key.startswith("answers."):
+        return next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
+    return LABELS[key]
