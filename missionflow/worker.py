@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from activities.email import EmailActivities
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -10,6 +9,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.applications import ApplicationActivities
 from activities.call import CallActivities
+from activities.email import EmailActivities
 from activities.records import RecordActivities
 from missionflow.settings import Settings
 from workflows.mission import MissionWorkflow
