@@ -56,33 +56,11 @@ def private_url(settings: Settings, mission_id: str, application_id: uuid.UUID) 
 
 
 async def post(
-    session: AsyncSession,
-    mission: MissionFile,
-    settings: Settings,
-    *,
-    template: str,
-    recipient: str,
-    recipient_name: str | None,
-    context: dict[str, Any],
-    key: str,
-    application_id: uuid.UUID | None = None,
-    reminder: bool = False,
+    session: AsyncSession, mission: MissionFile, settings: Settings, **message: Any
 ) -> OutboxMessage:
-    """Queue one message of `mission` in the caller's transaction; `key` makes it happen once."""
-    return await outbox.add(
-        session,
-        compose(
-            mission,
-            settings,
-            template=template,
-            recipient=recipient,
-            recipient_name=recipient_name,
-            context=context,
-            key=key,
-            application_id=application_id,
-            reminder=reminder,
-        ),
-    )
+    """Queue one message of `mission` (see `compose`) in the caller's transaction; its `key`
+    makes it happen once."""
+    return await outbox.add(session, compose(mission, settings, **message))
 
 
 def compose(

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
@@ -150,8 +150,7 @@ async def list_applications(
     return JSONResponse([view.model_dump(mode="json") for view in views])
 
 
-@router.get("/{application_id}", response_model=ApplicationView, summary="Read an application")
-async def read_application(
+async def permitted(
     mission_id: str,
     application_id: str,
     request: Request,
@@ -159,15 +158,30 @@ async def read_application(
     settings: SettingsDep,
     header_token: TokenHeader = None,
     query_token: TokenQuery = None,
-) -> ApplicationView:
-    row = await _permitted(
-        request,
-        session,
-        settings.link_secret(),
-        mission_id,
-        application_id,
-        header_token or query_token,
+) -> Application:
+    """The application, for its applicant's token or a coordinator; 404 for anyone else, so a
+    wrong link tells nothing about whether the application exists."""
+    try:
+        identifier = uuid.UUID(application_id)
+    except ValueError:
+        identifier = None
+    row = await session.get(Application, identifier) if identifier else None
+    token = header_token or query_token
+    allowed = (
+        row is not None
+        and row.mission_id == mission_id
+        and (token_matches(settings.link_secret(), row.id, token) or is_coordinator(request))
     )
+    if not allowed or row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
+    return row
+
+
+Permitted = Annotated[Application, Depends(permitted)]
+
+
+@router.get("/{application_id}", response_model=ApplicationView, summary="Read an application")
+async def read_application(row: Permitted, session: SessionDep) -> ApplicationView:
     return _view(row, bool(await _slide_ids(session, [row.id])))
 
 
@@ -175,23 +189,8 @@ async def read_application(
     "/{application_id}", response_model=ApplicationView, summary="Amend before the deadline"
 )
 async def amend(
-    mission_id: str,
-    application_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: TemporalDep,
-    header_token: TokenHeader = None,
-    query_token: TokenQuery = None,
+    mission_id: str, row: Permitted, request: Request, session: SessionDep, client: TemporalDep
 ) -> ApplicationView:
-    row = await _permitted(
-        request,
-        session,
-        settings.link_secret(),
-        mission_id,
-        application_id,
-        header_token or query_token,
-    )
     mission = await _mission(session, mission_id)
     fields, slide = await _read_body(request)
     try:
@@ -218,45 +217,14 @@ async def amend(
 
 @router.post("/{application_id}/withdraw", response_model=ApplicationView, summary="Withdraw")
 async def withdraw(
-    mission_id: str,
-    application_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: TemporalDep,
-    header_token: TokenHeader = None,
-    query_token: TokenQuery = None,
+    mission_id: str, row: Permitted, session: SessionDep, client: TemporalDep
 ) -> ApplicationView:
-    row = await _permitted(
-        request,
-        session,
-        settings.link_secret(),
-        mission_id,
-        application_id,
-        header_token or query_token,
-    )
     await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
     return await _reread(session, row.id)
 
 
 @router.get("/{application_id}/slide", summary="Download the slide")
-async def download_slide(
-    mission_id: str,
-    application_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    header_token: TokenHeader = None,
-    query_token: TokenQuery = None,
-) -> Response:
-    row = await _permitted(
-        request,
-        session,
-        settings.link_secret(),
-        mission_id,
-        application_id,
-        header_token or query_token,
-    )
+async def download_slide(row: Permitted, session: SessionDep) -> Response:
     slide = (await session.exec(select(Slide).where(Slide.application_id == row.id))).first()
     if slide is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No slide has been uploaded yet.")
@@ -444,31 +412,6 @@ def _duplicate(row: Application, form: ApplicationForm, secret: str) -> Applicat
         else "This organisation has already applied with this email; use the private link "
         "sent to that address to change the application.",
     )
-
-
-async def _permitted(
-    request: Request,
-    session: AsyncSession,
-    secret: str,
-    mission_id: str,
-    application_id: str,
-    token: str | None,
-) -> Application:
-    """The application, for its applicant's token or a coordinator; 404 for anyone else, so a
-    wrong link tells nothing about whether the application exists."""
-    try:
-        identifier = uuid.UUID(application_id)
-    except ValueError:
-        identifier = None
-    row = await session.get(Application, identifier) if identifier else None
-    allowed = (
-        row is not None
-        and row.mission_id == mission_id
-        and (token_matches(secret, row.id, token) or is_coordinator(request))
-    )
-    if not allowed or row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
-    return row
 
 
 async def _slide_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
