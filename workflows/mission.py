@@ -69,6 +69,9 @@ DEFERRED_RETRY = timedelta(minutes=1)
 CALL_COMMUNICATIONS = "call-communications"
 """Patch id: missions started before the call sent emails keep their recorded timers."""
 
+CARRY_MAIL_OVER = "carry-mail-over"
+"""Patch id: a run continues as new without waiting for the whole outbox to be delivered."""
+
 
 @workflow.defn
 class MissionWorkflow:
@@ -81,11 +84,14 @@ class MissionWorkflow:
         self._changes = 0
         self._mail_queued = 0
         self._mail_delivered = 0
+        self._delivering = False
         self._talks = False
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
         self._talks = workflow.patched(CALL_COMMUNICATIONS)
+        if self._talks and input.state is not None and workflow.patched(CARRY_MAIL_OVER):
+            self._mail_queued = 1  # deliver what the previous run left in the outbox
         postman = asyncio.create_task(self._postman()) if self._talks else None
         while True:
             await self._record_new_phases()
@@ -100,7 +106,7 @@ class MissionWorkflow:
             workflow.set_current_details(self._details())
             await self._wait_for(milestone)
             if self._continue_as_new_due():
-                await self._drain(postman)
+                await self._drain(postman, every_email=not workflow.patched(CARRY_MAIL_OVER))
                 workflow.continue_as_new(
                     MissionInput(
                         mission=self._mission,
@@ -282,11 +288,17 @@ class MissionWorkflow:
             or workflow.info().is_continue_as_new_suggested()
         )
 
-    async def _drain(self, postman: asyncio.Task[None] | None) -> None:
-        """Before ending or continuing as new: every handler done, every queued email sent."""
+    async def _drain(self, postman: asyncio.Task[None] | None, *, every_email: bool = True) -> None:
+        """Before ending: every handler done and every queued email sent. Before continuing as
+        new, only the delivery under way is awaited: what is left stays in the outbox for the
+        next run, so a server that keeps deferring one message cannot hold the mission's intake.
+        """
         await workflow.wait_condition(workflow.all_handlers_finished)
         if postman is not None:
-            await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
+            if every_email:
+                await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
+            else:
+                await workflow.wait_condition(lambda: not self._delivering)
             postman.cancel()
 
     async def _tell_the_call(self) -> None:
@@ -336,6 +348,7 @@ class MissionWorkflow:
         while True:
             await workflow.wait_condition(lambda: self._mail_delivered < self._mail_queued)
             queued = self._mail_queued
+            self._delivering = True
             report = await workflow.execute_activity_method(
                 EmailActivities.deliver_outbox,
                 DeliveryRequest(mission_id=self._mission.id),
@@ -345,6 +358,7 @@ class MissionWorkflow:
                 retry_policy=DELIVERY_RETRY,
                 summary="Deliver the outbox",
             )
+            self._delivering = False
             if report.remaining == 0:
                 self._mail_delivered = queued
             elif report.remaining <= report.deferred:
