@@ -68,92 +68,87 @@ class CallActivities:
         occasion = f"{notice.deadline.isoformat()}:{notice.reminder}"
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
-            applications = await _active(session, mission.id)
-            sent = 0
-            for count, row in _counted([a for a in applications if not a.complete]):
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="deadline_reminder",
-                    recipient=row.contact_email,
-                    recipient_name=row.contact_name,
-                    context={
-                        "deadline": notice.deadline,
-                        "missing": row.missing,
-                        "private_url": mail.private_url(self._settings, mission.id, row.id),
-                        "apply_url": None,
-                        "time_left": time_left,
-                    },
-                    key=f"deadline_reminder:{occasion}:{row.id}",
-                    application_id=row.id,
-                    reminder=True,
-                )
-                sent += 1
-                _progress(count)
-            for invitee in await _not_applied(session, mission):
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="deadline_reminder",
-                    recipient=str(invitee.email),
-                    recipient_name=invitee.name,
-                    context={
-                        "deadline": notice.deadline,
-                        "missing": [],
-                        "private_url": None,
-                        "apply_url": mail.apply_url(self._settings, mission.id),
-                        "time_left": time_left,
-                    },
-                    key=f"deadline_reminder:{occasion}:{email_key(str(invitee.email))}",
-                    reminder=True,
-                )
-                sent += 1
-            return sent
+            applications = [a for a in await _active(session, mission.id) if not a.complete]
+            return await self._tell_call(
+                session,
+                mission,
+                template="deadline_reminder",
+                occasion=occasion,
+                applications=applications,
+                invitees=await _not_applied(session, mission),
+                context={"deadline": notice.deadline, "time_left": time_left},
+                reminder=True,
+            )
 
     @activity.defn(name="announce_extension")
     async def announce_extension(self, notice: CallNotice) -> int:
         """To every applicant still in the call and to invitees who have not applied."""
-        occasion = notice.deadline.isoformat()
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
-            applications = await _active(session, mission.id)
-            context = {"previous_deadline": notice.previous_deadline, "deadline": notice.deadline}
-            for count, row in _counted(applications):
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="deadline_extended",
-                    recipient=row.contact_email,
-                    recipient_name=row.contact_name,
-                    context={
-                        **context,
-                        "private_url": mail.private_url(self._settings, mission.id, row.id),
-                        "apply_url": None,
-                    },
-                    key=f"deadline_extended:{occasion}:{row.id}",
-                    application_id=row.id,
-                )
-                _progress(count)
-            invitees = await _not_applied(session, mission)
-            for invitee in invitees:
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="deadline_extended",
-                    recipient=str(invitee.email),
-                    recipient_name=invitee.name,
-                    context={
-                        **context,
-                        "private_url": None,
-                        "apply_url": mail.apply_url(self._settings, mission.id),
-                    },
-                    key=f"deadline_extended:{occasion}:{email_key(str(invitee.email))}",
-                )
-            return len(applications) + len(invitees)
+            return await self._tell_call(
+                session,
+                mission,
+                template="deadline_extended",
+                occasion=notice.deadline.isoformat(),
+                applications=await _active(session, mission.id),
+                invitees=await _not_applied(session, mission),
+                context={
+                    "previous_deadline": notice.previous_deadline,
+                    "deadline": notice.deadline,
+                },
+            )
+
+    async def _tell_call(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        *,
+        template: str,
+        occasion: str,
+        applications: list[Application],
+        invitees: list[Invitee],
+        context: dict[str, Any],
+        reminder: bool = False,
+    ) -> int:
+        """One message to each application (its private link, what it still misses) and one to
+        each invitee who has not applied (the form's link); keyed by the occasion, so once."""
+        for count, row in _counted(applications):
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template=template,
+                recipient=row.contact_email,
+                recipient_name=row.contact_name,
+                context={
+                    **context,
+                    "missing": row.missing,
+                    "private_url": mail.private_url(self._settings, mission.id, row.id),
+                    "apply_url": None,
+                },
+                key=f"{template}:{occasion}:{row.id}",
+                application_id=row.id,
+                reminder=reminder,
+            )
+            _progress(count)
+        for invitee in invitees:
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template=template,
+                recipient=str(invitee.email),
+                recipient_name=invitee.name,
+                context={
+                    **context,
+                    "missing": [],
+                    "private_url": None,
+                    "apply_url": mail.apply_url(self._settings, mission.id),
+                },
+                key=f"{template}:{occasion}:{email_key(str(invitee.email))}",
+                reminder=reminder,
+            )
+        return len(applications) + len(invitees)
 
     @activity.defn(name="close_call")
     async def close_call(self, notice: CallNotice) -> CallSummary:
