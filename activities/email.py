@@ -46,7 +46,7 @@ import asyncio
 import contextlib
 import re
 import socket
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from email.utils import parseaddr
 from typing import Literal, TypeVar
 
@@ -89,7 +89,7 @@ class EmailActivities:
         report = DeliveryReport()
         # Core statements on one connection for the whole batch: per message, the "sent" commit
         # is the only database work between two SMTP commands.
-        async with self._engine.connect() as db:
+        async with _alive(report), self._engine.connect() as db:
             rows = await _claim(db, request)
             if rows:
                 smtp = await self._connect()
@@ -97,8 +97,6 @@ class EmailActivities:
                     for row in rows:
                         outcome = await self._deliver(db, smtp, row)
                         setattr(report, outcome, getattr(report, outcome) + 1)
-                        if activity.in_activity():
-                            activity.heartbeat(report.model_dump())
                     # Every row is settled; a server that does not answer QUIT changes nothing.
                     with contextlib.suppress(SMTPException, OSError):
                         await smtp.quit()
@@ -164,6 +162,32 @@ class EmailActivities:
         protocol.write(content)
         await _handed_to_the_kernel(protocol.transport)
         return await _uninterrupted(_commit_then_end(db, smtp, row))
+
+
+HEARTBEAT_EVERY = 5.0
+"""Seconds between heartbeats. They say the worker is alive, not that a message went out: one
+slow SMTP command may take aiosmtplib's 60 s, and a dead worker must still be noticed within
+the workflow's short heartbeat timeout so that another takes the batch over."""
+
+
+@contextlib.asynccontextmanager
+async def _alive(report: DeliveryReport) -> AsyncIterator[None]:
+    if not activity.in_activity():
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat(report.model_dump())
+            await asyncio.sleep(HEARTBEAT_EVERY)
+
+    ticker = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
 
 
 async def _claim(db: AsyncConnection, request: DeliveryRequest) -> list[OutboxMessage]:

@@ -353,8 +353,9 @@ class MissionWorkflow:
                 EmailActivities.deliver_outbox,
                 DeliveryRequest(mission_id=self._mission.id),
                 start_to_close_timeout=timedelta(minutes=30),
-                # One slow message may take aiosmtplib's 60 s per command several times over.
-                heartbeat_timeout=timedelta(minutes=5),
+                # The activity beats every few seconds whatever SMTP does: a dead worker's batch
+                # is taken over by another within this.
+                heartbeat_timeout=timedelta(seconds=20),
                 retry_policy=DELIVERY_RETRY,
                 summary="Deliver the outbox",
             )

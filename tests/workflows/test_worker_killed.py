@@ -1,0 +1,147 @@
+"""Exactly once under a killed worker: a real `missionflow worker` process is killed with SIGKILL
+while it delivers a 500-message announcement to a real SMTP server; a second worker takes the
+batch over, and every message arrives once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from sqlmodel import func, select
+from support import eventually, rehearsal
+from temporalio.testing import WorkflowEnvironment
+
+from missionflow.db import create_engine, migrate, sessions
+from missionflow.mission_file import load_mission
+from missionflow.missions import start_mission
+from missionflow.models import OutboxMessage
+
+INVITEES = 500
+KILL_AFTER = 100
+
+
+class SlowMailbox:
+    """Takes a few milliseconds per message, like a real relay, so the kill lands mid-batch."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.01)
+        message_id = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in envelope.original_content.splitlines()
+            if line.lower().startswith(b"message-id:")
+        )
+        self.received.append((envelope.rcpt_tos[0], message_id))
+        return "250 Message accepted for delivery"
+
+
+async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
+    dev_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
+) -> None:
+    mailbox = SlowMailbox()
+    loop = asyncio.get_running_loop()
+    smtp = await loop.create_server(lambda: SMTP(mailbox, hostname="relay.test"), "127.0.0.1", 0)
+    url = f"sqlite:///{tmp_path / 'missionflow.db'}"
+    migrate(url)
+    engine = create_engine(url)
+    env = {
+        **os.environ,
+        "MISSIONFLOW_HOME": str(tmp_path),
+        "MISSIONFLOW_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "MISSIONFLOW_TEMPORAL_NAMESPACE": dev_env.client.namespace,
+        "MISSIONFLOW_TASK_QUEUE": task_queue,
+        "MISSIONFLOW_DATABASE_URL": url,
+        "MISSIONFLOW_SMTP_HOST": "127.0.0.1",
+        "MISSIONFLOW_SMTP_PORT": str(smtp.sockets[0].getsockname()[1]),
+        "MISSIONFLOW_SECRET_KEY": "link-secret-for-tests",
+        "MISSIONFLOW_API_TOKEN": "coordinator-token-for-tests",
+    }
+    document = rehearsal(matchmaking=None, visits=[])
+    document["call"]["deadline"] = "+PT50M"
+    document["selection"].update(decision_due="+PT51M", delegation_lock="+PT52M")
+    document["reporting"]["report_due"] = "+PT55M"
+    document["call"]["invitees"] = [
+        {"organisation": f"Cluster {n}", "email": f"invitee{n}@example.org"}
+        for n in range(INVITEES)
+    ]
+    now = datetime.now(UTC)
+    mission = load_mission(document, now=now, live=True)
+    first = await _worker(env, tmp_path / "first.log")
+    second = None
+    try:
+        handle = await start_mission(
+            dev_env.client, sessions(engine), mission, task_queue=task_queue, now=now
+        )
+        await eventually(lambda: _at_least(mailbox, KILL_AFTER), within=60)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        arrived_before_kill = len(mailbox.received)
+        assert arrived_before_kill < INVITEES, "the worker finished before it could be killed"
+
+        second = await _worker(env, tmp_path / "second.log")
+        await eventually(lambda: _at_least(mailbox, INVITEES), within=120)
+        await eventually(lambda: _nothing_unsent(engine), within=30)
+        await asyncio.sleep(1)  # a duplicate would arrive now, after the count was reached
+
+        recipients = Counter(recipient for recipient, _ in mailbox.received)
+        assert len(mailbox.received) == INVITEES
+        assert set(recipients.values()) == {1}
+        assert len({message_id for _, message_id in mailbox.received}) == INVITEES
+        async with sessions(engine)() as session:
+            statuses = dict(
+                (
+                    await session.exec(
+                        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                    )
+                ).all()
+            )
+            retried = await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.attempts > 1)
+            )
+        assert statuses == {"sent": INVITEES}
+        assert retried, "no message was taken over from the killed worker's batch"
+        await handle.terminate("test over")
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+        await engine.dispose()
+        smtp.close()
+        await smtp.wait_closed()
+
+
+async def _worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    output = log.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "missionflow"),
+        "worker",
+        env=env,
+        stdout=output,
+        stderr=output,
+    )
+    output.close()
+    return process
+
+
+async def _at_least(mailbox: SlowMailbox, count: int) -> None:
+    assert len(mailbox.received) >= count
+
+
+async def _nothing_unsent(engine: Any) -> None:
+    async with sessions(engine)() as session:
+        unsent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("queued", "sending")))  # type: ignore[attr-defined]
+        )
+    assert unsent == 0
