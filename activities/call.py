@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,9 +22,16 @@ from missionflow import mail
 from missionflow.applications import ApplicationStatus, email_key
 from missionflow.db import sessions, transaction
 from missionflow.durations import IsoDuration
-from missionflow.messages import CallNotice, CallSummary, MissionNotice
+from missionflow.invitees import invitees_of
+from missionflow.messages import (
+    CallNotice,
+    CallSummary,
+    InviteeNotice,
+    InviteeReceipt,
+    MissionNotice,
+)
 from missionflow.mission_file import Invitee, MissionFile
-from missionflow.models import Application
+from missionflow.models import Application, InvitedOrganisation
 from missionflow.settings import Settings
 
 HEARTBEAT_EVERY = 200
@@ -39,26 +47,68 @@ class CallActivities:
     async def announce_call(self, notice: CallNotice) -> int:
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
-            for count, invitee in _counted(mission.call.invitees):
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="call_announcement",
-                    recipient=str(invitee.email),
-                    recipient_name=invitee.name,
-                    context={
-                        "call_opens": mission.call.opens_at or notice.at,
-                        "deadline": notice.deadline,
-                        "sectors": mission.call.sectors,
-                        "apply_url": mail.apply_url(self._settings, mission.id),
-                        "require_slide": mission.call.require_slide,
-                        "invitee_organisation": invitee.organisation,
-                    },
-                    key=f"call_announcement:{email_key(str(invitee.email))}",
+            invitees = await invitees_of(session, mission)
+            await self._announce(
+                session, mission, invitees, mission.call.opens_at or notice.at, notice.deadline
+            )
+            return len(invitees)
+
+    @activity.defn(name="add_invitees")
+    async def add_invitees(self, notice: InviteeNotice) -> InviteeReceipt:
+        """Store the invitees not invited yet and, once the call is open, announce it to them.
+        A retry finds them stored and announced (by key), and adds and sends nothing again."""
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, notice.mission_id)
+            known = {email_key(str(i.email)) for i in await invitees_of(session, mission)}
+            new = [i for i in notice.invitees if email_key(str(i.email)) not in known]
+            session.add_all(
+                InvitedOrganisation(
+                    mission_id=mission.id,
+                    organisation=invitee.organisation,
+                    email=str(invitee.email),
+                    email_key=email_key(str(invitee.email)),
+                    name=invitee.name,
+                    country=invitee.country,
+                    added_at=notice.at,
                 )
-                _progress(count)
-            return len(mission.call.invitees)
+                for invitee in new
+            )
+            await session.flush()
+            if notice.announce:
+                await self._announce(session, mission, new, notice.opens, notice.deadline)
+            return InviteeReceipt(
+                added=len(new),
+                already_invited=len(notice.invitees) - len(new),
+                announced=len(new) if notice.announce else 0,
+            )
+
+    async def _announce(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        invitees: list[Invitee],
+        opens: datetime,
+        deadline: datetime,
+    ) -> None:
+        for count, invitee in _counted(invitees):
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template="call_announcement",
+                recipient=str(invitee.email),
+                recipient_name=invitee.name,
+                context={
+                    "call_opens": opens,
+                    "deadline": deadline,
+                    "sectors": mission.call.sectors,
+                    "apply_url": mail.apply_url(self._settings, mission.id),
+                    "require_slide": mission.call.require_slide,
+                    "invitee_organisation": invitee.organisation,
+                },
+                key=f"call_announcement:{email_key(str(invitee.email))}",
+            )
+            _progress(count)
 
     @activity.defn(name="send_reminders")
     async def send_reminders(self, notice: CallNotice) -> int:
@@ -196,7 +246,7 @@ class CallActivities:
                     coordinator.name,
                     None,
                 )
-            for invitee in mission.call.invitees:
+            for invitee in await invitees_of(session, mission):
                 people.setdefault(
                     email_key(str(invitee.email)), (str(invitee.email), invitee.name, None)
                 )
@@ -247,7 +297,9 @@ async def _not_applied(session: AsyncSession, mission: MissionFile) -> list[Invi
     """Invitees with no application at all: one who applied and withdrew is not chased."""
     query = select(Application.email_key).where(Application.mission_id == mission.id)
     applied = set((await session.exec(query)).all())
-    return [i for i in mission.call.invitees if email_key(str(i.email)) not in applied]
+    return [
+        i for i in await invitees_of(session, mission) if email_key(str(i.email)) not in applied
+    ]
 
 
 def _counted(items: Iterable[T]) -> Iterable[tuple[int, T]]:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from missionflow.missions import Unavailable
+from missionflow.models import Mission
 from missionflow.settings import Settings
 from missionflow.temporal import connect
 
@@ -79,5 +80,16 @@ def is_coordinator(request: Request) -> bool:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_mission(mission_id: str, session: SessionDep) -> Mission:
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    return row
+
+
+MissionRow = Annotated[Mission, Depends(get_mission)]
+"""The mission named in the path, or a 404."""
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 Coordinator = Depends(require_coordinator)

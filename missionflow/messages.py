@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from missionflow.applications import ApplicationAmendment, ApplicationForm, ApplicationStatus
-from missionflow.mission_file import MissionFile
+from missionflow.mission_file import Invitee, MissionFile
 from missionflow.phases import Phase
 
 DEFAULT_UPDATES_PER_RUN = 1000
@@ -163,6 +163,28 @@ class CallNotice(BaseModel):
     deadline: AwareDatetime
     previous_deadline: AwareDatetime | None = None
     reminder: str | None = Field(default=None, description="The reminder's offset, e.g. P2D.")
+
+
+class InviteeBatch(BaseModel):
+    """Invitees a coordinator adds while the call is open."""
+
+    invitees: list[Invitee]
+    by: str | None = None
+
+
+class InviteeNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    opens: AwareDatetime
+    deadline: AwareDatetime
+    invitees: list[Invitee]
+    announce: bool = Field(description="The call is open: announce it to the new invitees now.")
+
+
+class InviteeReceipt(BaseModel):
+    added: int
+    already_invited: int
+    announced: int
 
 
 class CallSummary(BaseModel):

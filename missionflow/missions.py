@@ -36,6 +36,8 @@ from missionflow.messages import (
     ApplicationWithdrawal,
     CancelRequest,
     DeadlineExtension,
+    InviteeBatch,
+    InviteeReceipt,
     MissionInput,
     MissionOutcome,
     MissionStatus,
@@ -158,6 +160,12 @@ async def extend_deadline(
         lambda h: h.execute_update(
             MissionWorkflow.extend_deadline, DeadlineExtension(deadline=deadline, by=by)
         ),
+    )
+
+
+async def add_invitees(client: Client, mission_id: str, batch: InviteeBatch) -> InviteeReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_invitees, batch)
     )
 
 

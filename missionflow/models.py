@@ -165,3 +165,20 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = _instant(default=None)
     sent_at: datetime | None = _instant(default=None)
     failed_at: datetime | None = _instant(default=None)
+
+
+class InvitedOrganisation(SQLModel, table=True):
+    """An invitee added after the start (a CSV from a coordinator). The mission file's own
+    invitees stay in the file; the call speaks to both."""
+
+    __tablename__ = "invitee"
+    __table_args__ = (UniqueConstraint("mission_id", "email_key", name="uq_invitee_email"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    organisation: str = Field(max_length=500)
+    email: str = Field(max_length=320)
+    email_key: str = Field(max_length=320, description="Casefolded email.")
+    name: str | None = Field(default=None, max_length=500)
+    country: str | None = Field(default=None, max_length=2)
+    added_at: datetime = _instant()

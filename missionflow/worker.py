@@ -40,6 +40,7 @@ def build_worker(
             applications.amend_application,
             applications.withdraw_application,
             call.announce_call,
+            call.add_invitees,
             call.send_reminders,
             call.announce_extension,
             call.close_call,

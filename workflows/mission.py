@@ -40,6 +40,9 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         DeadlineExtension,
         DeliveryRequest,
+        InviteeBatch,
+        InviteeNotice,
+        InviteeReceipt,
         MissionInput,
         MissionNotice,
         MissionOutcome,
@@ -165,6 +168,40 @@ class MissionWorkflow:
             raise ApplicationError(
                 message, "deadline", type=CONFLICT if kind == "conflict" else INVALID
             )
+
+    @workflow.update
+    async def add_invitees(self, batch: InviteeBatch) -> InviteeReceipt:
+        """Invite more organisations while the call is open; they hear of it at once (or when
+        it opens) and are reminded like the others."""
+        self._changed(replan=False)
+        now = workflow.now()
+        opens = lifecycle.opens_at(self._mission, self._state)
+        receipt = await workflow.execute_activity_method(
+            CallActivities.add_invitees,
+            InviteeNotice(
+                mission_id=self._mission.id,
+                at=now,
+                opens=opens,
+                deadline=self._state.deadline,
+                invitees=batch.invitees,
+                announce=now >= opens,
+            ),
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
+            summary=f"Add {len(batch.invitees)} invitees",
+        )
+        if receipt.announced:
+            self._mail_queued += 1
+        return receipt
+
+    @add_invitees.validator
+    def _validate_invitees(self, _: InviteeBatch) -> None:
+        if self._state.phase is not Phase.CALL_OPEN or workflow.now() >= self._state.deadline:
+            refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
+            raise ApplicationError(f"{refusal} Invitees can no longer be added.", type=CONFLICT)
+        if self._continue_as_new_due():
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     # Applicants
 
