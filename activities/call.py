@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
@@ -31,7 +32,7 @@ from missionflow.messages import (
     MissionNotice,
 )
 from missionflow.mission_file import Invitee, MissionFile
-from missionflow.models import Application, InvitedOrganisation
+from missionflow.models import Application, InvitedOrganisation, Slide
 from missionflow.settings import Settings
 
 HEARTBEAT_EVERY = 200
@@ -202,9 +203,16 @@ class CallActivities:
 
     @activity.defn(name="close_call")
     async def close_call(self, notice: CallNotice) -> CallSummary:
-        """Count what the call received and send the coordinators the figures."""
+        """Count what the call received and send the coordinators the figures. Slides staged
+        for an application that never came (the API stopped between storing the upload and the
+        workflow's answer) can no longer be attached to anything, and are deleted."""
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
+            await session.exec(  # type: ignore[call-overload]
+                delete(Slide).where(
+                    col(Slide.mission_id) == mission.id, col(Slide.application_id).is_(None)
+                )
+            )
             rows = (
                 await session.exec(select(Application).where(Application.mission_id == mission.id))
             ).all()

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 from support import eu_us_later, eventually, in_year_offset, keep_history
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -22,6 +23,7 @@ from missionflow.messages import (
     DeadlineExtension,
 )
 from missionflow.missions import start_mission
+from missionflow.models import Slide
 from missionflow.refusals import CONFLICT
 from workflows.mission import MissionWorkflow
 
@@ -106,11 +108,26 @@ async def test_announce_remind_close_at_the_true_instants(
             ApplicationWithdrawal(application_id=withdrawn.application_id),
         )
         assert not incomplete.complete
+        async with session_factory() as session:  # an upload whose request never got an answer
+            session.add(
+                Slide(
+                    mission_id=mission.id,
+                    filename="lost.pdf",
+                    content_type="application/pdf",
+                    content=b"%PDF-1.4",
+                    size=8,
+                    sha256="0" * 64,
+                    uploaded_at=datetime.now(UTC),
+                )
+            )
+            await session.commit()
         await sleep_until(time_env, in_year_offset(DEADLINE_2017, years) + timedelta(seconds=5))
         coordinators = [str(p.email) for p in mission.coordinators]
         await eventually(lambda: _each_got(mailbox, "call_closed", coordinators))
         outcome_status = await handle.query(MissionWorkflow.status)
         assert outcome_status.phase == "selection"
+        async with session_factory() as session:
+            assert (await session.exec(select(Slide))).all() == []
 
         history = await handle.fetch_history()
         await handle.terminate("test over")
