@@ -27,6 +27,14 @@ TEMPLATES = (
     "deadline_reminder",
     "deadline_extended",
     "call_closed",
+    "selection_review",
+    "selected",
+    "waitlisted",
+    "not_selected",
+    "seat_reminder",
+    "seat_released",
+    "waitlist_promoted",
+    "delegation_final",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in
