@@ -20,7 +20,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": str(error)}, status.HTTP_409_CONFLICT)
         if error.kind == NOT_FOUND:
             return JSONResponse({"detail": str(error)}, status.HTTP_404_NOT_FOUND)
-        location = ["body", error.field] if error.field else ["body"]
+        parts = error.field.split(".") if error.field else []
+        location = ["body", *(int(part) if part.isdigit() else part for part in parts)]
         detail = [{"loc": location, "msg": str(error), "type": "refused"}]
         return JSONResponse({"detail": detail}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 

@@ -13,7 +13,16 @@ from temporalio.client import Client
 
 from api.deps import TemporalConnection
 from api.errors import install_error_handlers
-from api.routes import applications, apply_page, dev_mailbox, emails, health, invitees, missions
+from api.routes import (
+    applications,
+    apply_page,
+    dev_mailbox,
+    emails,
+    health,
+    invitees,
+    missions,
+    selection,
+)
 from api.routes.missions import mission_file_schema
 from missionflow.db import create_engine, sessions
 from missionflow.settings import Settings
@@ -58,6 +67,7 @@ def create_app(
     app.include_router(missions.router)
     app.include_router(applications.router)
     app.include_router(invitees.router)
+    app.include_router(selection.router)
     app.include_router(emails.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:

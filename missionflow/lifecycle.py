@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from missionflow.durations import IsoDuration
 from missionflow.instants import describe, local
 from missionflow.messages import (
     CallProgress,
@@ -76,12 +77,22 @@ def follow_ups(mission: MissionFile) -> list[datetime]:
     return [offset.shift(due, mission.timezone) for offset in mission.reporting.follow_up]
 
 
-def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> datetime:
+def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> datetime | None:
+    """When the phase ends; None while it waits for a person (the coordinators' approval)."""
+    review = state.selection
     match phase:
         case Phase.CALL_OPEN:
             return state.deadline
+        case Phase.SELECTION if review.reviewed:
+            return review.approved_at
         case Phase.SELECTION:
             return mission.selection.decision_due
+        case Phase.CONFIRMATION if review.reviewed and review.approved_at is not None:
+            # A late approval still gives every selected applicant a whole window.
+            full_window = mission.selection.confirm_within.shift(
+                review.approved_at, mission.timezone
+            )
+            return max(mission.selection.delegation_lock, full_window)
         case Phase.CONFIRMATION:
             return mission.selection.delegation_lock
         case Phase.MATCHMAKING if mission.matchmaking is not None:
@@ -100,7 +111,7 @@ def advance(mission: MissionFile, state: MissionState, now: datetime) -> Mission
     order = phases_of(mission)
     while not state.phase.is_terminal:
         ends_at = phase_ends_at(mission, state, state.phase)
-        if now < ends_at:
+        if ends_at is None or now < ends_at:
             break
         following = order[order.index(state.phase) + 1]
         state = state.model_copy(
@@ -339,6 +350,8 @@ def next_milestone(
     if state.phase.is_terminal:
         return None
     ends_at = phase_ends_at(mission, state, state.phase)
+    if ends_at is None:
+        return review_reminder(mission, state)
     upcoming = sorted(
         (
             milestone
@@ -357,6 +370,7 @@ _PHASE_OF_MILESTONE = {
     "reminder": Phase.CALL_OPEN,
     "deadline": Phase.CALL_OPEN,
     "decision_due": Phase.SELECTION,
+    "review_reminder": Phase.SELECTION,
     "delegation_lock": Phase.CONFIRMATION,
     "requests_open": Phase.MATCHMAKING,
     "requests_deadline": Phase.MATCHMAKING,
@@ -370,6 +384,45 @@ _PHASE_OF_MILESTONE = {
 
 def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
     return _PHASE_OF_MILESTONE[milestone.name.split(":")[0]] is phase
+
+
+REVIEW_EVERY = IsoDuration.parse("P2D")
+"""Coordinators who have not approved the delegation are reminded at the decision's due time
+and every two calendar days after it."""
+
+
+def review_reminder(mission: MissionFile, state: MissionState) -> Milestone:
+    """The next time the coordinators hear that the selection awaits their approval."""
+    sent = state.selection.review_reminders
+    due = mission.selection.decision_due
+    if sent == 0:
+        return _milestone_at(mission, state, due)
+    at = IsoDuration(days=REVIEW_EVERY.days * sent).shift(due, mission.timezone)
+    return Milestone(f"review_reminder:{sent}", f"review reminder {sent}", at, mission.timezone)
+
+
+def selection_actions_due(mission: MissionFile, state: MissionState, now: datetime) -> list[str]:
+    """What the selection phase must do now: `propose` once, then `remind` the coordinators at
+    each reminder instant until they approve, or `approve` at the due time when the mission
+    file allows it."""
+    review = state.selection
+    if state.phase is not Phase.SELECTION or not review.reviewed or review.approved_at:
+        return []
+    if not review.proposed:
+        return ["propose"]
+    if now < review_reminder(mission, state).at:
+        return []
+    return ["approve"] if mission.selection.auto_approve else ["remind"]
+
+
+def review_reminded(mission: MissionFile, state: MissionState, now: datetime) -> MissionState:
+    """Count every reminder instant passed: after a worker outage only one reminder goes out."""
+    while review_reminder(mission, state).at <= now:
+        selection = state.selection.model_copy(
+            update={"review_reminders": state.selection.review_reminders + 1}
+        )
+        state = state.model_copy(update={"selection": selection})
+    return state
 
 
 def _milestone_at(mission: MissionFile, state: MissionState, at: datetime) -> Milestone:
@@ -395,8 +448,16 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
         case "reminder":
             deadline = describe(state.deadline, mission.timezone, end_of_day=True)
             return f"Call open: waiting for the deadline, {deadline}; next reminder {when}"
+        case "decision_due" if state.selection.reviewed:
+            return f"Selection: waiting for the coordinators' approval, due {when}"
         case "decision_due":
             return f"Selection: waiting for the coordinators' decision, due {when}"
+        case "review_reminder":
+            due = describe(mission.selection.decision_due, mission.timezone)
+            return (
+                f"Selection: waiting for the coordinators' approval, due {due}; "
+                f"next reminder {when}"
+            )
         case "delegation_lock":
             return f"Confirmation: waiting for the delegation to lock, {when}"
         case "requests_open":

@@ -48,6 +48,31 @@ class CallProgress(BaseModel):
     withdrawn: int = 0
 
 
+class SelectionEntry(BaseModel):
+    """An application in play for a seat (proposed, waitlisted or overridden), as the workflow
+    keeps it to check approvals against the quotas without reading the database."""
+
+    application_id: uuid.UUID
+    country: str
+    sector: str = Field(description="The primary sector, the one `max_per_sector` counts.")
+    rank: int
+    score: float
+    decision: str
+
+
+class SelectionProgress(BaseModel):
+    reviewed: bool = Field(
+        default=False,
+        description="The mission waits for the coordinators' approval; missions started before "
+        "selection was built moved on at the decision instant.",
+    )
+    proposed: bool = False
+    entries: list[SelectionEntry] = Field(default_factory=list)
+    review_reminders: int = Field(default=0, description="Review emails sent after the first.")
+    approved_at: AwareDatetime | None = None
+    approved_by: str | None = None
+
+
 class MissionState(BaseModel):
     """Everything a mission has decided so far; carried whole across continue-as-new."""
 
@@ -60,6 +85,7 @@ class MissionState(BaseModel):
     cancelled_by: str | None = None
     updates_handled: int = Field(default=0, description="Updates accepted, over all runs.")
     call: CallProgress = Field(default_factory=CallProgress)
+    selection: SelectionProgress = Field(default_factory=SelectionProgress)
 
 
 class MissionInput(BaseModel):
@@ -185,6 +211,49 @@ class InviteeReceipt(BaseModel):
     added: int
     already_invited: int
     announced: int
+
+
+class SelectionOverride(BaseModel):
+    """A coordinator's decision for one application, with the facts the quotas need (read by
+    the API from the proposal in the database)."""
+
+    application_id: uuid.UUID
+    decision: str
+    reason: str = Field(max_length=2000)
+    country: str = ""
+    sector: str = ""
+    rank: int = 0
+    score: float = 0.0
+    withdrawn: bool = False
+
+
+class SelectionRequest(BaseModel):
+    """Overrides, and whether they approve the delegation."""
+
+    overrides: list[SelectionOverride] = Field(default_factory=list)
+    approve: bool = False
+    by: str | None = Field(default=None, max_length=200)
+
+
+class SelectionNotice(BaseModel):
+    """The input of the selection activities."""
+
+    mission_id: str
+    at: AwareDatetime
+    by: str | None = None
+    reminder: int = 0
+    overrides: list[SelectionOverride] = Field(default_factory=list)
+    entries: list[SelectionEntry] = Field(default_factory=list)
+    approved: bool = False
+
+
+class SelectionView(BaseModel):
+    """What a review Update answers: the delegation as it now stands."""
+
+    approved: bool
+    selected: int
+    waitlisted: int
+    entries: list[SelectionEntry]
 
 
 class CallSummary(BaseModel):

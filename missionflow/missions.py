@@ -41,6 +41,8 @@ from missionflow.messages import (
     MissionInput,
     MissionOutcome,
     MissionStatus,
+    SelectionRequest,
+    SelectionView,
 )
 from missionflow.mission_file import MissionFile, workflow_id_for
 from missionflow.models import Mission
@@ -160,6 +162,14 @@ async def extend_deadline(
         lambda h: h.execute_update(
             MissionWorkflow.extend_deadline, DeadlineExtension(deadline=deadline, by=by)
         ),
+    )
+
+
+async def review_selection(
+    client: Client, mission_id: str, request: SelectionRequest
+) -> SelectionView:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.review_selection, request)
     )
 
 

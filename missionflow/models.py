@@ -182,3 +182,39 @@ class InvitedOrganisation(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=500)
     country: str | None = Field(default=None, max_length=2)
     added_at: datetime = _instant()
+
+
+class SelectionDecision(SQLModel, table=True):
+    """The proposal for one application (score, rank, reasons) and the decision as it stands
+    after the coordinators' overrides and approval."""
+
+    __tablename__ = "selection_decision"
+
+    application_id: uuid.UUID = Field(foreign_key="application.id", primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    score: float
+    breakdown: dict[str, float] = Field(sa_column=Column(JSON, nullable=False))
+    rank: int
+    proposed: str = Field(max_length=20)
+    decision: str = Field(max_length=20, index=True)
+    waitlist_position: int | None = None
+    reasons: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    override_reason: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = _instant()
+
+
+class SelectionEvent(SQLModel, table=True):
+    """The audit log of the selection: who decided what, when and why. Ids are derived from the
+    event itself, so a retried activity writes each event once."""
+
+    __tablename__ = "selection_event"
+
+    id: uuid.UUID = Field(primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    at: datetime = _instant()
+    by: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=20)
+    application_id: uuid.UUID | None = Field(default=None, foreign_key="application.id")
+    previous: str | None = Field(default=None, max_length=20)
+    decision: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -11,6 +11,7 @@ from activities.applications import ApplicationActivities
 from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.records import RecordActivities
+from activities.selection import SelectionActivities
 from missionflow.settings import Settings
 from workflows.mission import MissionWorkflow
 
@@ -30,6 +31,7 @@ def build_worker(
     applications = ApplicationActivities(engine, settings)
     call = CallActivities(engine, settings)
     email = EmailActivities(engine, settings)
+    selection = SelectionActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -45,6 +47,9 @@ def build_worker(
             call.announce_extension,
             call.close_call,
             call.announce_cancellation,
+            selection.propose_selection,
+            selection.remind_review,
+            selection.record_review,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

@@ -56,13 +56,17 @@ def _same_calendar(year: int, other: int) -> bool:
 EU_US_OPENS = datetime(2017, 2, 15, 8, 0, tzinfo=UTC)
 
 
-def eu_us_later(now: datetime) -> tuple[MissionFile, int]:
+def eu_us_later(now: datetime, *, auto_approve: bool = True) -> tuple[MissionFile, int]:
     """The eu-us-2017 mission moved whole years ahead of `now`, under an id of its own.
+
+    Its selection is approved automatically at the due time, so the timeline walks on its own;
+    tests of the coordinators' review start their own missions.
 
     Returns the mission and the number of years it moved."""
     years = years_ahead(now, EU_US_OPENS)
     document = example("eu-us-2017")
     document["id"] = unique_id("eu-us")
+    document["selection"]["auto_approve"] = auto_approve
     return years_later(load_mission(document), years), years
 
 

@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.call import CallActivities
     from activities.email import EmailActivities
     from activities.records import RecordActivities
-    from missionflow import lifecycle
+    from activities.selection import SelectionActivities
+    from missionflow import lifecycle, review
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
         ApplicationChange,
@@ -48,6 +49,9 @@ with workflow.unsafe.imports_passed_through():
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
+        SelectionNotice,
+        SelectionRequest,
+        SelectionView,
     )
     from missionflow.phases import Phase
     from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
@@ -75,6 +79,10 @@ CALL_COMMUNICATIONS = "call-communications"
 CARRY_MAIL_OVER = "carry-mail-over"
 """Patch id: a run continues as new without waiting for the whole outbox to be delivered."""
 
+SELECTION_REVIEW = "selection-review"
+"""Patch id: the selection phase scores the applications and waits for the coordinators'
+approval; missions started before it moved on at the decision instant."""
+
 
 @workflow.defn
 class MissionWorkflow:
@@ -89,10 +97,14 @@ class MissionWorkflow:
         self._mail_delivered = 0
         self._delivering = False
         self._talks = False
+        self._review_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
         self._talks = workflow.patched(CALL_COMMUNICATIONS)
+        if input.state is None and workflow.patched(SELECTION_REVIEW):
+            selection = self._state.selection.model_copy(update={"reviewed": True})
+            self._state = self._state.model_copy(update={"selection": selection})
         if self._talks and input.state is not None and workflow.patched(CARRY_MAIL_OVER):
             self._mail_queued = 1  # deliver what the previous run left in the outbox
         postman = asyncio.create_task(self._postman()) if self._talks else None
@@ -102,6 +114,7 @@ class MissionWorkflow:
                 break
             if self._talks:
                 await self._tell_the_call()
+            await self._run_selection()
             milestone = lifecycle.next_milestone(
                 self._mission, self._state, workflow.now(), with_reminders=self._talks
             )
@@ -119,6 +132,7 @@ class MissionWorkflow:
                 )
             if self._talks:
                 await self._tell_the_call()
+            await self._run_selection()
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
         if self._talks and self._state.phase is Phase.CANCELLED:
             await self._tell_cancellation()
@@ -203,6 +217,67 @@ class MissionWorkflow:
         if self._continue_as_new_due():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
+    @workflow.update
+    async def review_selection(self, request: SelectionRequest) -> SelectionView:
+        """Overrides of the proposed delegation, and its approval: the selected are offered
+        their seats, the others told."""
+        # Two requests can both pass their validators before either handler runs.
+        if (refusal := self._review_refusal(request)) is not None:
+            kind, message, field = refusal
+            raise ApplicationError(message, *([field] if field else []), type=kind)
+        self._changed(replan=request.approve)
+        return await self._review(request)
+
+    async def _review(self, request: SelectionRequest) -> SelectionView:
+        now = workflow.now()
+        entries = review.overridden(self._state.selection.entries, request.overrides)
+        if request.approve:
+            self._state = review.approved(self._state, entries, request.by, now)
+        else:
+            selection = self._state.selection.model_copy(update={"entries": entries})
+            self._state = self._state.model_copy(update={"selection": selection})
+        async with self._review_lock:  # the audit log and the decisions are written in order
+            await workflow.execute_activity_method(
+                SelectionActivities.record_review,
+                SelectionNotice(
+                    mission_id=self._mission.id,
+                    at=now,
+                    by=request.by,
+                    overrides=request.overrides,
+                    entries=entries,
+                    approved=request.approve,
+                ),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+                summary="Approve the delegation and tell every applicant"
+                if request.approve
+                else f"Record {len(request.overrides)} override(s)",
+            )
+        if request.approve:
+            self._mail_queued += 1
+        return SelectionView(
+            approved=request.approve,
+            selected=sum(e.decision == "selected" for e in entries),
+            waitlisted=sum(e.decision == "waitlisted" for e in entries),
+            entries=entries,
+        )
+
+    @review_selection.validator
+    def _validate_review(self, request: SelectionRequest) -> None:
+        if (refusal := self._review_refusal(request)) is not None:
+            kind, message, field = refusal
+            raise ApplicationError(message, *([field] if field else []), type=kind)
+
+    def _review_refusal(self, request: SelectionRequest) -> tuple[str, str, str | None] | None:
+        refusal = review.review_refusal(
+            self._mission, self._state, request.overrides, approve=request.approve
+        )
+        if refusal is None:
+            return None
+        kind, message, field = refusal
+        return (CONFLICT if kind == "conflict" else INVALID), message, field
+
     # Applicants
 
     @workflow.update
@@ -247,6 +322,7 @@ class MissionWorkflow:
         )
         if receipt.changed:  # this request withdrew it; a repeated one changes nothing
             self._state = lifecycle.count_application(self._state, withdrawn=1)
+            self._state = review.withdrawn(self._state, withdrawal.application_id)
         return receipt
 
     @withdraw_application.validator
@@ -361,6 +437,40 @@ class MissionWorkflow:
             )
             self._mail_queued += 1
             self._state = lifecycle.call_action_done(self._mission, self._state, action, now)
+
+    async def _run_selection(self) -> None:
+        """Propose the delegation once the call has closed, then remind the coordinators (or
+        approve, when the mission file allows it) until they approve."""
+        for action in lifecycle.selection_actions_due(self._mission, self._state, workflow.now()):
+            now = workflow.now()
+            notice = SelectionNotice(mission_id=self._mission.id, at=now)
+            if action == "propose":
+                entries = await workflow.execute_activity_method(
+                    SelectionActivities.propose_selection,
+                    notice,
+                    start_to_close_timeout=timedelta(minutes=10),
+                    heartbeat_timeout=timedelta(minutes=1),
+                    retry_policy=RETRY,
+                    summary="Score the applications and propose the delegation",
+                )
+                selection = self._state.selection.model_copy(
+                    update={"proposed": True, "entries": entries}
+                )
+                self._state = self._state.model_copy(update={"selection": selection})
+                self._mail_queued += 1
+            elif action == "remind":
+                reminder = self._state.selection.review_reminders + 1
+                await workflow.execute_activity_method(
+                    SelectionActivities.remind_review,
+                    notice.model_copy(update={"reminder": reminder}),
+                    start_to_close_timeout=timedelta(minutes=10),
+                    retry_policy=RETRY,
+                    summary=f"Remind the coordinators to approve the delegation ({reminder})",
+                )
+                self._state = lifecycle.review_reminded(self._mission, self._state, now)
+                self._mail_queued += 1
+            else:
+                await self._review(SelectionRequest(approve=True, by="auto_approve"))
 
     async def _tell_cancellation(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -1,0 +1,316 @@
+"""The selection phase's effects: the proposal, the coordinators' review emails, overrides and
+approval written with their audit trail, and the decision emails to every applicant.
+
+Each activity is safe to retry: the proposal is written once per mission (a retry returns what
+was written), audit events have ids derived from the event, and emails have keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from iso3166 import countries_by_alpha2
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+
+from activities.applications import mission_file
+from missionflow import mail, review
+from missionflow.applications import ApplicationStatus, email_key
+from missionflow.db import sessions, transaction
+from missionflow.messages import SelectionEntry, SelectionNotice
+from missionflow.mission_file import MissionFile
+from missionflow.models import Application, SelectionDecision, SelectionEvent
+from missionflow.selection import Candidate, Decision, propose
+from missionflow.settings import Settings
+
+
+class SelectionActivities:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._sessions = sessions(engine)
+        self._settings = settings
+
+    @activity.defn(name="propose_selection")
+    async def propose_selection(self, notice: SelectionNotice) -> list[SelectionEntry]:
+        """Score every application, write the proposal and ask the coordinators to review it."""
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, notice.mission_id)
+            rows = await _decisions(session, mission.id)
+            if not rows:
+                applications = await _applications(session, mission.id)
+                proposal = propose(
+                    mission.selection,
+                    mission.call.sectors,
+                    [
+                        _candidate(a)
+                        for a in applications
+                        if a.status != ApplicationStatus.WITHDRAWN
+                    ],
+                )
+                for item in proposal:
+                    session.add(
+                        SelectionDecision(
+                            application_id=uuid.UUID(item.candidate.id),
+                            mission_id=mission.id,
+                            score=item.score.total,
+                            breakdown=item.score.breakdown,
+                            rank=item.rank,
+                            proposed=item.decision.value,
+                            decision=item.decision.value,
+                            waitlist_position=item.waitlist_position,
+                            reasons=list(item.reasons),
+                            updated_at=notice.at,
+                        )
+                    )
+                await _log(session, notice, "proposed", reason=f"{len(proposal)} applications")
+                await session.flush()
+                rows = await _decisions(session, mission.id)
+            await self._ask_for_review(session, mission, rows, reminder=0)
+            applications = {a.id: a for a in await _applications(session, mission.id)}
+            return [
+                _entry(row, applications[row.application_id])
+                for row in rows
+                if row.decision in review.IN_PLAY
+            ]
+
+    @activity.defn(name="remind_review")
+    async def remind_review(self, notice: SelectionNotice) -> None:
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, notice.mission_id)
+            rows = await _decisions(session, mission.id)
+            await self._ask_for_review(session, mission, rows, reminder=notice.reminder)
+
+    @activity.defn(name="record_review")
+    async def record_review(self, notice: SelectionNotice) -> None:
+        """Write the overrides, and on approval every final decision and its email."""
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, notice.mission_id)
+            rows = {row.application_id: row for row in await _decisions(session, mission.id)}
+            for override in notice.overrides:
+                row = rows[override.application_id]
+                await _log(
+                    session,
+                    notice,
+                    "overridden",
+                    application_id=row.application_id,
+                    previous=row.decision,
+                    decision=override.decision,
+                    reason=override.reason,
+                )
+                row.decision = override.decision
+                row.override_reason = override.reason
+            if notice.approved:
+                positions = review.waitlist_positions(notice.entries)
+                playing = {entry.application_id: entry.decision for entry in notice.entries}
+                for row in rows.values():
+                    if row.application_id in playing:
+                        row.decision = playing[row.application_id]
+                    elif row.decision in review.IN_PLAY:
+                        row.decision = Decision.NOT_SELECTED.value
+                    row.waitlist_position = positions.get(str(row.application_id))
+                await _log(session, notice, "approved", reason=f"{len(playing)} in play")
+            for row in rows.values():
+                row.updated_at = notice.at
+                session.add(row)
+            await session.flush()
+            if notice.approved:
+                await self._announce_decisions(session, mission, list(rows.values()), notice)
+
+    async def _ask_for_review(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        rows: Sequence[SelectionDecision],
+        *,
+        reminder: int,
+    ) -> None:
+        names = await _organisations(session, mission.id)
+
+        def listed(decision: Decision) -> list[dict[str, Any]]:
+            chosen = [row for row in rows if row.decision == decision.value]
+            return [
+                {
+                    "organisation": names[row.application_id][0],
+                    "country": country_name(names[row.application_id][1]),
+                    "score": row.score,
+                    "reasons": row.reasons,
+                }
+                for row in sorted(chosen, key=lambda row: row.waitlist_position or row.rank)
+            ]
+
+        selection_url = f"{self._settings.base_url}/missions/{mission.id}/selection"
+        for coordinator in mission.coordinators:
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template="selection_review",
+                recipient=str(coordinator.email),
+                recipient_name=coordinator.name,
+                context={
+                    "reminder": reminder > 0,
+                    "decision_due": mission.selection.decision_due,
+                    "capacity": mission.selection.capacity,
+                    "eligible": sum(r.proposed != Decision.NOT_ELIGIBLE.value for r in rows),
+                    "not_eligible": sum(r.proposed == Decision.NOT_ELIGIBLE.value for r in rows),
+                    "selected": listed(Decision.SELECTED),
+                    "waitlisted": listed(Decision.WAITLISTED),
+                    "selection_url": selection_url,
+                    "approve_url": f"{selection_url}/approve",
+                },
+                key=f"selection_review:{reminder}:{email_key(str(coordinator.email))}",
+                reminder=reminder > 0,
+            )
+
+    async def _announce_decisions(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        rows: Sequence[SelectionDecision],
+        notice: SelectionNotice,
+    ) -> None:
+        """Every applicant still in the call hears the decision: a seat offer, a waitlist
+        position, or a courteous no with other opportunities."""
+        applications = {a.id: a for a in await _applications(session, mission.id)}
+        respond_by = mission.selection.confirm_within.shift(notice.at, mission.timezone)
+        waitlist_length = sum(row.decision == Decision.WAITLISTED.value for row in rows)
+        opportunities = [
+            {"title": o.title, "url": str(o.url), "description": o.description}
+            for o in mission.selection.other_opportunities
+        ]
+        for count, row in enumerate(rows, start=1):
+            application = applications[row.application_id]
+            if application.status == ApplicationStatus.WITHDRAWN:
+                continue
+            context: dict[str, Any] = {
+                "application": {
+                    "organisation": application.organisation,
+                    "contact_name": application.contact_name,
+                },
+            }
+            link = mail.private_url(self._settings, mission.id, application.id)
+            match row.decision:
+                case Decision.SELECTED.value:
+                    template = "selected"
+                    context |= {
+                        "respond_by": respond_by,
+                        "private_url": link,
+                        "confirm_within": mission.selection.confirm_within.in_words(),
+                    }
+                case Decision.WAITLISTED.value:
+                    template = "waitlisted"
+                    context |= {
+                        "position": row.waitlist_position,
+                        "waitlist_length": waitlist_length,
+                        "private_url": link,
+                    }
+                case _:
+                    template = "not_selected"
+                    context |= {
+                        "reason": (
+                            "The application was incomplete at the deadline."
+                            if row.decision == Decision.NOT_ELIGIBLE.value
+                            else None
+                        ),
+                        "other_opportunities": opportunities,
+                    }
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template=template,
+                recipient=application.contact_email,
+                recipient_name=application.contact_name,
+                context=context,
+                key=f"{template}:{application.id}",
+                application_id=application.id,
+            )
+            if count % 200 == 0 and activity.in_activity():
+                activity.heartbeat(count)
+
+
+def country_name(code: str) -> str:
+    country = countries_by_alpha2.get(code)
+    return country.name if country else code
+
+
+def _candidate(row: Application) -> Candidate:
+    return Candidate(
+        id=str(row.id),
+        organisation=row.organisation,
+        country=row.country,
+        sectors=tuple(row.sectors),
+        organisation_type=row.organisation_type,
+        answers=row.answers,
+        complete=row.complete,
+        missing=tuple(row.missing),
+        submitted_at=row.submitted_at,
+    )
+
+
+def _entry(row: SelectionDecision, application: Application) -> SelectionEntry:
+    return SelectionEntry(
+        application_id=row.application_id,
+        country=application.country,
+        sector=application.sectors[0] if application.sectors else "",
+        rank=row.rank,
+        score=row.score,
+        decision=row.decision,
+    )
+
+
+async def _applications(session: AsyncSession, mission_id: str) -> list[Application]:
+    query = select(Application).where(Application.mission_id == mission_id)
+    return list((await session.exec(query)).all())
+
+
+async def _decisions(session: AsyncSession, mission_id: str) -> list[SelectionDecision]:
+    query = (
+        select(SelectionDecision)
+        .where(SelectionDecision.mission_id == mission_id)
+        .order_by(col(SelectionDecision.rank))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _organisations(
+    session: AsyncSession, mission_id: str
+) -> dict[uuid.UUID, tuple[str, str]]:
+    query = select(Application.id, Application.organisation, Application.country).where(
+        Application.mission_id == mission_id
+    )
+    return {id_: (name, country) for id_, name, country in (await session.exec(query)).all()}
+
+
+async def _log(
+    session: AsyncSession,
+    notice: SelectionNotice,
+    action: str,
+    *,
+    application_id: uuid.UUID | None = None,
+    previous: str | None = None,
+    decision: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """One audit event, written once however often the activity runs: a retry finds the
+    event the first attempt committed and keeps it as it was."""
+    identity = f"{notice.mission_id}/{notice.at.isoformat()}/{action}/{application_id}"
+    event_id = uuid.uuid5(uuid.NAMESPACE_URL, identity)
+    if await session.get(SelectionEvent, event_id) is not None:
+        return
+    session.add(
+        SelectionEvent(
+            id=event_id,
+            mission_id=notice.mission_id,
+            at=notice.at,
+            by=notice.by,
+            action=action,
+            application_id=application_id,
+            previous=previous,
+            decision=decision,
+            reason=reason,
+        )
+    )
