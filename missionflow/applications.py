@@ -22,28 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from missionflow.mission_file import MissionFile, QuestionType
+from missionflow.mission_file import MissionFile, OrganisationType, QuestionType
 
 MAX_TEXT_ANSWER = 5000
-
-
-class OrganisationType(StrEnum):
-    CLUSTER = "cluster_organisation"
-    SME = "sme"
-    RESEARCH = "university_or_research"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return _TYPE_LABELS[self]
-
-
-_TYPE_LABELS = {
-    OrganisationType.CLUSTER: "Cluster organisation",
-    OrganisationType.SME: "SME",
-    OrganisationType.RESEARCH: "University or research body",
-    OrganisationType.OTHER: "Other",
-}
 
 
 class ApplicationStatus(StrEnum):

@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    HttpUrl,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -119,18 +120,146 @@ class Call(Strict):
         return self
 
 
+class OrganisationType(StrEnum):
+    """What kind of organisation applies; the rubric may favour some kinds over others."""
+
+    CLUSTER = "cluster_organisation"
+    SME = "sme"
+    RESEARCH = "university_or_research"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _TYPE_LABELS[self]
+
+
+_TYPE_LABELS = {
+    OrganisationType.CLUSTER: "Cluster organisation",
+    OrganisationType.SME: "SME",
+    OrganisationType.RESEARCH: "University or research body",
+    OrganisationType.OTHER: "Other",
+}
+
+Points = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Weights(Strict):
+    """How much each criterion counts, relative to the others.
+
+    Only the ratios matter: the score normalises them. A criterion left out of a written
+    `weights` counts for nothing, so `{completeness: 1, sector_fit: 1}` means exactly those two.
+    """
+
+    completeness: Weight = 0.0
+    sector_fit: Weight = 0.0
+    questionnaire: Weight = 0.0
+    organisation_type: Weight = 0.0
+
+    @model_validator(mode="after")
+    def _something_counts(self) -> Self:
+        if not any(self.model_dump().values()):
+            raise ValueError("at least one criterion must weigh more than zero")
+        return self
+
+
+class ScoredQuestion(Strict):
+    """How answers to one question earn points: a range for an integer question
+    (`{max: 200}`, points grow linearly from `min` to `max`), or points per choice."""
+
+    min: int = 0
+    max: int | None = None
+    points: dict[Text, Points] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if self.points is not None:
+            if self.max is not None or self.min != 0:
+                raise ValueError("score a question either by a range (min, max) or by points")
+            if not self.points:
+                raise _field_error("points", "give the points of at least one choice")
+        elif self.max is None:
+            raise ValueError("give max (and optionally min) for an integer question, or points")
+        elif self.max <= self.min:
+            raise _field_error("max", "max must be greater than min")
+        return self
+
+    @property
+    def by_choice(self) -> bool:
+        return self.points is not None
+
+
+class Rubric(Strict):
+    """How the selection phase scores an eligible application (see `missionflow.selection`)."""
+
+    weights: Weights = Field(
+        default_factory=lambda: Weights(
+            completeness=0.25, sector_fit=0.25, questionnaire=0.25, organisation_type=0.25
+        )
+    )
+    sector_points: dict[Text, Points] = Field(
+        default_factory=dict, description="Points per sector of the call; unlisted ones score 1."
+    )
+    organisation_types: dict[OrganisationType, Points] = Field(
+        default_factory=dict, description="Points per organisation type; unlisted ones score 1."
+    )
+    questions: dict[str, ScoredQuestion] = Field(
+        default_factory=dict, description="Scored questions of the call's questionnaire, by id."
+    )
+
+    @model_validator(mode="after")
+    def _questionnaire_not_alone(self) -> Self:
+        weights = self.weights
+        if not self.questions and not (
+            weights.completeness or weights.sector_fit or weights.organisation_type
+        ):
+            raise _field_error(
+                "weights",
+                "only the questionnaire weighs anything, but no question is scored: "
+                "every application would score zero",
+            )
+        return self
+
+
+class Opportunity(Strict):
+    """Another mission or programme, offered to applicants who were not selected."""
+
+    title: Text
+    url: HttpUrl
+    description: Annotated[str, Field(max_length=2000)] | None = None
+
+
 class Selection(Strict):
     capacity: Annotated[int, Field(ge=1, description="Seats in the delegation.")]
     max_per_country: Annotated[int, Field(ge=1)] | None = None
-    max_per_sector: Annotated[int, Field(ge=1)] | None = None
-    min_per_country: Annotated[int, Field(ge=1)] | None = None
+    max_per_sector: (
+        Annotated[
+            int, Field(ge=1, description="Counted on each application's primary (first) sector.")
+        ]
+        | None
+    ) = None
+    min_per_country: (
+        Annotated[int, Field(ge=1, description="A balance target met where applications allow it.")]
+        | None
+    ) = None
+    waitlist_size: (
+        Annotated[
+            int, Field(ge=0, description="Places on the waitlist; as many as seats if left out.")
+        ]
+        | None
+    ) = None
     decision_due: Instant
     confirm_within: Duration
     delegation_lock: Instant
     auto_approve: bool = False
-    rubric: dict[str, Any] = Field(
-        default_factory=dict, description="Scoring weights, read by the selection phase."
+    rubric: Rubric = Field(default_factory=Rubric)
+    other_opportunities: list[Opportunity] = Field(
+        default_factory=list, description="Offered to applicants who were not selected."
     )
+
+    @property
+    def waitlist_places(self) -> int:
+        return self.capacity if self.waitlist_size is None else self.waitlist_size
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -250,6 +379,29 @@ class MissionFile(Strict):
         return resolve_instants(data, now) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
+    def _rubric_fits_the_call(self) -> Self:
+        rubric = self.selection.rubric
+        for sector in rubric.sector_points:
+            if sector not in self.call.sectors:
+                raise _field_error(
+                    ("selection", "rubric", "sector_points", sector),
+                    "not a sector of this call; choose from: " + ", ".join(self.call.sectors),
+                )
+        questions = {question.id: question for question in self.call.questionnaire}
+        for question_id, scored in rubric.questions.items():
+            at = ("selection", "rubric", "questions", question_id)
+            if (problem := _scoring_problem(questions.get(question_id), scored)) is not None:
+                raise _field_error(at, problem)
+            choices = questions[question_id].choices or []
+            unknown = [choice for choice in scored.points or {} if choice not in choices]
+            if unknown:
+                raise _field_error(
+                    (*at, "points", unknown[0]),
+                    "not a choice of this question; choose from: " + ", ".join(choices),
+                )
+        return self
+
+    @model_validator(mode="after")
     def _phases_in_order(self, info: ValidationInfo) -> Self:
         context = info.context or {}
         now: datetime | None = context.get("now")
@@ -311,8 +463,25 @@ def workflow_id_for(mission_id: str) -> str:
     return f"mission-{mission_id}"
 
 
-def _field_error(field: str, message: str) -> PydanticCustomError:
-    """A rule broken across fields; `field_errors` moves it onto the field it names."""
+def _scoring_problem(question: Question | None, scored: ScoredQuestion) -> str | None:
+    """Why the rubric cannot score this question as written, if it cannot."""
+    if question is None:
+        return "the call's questionnaire has no question with this id"
+    if question.type is QuestionType.INTEGER and scored.by_choice:
+        return "an integer question is scored by a range (min, max), not by points"
+    if question.type is QuestionType.CHOICE and not scored.by_choice:
+        return "a choice question is scored by points per choice, not by a range"
+    if question.type not in (QuestionType.INTEGER, QuestionType.CHOICE):
+        return f"only integer and choice questions can be scored, not {question.type.value} ones"
+    return None
+
+
+def _field_error(field: str | tuple[str, ...], message: str) -> PydanticCustomError:
+    """A rule broken across fields; `field_errors` moves it onto the field it names.
+
+    `field` is a dotted path, or a tuple when a part is free text (a sector, a choice) that may
+    itself contain a dot.
+    """
     return PydanticCustomError("mission_file", "{message}", {"field": field, "message": message})
 
 
@@ -323,8 +492,11 @@ def field_errors(error: ValidationError) -> list[dict[str, Any]]:
         location = tuple(item["loc"])
         context = item.pop("ctx", None) or {}
         if item["type"] == "mission_file":
-            location += tuple(
-                int(part) if part.isdigit() else part for part in context["field"].split(".")
+            field = context["field"]
+            location += (
+                tuple(field)
+                if isinstance(field, tuple)
+                else tuple(int(part) if part.isdigit() else part for part in field.split("."))
             )
         elif "error" in context:
             item["msg"] = item["msg"].removeprefix("Value error, ")

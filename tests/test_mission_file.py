@@ -15,6 +15,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from missionflow.durations import IsoDuration
 from missionflow.mission_file import (
     MissionFile,
+    OrganisationType,
     field_errors,
     load_mission,
     parse_yaml,
@@ -560,6 +561,138 @@ REFUSALS = [
         "Field required",
         id="missing-section",
     ),
+    pytest.param(
+        {"selection.waitlist_size": -1},
+        ("selection", "waitlist_size"),
+        "greater than or equal to 0",
+        id="negative-waitlist",
+    ),
+    pytest.param(
+        {"selection.other_opportunities.0.url": "japan-2018"},
+        ("selection", "other_opportunities", 0, "url"),
+        "valid URL",
+        id="opportunity-without-url",
+    ),
+    pytest.param(
+        {"selection.other_opportunities.1.title": ""},
+        ("selection", "other_opportunities", 1, "title"),
+        "at least 1 character",
+        id="opportunity-without-title",
+    ),
+    pytest.param(
+        {"selection.rubric.weights.luck": 0.1},
+        ("selection", "rubric", "weights", "luck"),
+        "Extra inputs are not permitted",
+        id="unknown-criterion",
+    ),
+    pytest.param(
+        {"selection.rubric.scoring": {}},
+        ("selection", "rubric", "scoring"),
+        "Extra inputs are not permitted",
+        id="unknown-rubric-key",
+    ),
+    pytest.param(
+        {"selection.rubric.weights.sector_fit": -0.3},
+        ("selection", "rubric", "weights", "sector_fit"),
+        "greater than or equal to 0",
+        id="negative-weight",
+    ),
+    pytest.param(
+        {"selection.rubric.weights": {"completeness": 0, "sector_fit": 0}},
+        ("selection", "rubric", "weights"),
+        "at least one criterion must weigh more than zero",
+        id="all-weights-zero",
+    ),
+    pytest.param(
+        {"selection.rubric.weights": {"questionnaire": 1}, "selection.rubric.questions": {}},
+        ("selection", "rubric", "weights"),
+        "only the questionnaire weighs anything, but no question is scored",
+        id="only-an-unscored-questionnaire-weighs",
+    ),
+    pytest.param(
+        {"selection.rubric.sector_points.Nanotechnologies": 1.5},
+        ("selection", "rubric", "sector_points", "Nanotechnologies"),
+        "less than or equal to 1",
+        id="sector-points-above-one",
+    ),
+    pytest.param(
+        {"selection.rubric.sector_points.Robotics": 0.5},
+        ("selection", "rubric", "sector_points", "Robotics"),
+        "not a sector of this call; choose from: Nanotechnologies, Advanced materials",
+        id="sector-points-for-unknown-sector",
+    ),
+    pytest.param(
+        {"selection.rubric.organisation_types.bank": 0.5},
+        ("selection", "rubric", "organisation_types", "bank", "[key]"),
+        "Input should be 'cluster_organisation', 'sme', 'university_or_research' or 'other'",
+        id="unknown-organisation-type",
+    ),
+    pytest.param(
+        {"selection.rubric.organisation_types.sme": -0.1},
+        ("selection", "rubric", "organisation_types", "sme"),
+        "greater than or equal to 0",
+        id="negative-organisation-points",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.turnover": {"max": 10}},
+        ("selection", "rubric", "questions", "turnover"),
+        "the call's questionnaire has no question with this id",
+        id="scored-question-not-in-call",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.member_organisations": {"min": 10}},
+        ("selection", "rubric", "questions", "member_organisations"),
+        "give max (and optionally min) for an integer question, or points",
+        id="range-without-max",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.member_organisations": {"min": 10, "max": 10}},
+        ("selection", "rubric", "questions", "member_organisations", "max"),
+        "max must be greater than min",
+        id="empty-range",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.member_organisations": {"max": 10, "points": {"a": 1}}},
+        ("selection", "rubric", "questions", "member_organisations"),
+        "either by a range (min, max) or by points",
+        id="range-and-points",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.member_organisations": {"points": {"200": 1}}},
+        ("selection", "rubric", "questions", "member_organisations"),
+        "an integer question is scored by a range (min, max), not by points",
+        id="points-on-integer-question",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.management_label": {"max": 3}},
+        ("selection", "rubric", "questions", "management_label"),
+        "a choice question is scored by points per choice, not by a range",
+        id="range-on-choice-question",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.us_partnerships": {"points": {"true": 1}}},
+        ("selection", "rubric", "questions", "us_partnerships"),
+        "only integer and choice questions can be scored, not boolean ones",
+        id="boolean-question-scored",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.management_label.points": {"Gold": 1, "Platinum": 1}},
+        ("selection", "rubric", "questions", "management_label", "points", "Platinum"),
+        "not a choice of this question; choose from: Gold, Silver, Bronze, None",
+        id="points-for-unknown-choice",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.management_label.points": {"Gold": 2}},
+        ("selection", "rubric", "questions", "management_label", "points", "Gold"),
+        "less than or equal to 1",
+        id="choice-points-above-one",
+    ),
+    pytest.param(
+        {"selection.rubric.questions.management_label.points": {}},
+        ("selection", "rubric", "questions", "management_label", "points"),
+        "give the points of at least one choice",
+        id="choice-without-points",
+    ),
 ]
 
 
@@ -661,3 +794,82 @@ def test_replay_today_picks_the_fewest_years_that_reopen_the_call() -> None:
     assert years == 10 and just_before.call.deadline == utc(2027, 3, 22, 23, 0)
     _, years = replay_today(mission, utc(2027, 3, 22, 23, 0))
     assert years == 11
+
+
+# --- the selection rubric ----------------------------------------------------------------------
+
+
+def test_eu_us_2017_rubric() -> None:
+    selection = example("eu-us-2017.yaml").selection
+    rubric = selection.rubric
+    assert rubric.weights.model_dump() == {
+        "completeness": 0.3,
+        "sector_fit": 0.3,
+        "questionnaire": 0.25,
+        "organisation_type": 0.15,
+    }
+    assert set(rubric.sector_points) == set(SECTORS)
+    assert rubric.sector_points["Personal & home care, cosmetics and foods"] == 0.5
+    # The 2017 call was for cluster organisations.
+    assert (
+        max(rubric.organisation_types.values())
+        == rubric.organisation_types[OrganisationType.CLUSTER]
+    )
+    assert rubric.questions["member_organisations"].model_dump() == {
+        "min": 0,
+        "max": 200,
+        "points": None,
+    }
+    assert rubric.questions["management_label"].points == {
+        "Gold": 1.0,
+        "Silver": 0.6,
+        "Bronze": 0.3,
+        "None": 0.0,
+    }
+    assert (selection.waitlist_size, selection.waitlist_places) == (10, 10)
+    assert [str(o.url) for o in selection.other_opportunities] == [
+        "https://example.org/missions/eu-japan-2018",
+        "https://example.org/ecccp/matchmaking",
+    ]
+
+
+def test_rubric_of_weights_only_still_loads() -> None:
+    """Missions started before the typed rubric hold exactly this shape in their history."""
+    weights = {
+        "completeness": 0.3,
+        "sector_fit": 0.3,
+        "questionnaire": 0.2,
+        "organisation_type": 0.2,
+    }
+    data = mutated({"selection.rubric": {"weights": weights}})
+    rubric = load_mission(data).selection.rubric
+    assert rubric.weights.model_dump() == weights
+    assert (rubric.sector_points, rubric.organisation_types, rubric.questions) == ({}, {}, {})
+
+
+def test_weights_left_out_count_for_nothing_and_no_weights_means_equal() -> None:
+    partial = load_mission(mutated({"selection.rubric": {"weights": {"completeness": 2}}}))
+    assert partial.selection.rubric.weights.model_dump() == {
+        "completeness": 2.0,
+        "sector_fit": 0.0,
+        "questionnaire": 0.0,
+        "organisation_type": 0.0,
+    }
+    for rubric in ({}, DELETE):
+        equal = load_mission(mutated({"selection.rubric": rubric}))
+        assert set(equal.selection.rubric.weights.model_dump().values()) == {0.25}
+
+
+def test_waitlist_defaults_to_capacity() -> None:
+    selection = load_mission(mutated({"selection.waitlist_size": DELETE})).selection
+    assert (selection.waitlist_size, selection.waitlist_places) == (None, 30)
+    assert load_mission(mutated({"selection.waitlist_size": 0})).selection.waitlist_places == 0
+
+
+def test_refusal_names_a_sector_and_a_choice_that_contain_dots() -> None:
+    messages = refusal(mutated({"selection.rubric.sector_points": {"Nano. tech": 0.5}}))
+    assert ("selection", "rubric", "sector_points", "Nano. tech") in messages
+    data = mutated({"call.questionnaire.3.choices": ["Gold", "Silver", "v2.0"]})
+    data["selection"]["rubric"]["questions"]["management_label"]["points"] = {"v2.1": 1}
+    messages = refusal(data)
+    assert ("selection", "rubric", "questions", "management_label", "points", "v2.1") in messages
