@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from iso3166 import countries_by_alpha2
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +24,7 @@ from missionflow.db import sessions, transaction
 from missionflow.messages import SelectionEntry, SelectionNotice
 from missionflow.mission_file import MissionFile
 from missionflow.models import Application, SelectionDecision, SelectionEvent
-from missionflow.selection import Candidate, Decision, propose
+from missionflow.selection import Candidate, Decision, country_name, propose
 from missionflow.settings import Settings
 
 
@@ -65,7 +65,14 @@ class SelectionActivities:
                             updated_at=notice.at,
                         )
                     )
-                await _log(session, notice, "proposed", reason=f"{len(proposal)} applications")
+                await log_event(
+                    session,
+                    mission_id=mission.id,
+                    at=notice.at,
+                    by=notice.by,
+                    action="proposed",
+                    reason=f"{len(proposal)} applications",
+                )
                 await session.flush()
                 rows = await _decisions(session, mission.id)
             await self._ask_for_review(session, mission, rows, reminder=0)
@@ -91,10 +98,12 @@ class SelectionActivities:
             rows = {row.application_id: row for row in await _decisions(session, mission.id)}
             for override in notice.overrides:
                 row = rows[override.application_id]
-                await _log(
+                await log_event(
                     session,
-                    notice,
-                    "overridden",
+                    mission_id=mission.id,
+                    at=notice.at,
+                    by=notice.by,
+                    action="overridden",
                     application_id=row.application_id,
                     previous=row.decision,
                     decision=override.decision,
@@ -111,7 +120,17 @@ class SelectionActivities:
                     elif row.decision in review.IN_PLAY:
                         row.decision = Decision.NOT_SELECTED.value
                     row.waitlist_position = positions.get(str(row.application_id))
-                await _log(session, notice, "approved", reason=f"{len(playing)} in play")
+                for seat in notice.seats:
+                    rows[seat.application_id].seat = seat.state
+                    rows[seat.application_id].respond_by = seat.respond_by
+                await log_event(
+                    session,
+                    mission_id=mission.id,
+                    at=notice.at,
+                    by=notice.by,
+                    action="approved",
+                    reason=f"{len(playing)} in play",
+                )
             for row in rows.values():
                 row.updated_at = notice.at
                 session.add(row)
@@ -175,7 +194,7 @@ class SelectionActivities:
         """Every applicant still in the call hears the decision: a seat offer, a waitlist
         position, or a courteous no with other opportunities."""
         applications = {a.id: a for a in await _applications(session, mission.id)}
-        respond_by = mission.selection.confirm_within.shift(notice.at, mission.timezone)
+        respond_by = {seat.application_id: seat.respond_by for seat in notice.seats}
         waitlist_length = sum(row.decision == Decision.WAITLISTED.value for row in rows)
         opportunities = [
             {"title": o.title, "url": str(o.url), "description": o.description}
@@ -196,7 +215,7 @@ class SelectionActivities:
                 case Decision.SELECTED.value:
                     template = "selected"
                     context |= {
-                        "respond_by": respond_by,
+                        "respond_by": respond_by[row.application_id],
                         "private_url": link,
                         "confirm_within": mission.selection.confirm_within.in_words(),
                     }
@@ -230,11 +249,6 @@ class SelectionActivities:
             )
             if count % 200 == 0 and activity.in_activity():
                 activity.heartbeat(count)
-
-
-def country_name(code: str) -> str:
-    country = countries_by_alpha2.get(code)
-    return country.name if country else code
 
 
 def _candidate(row: Application) -> Candidate:
@@ -285,11 +299,13 @@ async def _organisations(
     return {id_: (name, country) for id_, name, country in (await session.exec(query)).all()}
 
 
-async def _log(
+async def log_event(
     session: AsyncSession,
-    notice: SelectionNotice,
-    action: str,
     *,
+    mission_id: str,
+    at: datetime,
+    by: str | None,
+    action: str,
     application_id: uuid.UUID | None = None,
     previous: str | None = None,
     decision: str | None = None,
@@ -297,16 +313,16 @@ async def _log(
 ) -> None:
     """One audit event, written once however often the activity runs: a retry finds the
     event the first attempt committed and keeps it as it was."""
-    identity = f"{notice.mission_id}/{notice.at.isoformat()}/{action}/{application_id}"
+    identity = f"{mission_id}/{at.isoformat()}/{action}/{application_id}"
     event_id = uuid.uuid5(uuid.NAMESPACE_URL, identity)
     if await session.get(SelectionEvent, event_id) is not None:
         return
     session.add(
         SelectionEvent(
             id=event_id,
-            mission_id=notice.mission_id,
-            at=notice.at,
-            by=notice.by,
+            mission_id=mission_id,
+            at=at,
+            by=by,
             action=action,
             application_id=application_id,
             previous=previous,

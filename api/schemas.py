@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from missionflow.applications import ApplicationStatus
-from missionflow.messages import InstantView
+from missionflow.messages import InstantView, SeatCounts
 from missionflow.phases import Phase
 
 
@@ -50,6 +50,9 @@ class MissionView(MissionSummary):
     cancel_reason: str | None
     applications: int | None = Field(description="Applications in the call, not withdrawn.")
     withdrawn: int | None
+    seats: SeatCounts | None = Field(
+        default=None, description="Once the delegation is approved: confirmed, pending, released."
+    )
 
 
 class CancelBody(BaseModel):
@@ -97,3 +100,10 @@ class ApplicationView(BaseModel):
     submitted_at: AwareDatetime
     updated_at: AwareDatetime
     withdrawn_at: AwareDatetime | None
+
+
+class SeatView(BaseModel):
+    application_id: uuid.UUID
+    seat: str = Field(description="offered, confirmed or released")
+    respond_by: datetime
+    released_because: str | None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from missionflow import seats
 from missionflow.durations import IsoDuration
 from missionflow.instants import describe, local
 from missionflow.messages import (
@@ -18,6 +19,7 @@ from missionflow.messages import (
     MissionState,
     MissionStatus,
     PhaseEntry,
+    SeatCounts,
 )
 from missionflow.mission_file import MissionFile
 from missionflow.phases import Phase
@@ -87,14 +89,8 @@ def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> da
             return review.approved_at
         case Phase.SELECTION:
             return mission.selection.decision_due
-        case Phase.CONFIRMATION if review.reviewed and review.approved_at is not None:
-            # A late approval still gives every selected applicant a whole window.
-            full_window = mission.selection.confirm_within.shift(
-                review.approved_at, mission.timezone
-            )
-            return max(mission.selection.delegation_lock, full_window)
         case Phase.CONFIRMATION:
-            return mission.selection.delegation_lock
+            return lock_instant(mission, state)
         case Phase.MATCHMAKING if mission.matchmaking is not None:
             return mission.matchmaking.ends_at
         case Phase.VISITS if mission.visits:
@@ -104,6 +100,13 @@ def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> da
         case Phase.FOLLOW_UP if mission.reporting.follow_up:
             return follow_ups(mission)[-1]
     raise ValueError(f"the phase {phase} has no end in mission {mission.id}")
+
+
+def lock_instant(mission: MissionFile, state: MissionState) -> datetime:
+    """When the delegation locks: a late approval moves it to give a whole window."""
+    if state.selection.reviewed and state.selection.approved_at is not None:
+        return seats.lock_at(mission, state)
+    return mission.selection.delegation_lock
 
 
 def advance(mission: MissionFile, state: MissionState, now: datetime) -> MissionState:
@@ -297,9 +300,7 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
         Milestone(
             "decision_due", "the selection decision is due", mission.selection.decision_due, zone
         ),
-        Milestone(
-            "delegation_lock", "the delegation locks", mission.selection.delegation_lock, zone
-        ),
+        Milestone("delegation_lock", "the delegation locks", lock_instant(mission, state), zone),
     ]
     if (event := mission.matchmaking) is not None:
         items += [
@@ -352,6 +353,11 @@ def next_milestone(
     ends_at = phase_ends_at(mission, state, state.phase)
     if ends_at is None:
         return review_reminder(mission, state)
+    seat_instant = seats.next_seat_instant(state) if state.phase is Phase.CONFIRMATION else None
+    if seat_instant is not None and now < seat_instant < ends_at:
+        return Milestone(
+            "seat_answer", "the next seat answer is due", seat_instant, mission.timezone
+        )
     upcoming = sorted(
         (
             milestone
@@ -372,6 +378,7 @@ _PHASE_OF_MILESTONE = {
     "decision_due": Phase.SELECTION,
     "review_reminder": Phase.SELECTION,
     "delegation_lock": Phase.CONFIRMATION,
+    "seat_answer": Phase.CONFIRMATION,
     "requests_open": Phase.MATCHMAKING,
     "requests_deadline": Phase.MATCHMAKING,
     "matchmaking_starts": Phase.MATCHMAKING,
@@ -458,6 +465,19 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
                 f"Selection: waiting for the coordinators' approval, due {due}; "
                 f"next reminder {when}"
             )
+        case "delegation_lock" | "seat_answer" if state.selection.approved_at is not None:
+            held = seats.held(state)
+            confirmed = sum(seat.state == seats.CONFIRMED for seat in held)
+            lock = describe(lock_instant(mission, state), mission.timezone)
+            counts = (
+                f"{confirmed} of {mission.selection.capacity} seats confirmed, "
+                f"{len(held) - confirmed} offers open"
+            )
+            if kind[0] == "seat_answer":
+                return (
+                    f"Confirmation: {counts}; next answer due {when}; the delegation locks {lock}"
+                )
+            return f"Confirmation: {counts}; the delegation locks {lock}"
         case "delegation_lock":
             return f"Confirmation: waiting for the delegation to lock, {when}"
         case "requests_open":
@@ -494,4 +514,12 @@ def status(mission: MissionFile, state: MissionState, now: datetime) -> MissionS
         updates_handled=state.updates_handled,
         applications=state.call.received - state.call.withdrawn,
         withdrawn=state.call.withdrawn,
+        seats=SeatCounts(
+            confirmed=sum(s.state == seats.CONFIRMED for s in state.selection.seats),
+            pending=sum(s.state == seats.OFFERED for s in state.selection.seats),
+            released=sum(s.state == seats.RELEASED for s in state.selection.seats),
+            waitlist=len(state.selection.waitlist),
+        )
+        if state.selection.approved_at is not None
+        else None,
     )

@@ -7,6 +7,7 @@ exactly when the change it reports is written, and never otherwise.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +75,7 @@ def compose(
     key: str,
     application_id: uuid.UUID | None = None,
     reminder: bool = False,
+    attachments: Sequence[outbox.Attachment] = (),
 ) -> OutboxMessage:
     """One message of `mission`, rendered and built but not yet queued (see `outbox.compose`)."""
     sender = sender_for(mission, settings)
@@ -90,4 +92,5 @@ def compose(
         auto_submitted=reminder,
         sender=settings.mail_from,
         now=datetime.now(UTC),
+        attachments=attachments,
     )

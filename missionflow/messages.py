@@ -60,6 +60,23 @@ class SelectionEntry(BaseModel):
     decision: str
 
 
+class Seat(BaseModel):
+    """A seat offered to an applicant after approval, and what became of it."""
+
+    application_id: uuid.UUID
+    country: str
+    sector: str
+    rank: int
+    state: str = Field(description="offered, confirmed or released")
+    offered_at: AwareDatetime
+    respond_by: AwareDatetime
+    reminded: bool = False
+    answered_at: AwareDatetime | None = None
+    released_because: str | None = Field(
+        default=None, description="declined, withdrawn, expired or locked"
+    )
+
+
 class SelectionProgress(BaseModel):
     reviewed: bool = Field(
         default=False,
@@ -71,6 +88,11 @@ class SelectionProgress(BaseModel):
     review_reminders: int = Field(default=0, description="Review emails sent after the first.")
     approved_at: AwareDatetime | None = None
     approved_by: str | None = None
+    seats: list[Seat] = Field(default_factory=list)
+    waitlist: list[SelectionEntry] = Field(
+        default_factory=list, description="Waitlisted applications not offered a seat yet, by rank."
+    )
+    locked: bool = False
 
 
 class MissionState(BaseModel):
@@ -117,6 +139,13 @@ class InstantView(BaseModel):
     text: str = Field(description="As a coordinator reads it, e.g. 22 Mar 2017 24:00 CET.")
 
 
+class SeatCounts(BaseModel):
+    confirmed: int
+    pending: int = Field(description="Offered, not answered yet.")
+    released: int
+    waitlist: int
+
+
 class MissionStatus(BaseModel):
     mission_id: str
     title: str
@@ -130,6 +159,7 @@ class MissionStatus(BaseModel):
     updates_handled: int = 0
     applications: int = Field(default=0, description="Received and not withdrawn.")
     withdrawn: int = 0
+    seats: SeatCounts | None = Field(default=None, description="Once the delegation is approved.")
 
 
 class MissionOutcome(BaseModel):
@@ -245,6 +275,7 @@ class SelectionNotice(BaseModel):
     overrides: list[SelectionOverride] = Field(default_factory=list)
     entries: list[SelectionEntry] = Field(default_factory=list)
     approved: bool = False
+    seats: list[Seat] = Field(default_factory=list, description="Offered on approval.")
 
 
 class SelectionView(BaseModel):
@@ -254,6 +285,30 @@ class SelectionView(BaseModel):
     selected: int
     waitlisted: int
     entries: list[SelectionEntry]
+
+
+class SeatAnswer(BaseModel):
+    """An applicant confirms (accept) or declines their seat."""
+
+    application_id: uuid.UUID
+    accept: bool
+
+
+class SeatChange(BaseModel):
+    """Something that happened to one seat, for the database, the audit log and the emails."""
+
+    application_id: uuid.UUID
+    event: str = Field(
+        description="confirmed, declined, withdrawn, expired, locked, promoted or reminded"
+    )
+    respond_by: AwareDatetime | None = None
+
+
+class SeatNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    changes: list[SeatChange]
+    final: bool = Field(default=False, description="The delegation locks: tell the coordinators.")
 
 
 class CallSummary(BaseModel):

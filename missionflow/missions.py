@@ -41,6 +41,8 @@ from missionflow.messages import (
     MissionInput,
     MissionOutcome,
     MissionStatus,
+    Seat,
+    SeatAnswer,
     SelectionRequest,
     SelectionView,
 )
@@ -170,6 +172,12 @@ async def review_selection(
 ) -> SelectionView:
     return await _update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.review_selection, request)
+    )
+
+
+async def answer_seat(client: Client, mission_id: str, answer: SeatAnswer) -> Seat:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_seat, answer)
     )
 
 

@@ -200,6 +200,11 @@ class SelectionDecision(SQLModel, table=True):
     waitlist_position: int | None = None
     reasons: list[str] = Field(sa_column=Column(JSON, nullable=False))
     override_reason: str | None = Field(default=None, sa_column=Column(Text))
+    seat: str | None = Field(
+        default=None, max_length=20, description="offered, confirmed, released"
+    )
+    respond_by: datetime | None = _instant(default=None)
+    seat_note: str | None = Field(default=None, max_length=20, description="Why it was released.")
     updated_at: datetime = _instant()
 
 

@@ -17,7 +17,9 @@ import email.policy
 import functools
 import re
 import uuid
+from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
@@ -90,6 +92,16 @@ async def queue(session: AsyncSession, **message: Any) -> OutboxMessage:
     return await add(session, compose(**message))
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the final delegation as CSV). It lives only in the message's
+    bytes, built when the message is queued."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def compose(
     *,
     mission_id: str,
@@ -104,6 +116,7 @@ def compose(
     auto_submitted: bool = False,
     sender: str,
     now: datetime,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxMessage:
     """Render a message and build its bytes, touching nothing: callers that hold a lock (an
     application's write) compose first and only `add` inside it.
@@ -123,6 +136,7 @@ def compose(
             auto-responders do not answer it (reminders).
         sender: MAIL_FROM, whose address is `From`'s and whose domain names Message-IDs.
         now: when the message is queued: its `Date` (RFC 5322 allows the time it was ready).
+        attachments: files to attach after the text and HTML bodies.
     """
     name = one_line(recipient_name)[:RECIPIENT_NAME_LENGTH]
     rendered = render(template, {**context, "recipient_name": name})
@@ -151,7 +165,18 @@ def compose(
     )
     # Not an address we can send to: delivery builds it again and records why it failed.
     with suppress(ValueError):
-        row.content = build_message(row, sender=sender, now=now).as_bytes()
+        message = build_message(row, sender=sender, now=now)
+        for attachment in attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            filename = one_line(attachment.filename)
+            if maintype == "text":  # declared UTF-8, so mail clients show it as written
+                text = attachment.content.decode()
+                message.add_attachment(text, subtype=subtype, filename=filename)
+            else:
+                message.add_attachment(
+                    attachment.content, maintype=maintype, subtype=subtype, filename=filename
+                )
+        row.content = message.as_bytes()
     return row
 
 

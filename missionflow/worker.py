@@ -11,6 +11,7 @@ from activities.applications import ApplicationActivities
 from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.records import RecordActivities
+from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
 from missionflow.settings import Settings
 from workflows.mission import MissionWorkflow
@@ -32,6 +33,7 @@ def build_worker(
     call = CallActivities(engine, settings)
     email = EmailActivities(engine, settings)
     selection = SelectionActivities(engine, settings)
+    seat = SeatActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -50,6 +52,7 @@ def build_worker(
             selection.propose_selection,
             selection.remind_review,
             selection.record_review,
+            seat.record_seats,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

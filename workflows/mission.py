@@ -15,9 +15,10 @@ delays the mission's own timers.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -28,8 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.call import CallActivities
     from activities.email import EmailActivities
     from activities.records import RecordActivities
+    from activities.seats import SeatActivities
     from activities.selection import SelectionActivities
-    from missionflow import lifecycle, review
+    from missionflow import lifecycle, review, seats
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
         ApplicationChange,
@@ -49,6 +51,10 @@ with workflow.unsafe.imports_passed_through():
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
+        Seat,
+        SeatAnswer,
+        SeatChange,
+        SeatNotice,
         SelectionNotice,
         SelectionRequest,
         SelectionView,
@@ -97,7 +103,7 @@ class MissionWorkflow:
         self._mail_delivered = 0
         self._delivering = False
         self._talks = False
-        self._review_lock = asyncio.Lock()
+        self._selection_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
@@ -115,6 +121,7 @@ class MissionWorkflow:
             if self._talks:
                 await self._tell_the_call()
             await self._run_selection()
+            await self._run_seats()
             milestone = lifecycle.next_milestone(
                 self._mission, self._state, workflow.now(), with_reminders=self._talks
             )
@@ -133,6 +140,7 @@ class MissionWorkflow:
             if self._talks:
                 await self._tell_the_call()
             await self._run_selection()
+            await self._run_seats()
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
         if self._talks and self._state.phase is Phase.CANCELLED:
             await self._tell_cancellation()
@@ -228,15 +236,18 @@ class MissionWorkflow:
         self._changed(replan=request.approve)
         return await self._review(request)
 
-    async def _review(self, request: SelectionRequest) -> SelectionView:
-        now = workflow.now()
+    async def _review(
+        self, request: SelectionRequest, *, at: datetime | None = None
+    ) -> SelectionView:
+        now = at or workflow.now()
         entries = review.overridden(self._state.selection.entries, request.overrides)
         if request.approve:
             self._state = review.approved(self._state, entries, request.by, now)
+            self._state = seats.offer_selected(self._mission, self._state, now)
         else:
             selection = self._state.selection.model_copy(update={"entries": entries})
             self._state = self._state.model_copy(update={"selection": selection})
-        async with self._review_lock:  # the audit log and the decisions are written in order
+        async with self._selection_lock:  # the audit log and the decisions are written in order
             await workflow.execute_activity_method(
                 SelectionActivities.record_review,
                 SelectionNotice(
@@ -246,6 +257,7 @@ class MissionWorkflow:
                     overrides=request.overrides,
                     entries=entries,
                     approved=request.approve,
+                    seats=self._state.selection.seats if request.approve else [],
                 ),
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(minutes=1),
@@ -277,6 +289,34 @@ class MissionWorkflow:
             return None
         kind, message, field = refusal
         return (CONFLICT if kind == "conflict" else INVALID), message, field
+
+    @workflow.update
+    async def answer_seat(self, answer: SeatAnswer) -> Seat:
+        """A selected applicant confirms or declines; a decline offers the seat to the
+        waitlist at once."""
+        if (refusal := self._seat_refusal(answer)) is not None:  # raced another answer
+            raise ApplicationError(refusal, type=CONFLICT)
+        self._changed()
+        now = workflow.now()
+        if answer.accept:
+            self._state = seats.confirmed(self._state, answer.application_id, now)
+            changes = [SeatChange(application_id=answer.application_id, event="confirmed")]
+        else:
+            changes = self._release(answer.application_id, "declined", now)
+        await self._record_seats(changes, now)
+        seat = seats.find(self._state, answer.application_id)
+        assert seat is not None
+        return seat
+
+    @answer_seat.validator
+    def _validate_seat_answer(self, answer: SeatAnswer) -> None:
+        if (refusal := self._seat_refusal(answer)) is not None:
+            raise ApplicationError(refusal, type=CONFLICT)
+
+    def _seat_refusal(self, answer: SeatAnswer) -> str | None:
+        return seats.answer_refusal(
+            self._state, answer.application_id, accept=answer.accept, now=workflow.now()
+        )
 
     # Applicants
 
@@ -323,6 +363,10 @@ class MissionWorkflow:
         if receipt.changed:  # this request withdrew it; a repeated one changes nothing
             self._state = lifecycle.count_application(self._state, withdrawn=1)
             self._state = review.withdrawn(self._state, withdrawal.application_id)
+            if self._state.selection.approved_at is not None and not self._state.selection.locked:
+                now = workflow.now()
+                changes = self._release(withdrawal.application_id, "withdrawn", now)
+                await self._record_seats(changes, now)
         return receipt
 
     @withdraw_application.validator
@@ -470,7 +514,72 @@ class MissionWorkflow:
                 self._state = lifecycle.review_reminded(self._mission, self._state, now)
                 self._mail_queued += 1
             else:
-                await self._review(SelectionRequest(approve=True, by="auto_approve"))
+                # Approved at the due instant itself, as phases are entered at theirs.
+                await self._review(
+                    SelectionRequest(approve=True, by="auto_approve"),
+                    at=self._mission.selection.decision_due,
+                )
+
+    def _release(self, application_id: uuid.UUID, because: str, now: datetime) -> list[SeatChange]:
+        """Release the application's seat (or waitlist place) and offer free seats on."""
+        held = seats.find(self._state, application_id)
+        waiting = any(e.application_id == application_id for e in self._state.selection.waitlist)
+        self._state = seats.released(self._state, application_id, because, now)
+        changes = []
+        if waiting or (held is not None and held.state != seats.RELEASED):
+            changes.append(SeatChange(application_id=application_id, event=because))
+        return changes + self._promote(now)
+
+    def _promote(self, now: datetime) -> list[SeatChange]:
+        self._state, promoted = seats.promote(self._mission, self._state, now)
+        return [
+            SeatChange(application_id=s.application_id, event="promoted", respond_by=s.respond_by)
+            for s in promoted
+        ]
+
+    async def _run_seats(self) -> None:
+        """Remind and expire offers whose time has come; lock the delegation at its instant."""
+        selection = self._state.selection
+        if self._state.phase is not Phase.CONFIRMATION or selection.approved_at is None:
+            return
+        now = workflow.now()
+        if now >= lifecycle.lock_instant(self._mission, self._state) and not selection.locked:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            changes = []
+            for seat in seats.held(self._state):
+                if seat.state == seats.OFFERED:
+                    self._state = seats.released(self._state, seat.application_id, "locked", now)
+                    changes.append(SeatChange(application_id=seat.application_id, event="locked"))
+            self._state = self._state.model_copy(
+                update={"selection": self._state.selection.model_copy(update={"locked": True})}
+            )
+            await self._record_seats(changes, now, final=True)
+            return
+        remind, expired = seats.due(self._state, now)
+        changes = [SeatChange(application_id=s.application_id, event="reminded") for s in remind]
+        self._state = seats.reminded(self._state, [s.application_id for s in remind])
+        for seat in expired:
+            changes += self._release(seat.application_id, "expired", now)
+        if changes:
+            await self._record_seats(changes, now)
+
+    async def _record_seats(
+        self, changes: list[SeatChange], now: datetime, *, final: bool = False
+    ) -> None:
+        if not changes and not final:
+            return
+        async with self._selection_lock:
+            await workflow.execute_activity_method(
+                SeatActivities.record_seats,
+                SeatNotice(mission_id=self._mission.id, at=now, changes=changes, final=final),
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RETRY,
+                summary="Lock the delegation and send the coordinators the final list"
+                if final
+                else ", ".join(sorted({f"{c.event}" for c in changes})).capitalize()
+                + f" ({len(changes)} seat(s))",
+            )
+        self._mail_queued += 1
 
     async def _tell_cancellation(self) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -27,7 +27,7 @@ from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
 from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep, is_coordinator
-from api.schemas import ApplicationCreated, ApplicationView
+from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.access import access_token, token_matches
 from missionflow.applications import (
     ApplicationAmendment,
@@ -38,10 +38,16 @@ from missionflow.applications import (
     form_errors,
     organisation_key,
 )
-from missionflow.messages import ApplicationChange, ApplicationSubmission, ApplicationWithdrawal
+from missionflow.messages import (
+    ApplicationChange,
+    ApplicationSubmission,
+    ApplicationWithdrawal,
+    SeatAnswer,
+)
 from missionflow.mission_file import MissionFile
 from missionflow.missions import (
     amend_application,
+    answer_seat,
     submit_application,
     withdraw_application,
 )
@@ -221,6 +227,36 @@ async def withdraw(
 ) -> ApplicationView:
     await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
     return await _reread(session, row.id)
+
+
+@router.post(
+    "/{application_id}/confirm",
+    response_model=SeatView,
+    summary="Confirm the seat offered in the delegation",
+    responses={409: {"description": "No open seat offer (none, answered, released, expired)"}},
+)
+async def confirm(mission_id: str, row: Permitted, client: TemporalDep) -> SeatView:
+    return await _answer(client, mission_id, row, accept=True)
+
+
+@router.post(
+    "/{application_id}/decline",
+    response_model=SeatView,
+    summary="Decline the seat: it is offered to the waitlist at once",
+    responses={409: {"description": "No seat to decline (none, released, expired)"}},
+)
+async def decline(mission_id: str, row: Permitted, client: TemporalDep) -> SeatView:
+    return await _answer(client, mission_id, row, accept=False)
+
+
+async def _answer(client: Client, mission_id: str, row: Application, *, accept: bool) -> SeatView:
+    seat = await answer_seat(client, mission_id, SeatAnswer(application_id=row.id, accept=accept))
+    return SeatView(
+        application_id=seat.application_id,
+        seat=seat.state,
+        respond_by=seat.respond_by,
+        released_because=seat.released_because,
+    )
 
 
 @router.get("/{application_id}/slide", summary="Download the slide")

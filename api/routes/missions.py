@@ -227,6 +227,7 @@ async def _view(session: SessionDep, row: Mission, live: MissionStatus | None) -
         cancel_reason=live.cancel_reason if live else row.cancel_reason,
         applications=live.applications if live else None,
         withdrawn=live.withdrawn if live else None,
+        seats=live.seats if live else None,
     )
 
 

@@ -165,19 +165,20 @@ async def _facts(
 
 
 async def _page(session: SessionDep, mission: Mission) -> SelectionPage:
-    session.expire_all()
+    mission_id, capacity = mission.id, int(mission.file["selection"]["capacity"])
+    session.expire_all()  # the workflow's activity has written since this session read
     rows = (
         await session.exec(
             select(SelectionDecision, Application)
             .join(Application, col(Application.id) == SelectionDecision.application_id)
-            .where(SelectionDecision.mission_id == mission.id)
+            .where(SelectionDecision.mission_id == mission_id)
             .order_by(col(SelectionDecision.rank))
         )
     ).all()
     events = (
         await session.exec(
             select(SelectionEvent)
-            .where(SelectionEvent.mission_id == mission.id)
+            .where(SelectionEvent.mission_id == mission_id)
             .order_by(col(SelectionEvent.at), col(SelectionEvent.action))
         )
     ).all()
@@ -203,7 +204,7 @@ async def _page(session: SessionDep, mission: Mission) -> SelectionPage:
     return SelectionPage(
         proposed=bool(rows),
         approved=any(event.action == "approved" for event in events),
-        capacity=int(mission.file["selection"]["capacity"]),
+        capacity=capacity,
         selected=sum(d.decision == "selected" for d in decisions),
         waitlisted=sum(d.decision == "waitlisted" for d in decisions),
         decisions=decisions,

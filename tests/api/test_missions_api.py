@@ -9,7 +9,7 @@ import httpx
 import pytest
 import yaml
 from sqlmodel import func, select
-from support import EXAMPLES, eventually, rehearsal, unique_id
+from support import EXAMPLES, eventually, example, rehearsal, unique_id
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -126,7 +126,7 @@ async def test_a_duplicate_start_is_a_conflict_and_writes_nothing(
     [
         ({"timezone": "Europe/Atlantis"}, ["body", "timezone"], "unknown time zone"),
         (
-            {"call": {"deadline": "2017-03-22T24:00", "sectors": ["Nanotechnologies"]}},
+            {"call": {**example("rehearsal")["call"], "deadline": "2017-03-22T24:00"}},
             ["body", "call", "deadline"],
             "the deadline has already passed",
         ),

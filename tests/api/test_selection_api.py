@@ -41,9 +41,11 @@ async def test_review_over_http(api: httpx.AsyncClient) -> None:
     document["reporting"].update(report_due="+PT3H", follow_up=[])
     assert (await api.post("/missions", json=document)).status_code == 201
     mission = f"/missions/{document['id']}"
+    tokens = {}
     for name, country in (("Alpha Cluster", "DE"), ("Beta Cluster", "DE"), ("Gamma", "FR")):
         response = await api.post(f"{mission}/applications", json=application(name, country))
         assert response.status_code == 201, response.text
+        tokens[name] = (response.json()["application_id"], response.json()["access_token"])
     early = (await api.get(f"{mission}/selection")).json()
     assert early["proposed"] is False and early["decisions"] == []
     assert (await api.post(f"{mission}/selection/approve", json={})).status_code == 409
@@ -138,3 +140,24 @@ async def test_review_over_http(api: httpx.AsyncClient) -> None:
         assert (await api.get(mission)).json()["phase"] == "confirmation"
 
     await eventually(confirming)
+
+    gamma, gamma_token = tokens["Gamma"]
+    link = f"{mission}/applications/{gamma}"
+    public = {"Authorization": ""}
+    stranger = await api.post(f"{link}/confirm?token={tokens['Alpha Cluster'][1]}", headers=public)
+    assert stranger.status_code == 404
+    confirmed = await api.post(f"{link}/confirm?token={gamma_token}", headers=public)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["seat"] == "confirmed"
+    again = await api.post(f"{link}/confirm", headers={**public, "X-Access-Token": gamma_token})
+    assert again.status_code == 409 and again.json()["detail"] == "This seat is already confirmed."
+    waiting_id, waiting_token = next(
+        tokens[d["organisation"]] for d in final["decisions"] if d["decision"] == "waitlisted"
+    )
+    no_seat = await api.post(
+        f"{mission}/applications/{waiting_id}/decline?token={waiting_token}", headers=public
+    )
+    assert no_seat.status_code == 409
+    assert no_seat.json()["detail"] == "This application has no seat offer."
+    seats = (await api.get(mission)).json()["seats"]
+    assert seats == {"confirmed": 1, "pending": 1, "released": 0, "waitlist": 1}

@@ -81,8 +81,12 @@ async def five_applicants(handle: WorkflowHandle) -> dict[str, uuid.UUID]:
     return {
         "alpha": await apply(handle, "Alpha Cluster", "DE"),
         "beta": await apply(handle, "Beta Cluster", "DE"),
-        "gamma": await apply(handle, "Gamma Cluster", "FR", answers={"member_organisations": 10}),
-        "delta": await apply(handle, "Delta Cluster", "IT", answers={"member_organisations": 5}),
+        "gamma": await apply(
+            handle, "Gamma Cluster", "FR", answers={**COMPLETE, "member_organisations": 10}
+        ),
+        "delta": await apply(
+            handle, "Delta Cluster", "IT", answers={**COMPLETE, "member_organisations": 5}
+        ),
         "late": await apply(handle, "Incomplete Cluster", "ES", answers={}),
     }
 

@@ -1,8 +1,8 @@
-"""selection decisions and their audit log
+"""selection decisions, seats and their audit log
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 16:24:14.209930
+Create Date: 2026-11-23 16:38:31.215029
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,9 @@ def upgrade() -> None:
         sa.Column("waitlist_position", sa.Integer(), nullable=True),
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("override_reason", sa.Text(), nullable=True),
+        sa.Column("seat", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("respond_by", missionflow.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seat_note", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("updated_at", missionflow.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
