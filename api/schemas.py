@@ -100,6 +100,15 @@ class ApplicationView(BaseModel):
     submitted_at: AwareDatetime
     updated_at: AwareDatetime
     withdrawn_at: AwareDatetime | None
+    decision: str | None = Field(
+        default=None,
+        description="selected, waitlisted, not_selected or not_eligible; shown to the applicant "
+        "once the delegation is approved, to coordinators from the proposal on.",
+    )
+    score: float | None = None
+    waitlist_position: int | None = None
+    seat: str | None = Field(default=None, description="offered, confirmed or released")
+    respond_by: AwareDatetime | None = None
 
 
 class SeatView(BaseModel):

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 from temporalio.client import Client
@@ -51,7 +51,7 @@ from missionflow.missions import (
     submit_application,
     withdraw_application,
 )
-from missionflow.models import Application, Mission, Slide
+from missionflow.models import Application, Mission, SelectionDecision, SelectionEvent, Slide
 from missionflow.settings import Settings
 from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
 
@@ -143,8 +143,7 @@ async def list_applications(
     if complete is not None:
         query = query.where(Application.complete == complete)
     rows = (await session.exec(query.order_by(col(Application.submitted_at)))).all()
-    slides = await _slide_ids(session, [row.id for row in rows])
-    views = [_view(row, row.id in slides) for row in rows]
+    views = await _views(session, list(rows), disclosed=True)
     if accept and "text/csv" in accept:
         return Response(
             _csv(views),
@@ -187,8 +186,10 @@ Permitted = Annotated[Application, Depends(permitted)]
 
 
 @router.get("/{application_id}", response_model=ApplicationView, summary="Read an application")
-async def read_application(row: Permitted, session: SessionDep) -> ApplicationView:
-    return _view(row, bool(await _slide_ids(session, [row.id])))
+async def read_application(
+    row: Permitted, session: SessionDep, request: Request
+) -> ApplicationView:
+    return await _reread(session, row.id, request)
 
 
 @router.patch(
@@ -218,15 +219,15 @@ async def amend(
     except BaseException:
         await _unstage(session, change.slide_id)
         raise
-    return await _reread(session, row.id)
+    return await _reread(session, row.id, request)
 
 
 @router.post("/{application_id}/withdraw", response_model=ApplicationView, summary="Withdraw")
 async def withdraw(
-    mission_id: str, row: Permitted, session: SessionDep, client: TemporalDep
+    mission_id: str, row: Permitted, session: SessionDep, client: TemporalDep, request: Request
 ) -> ApplicationView:
     await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
-    return await _reread(session, row.id)
+    return await _reread(session, row.id, request)
 
 
 @router.post(
@@ -271,12 +272,40 @@ async def download_slide(row: Permitted, session: SessionDep) -> Response:
     )
 
 
-async def _reread(session: AsyncSession, application_id: uuid.UUID) -> ApplicationView:
+async def _reread(
+    session: AsyncSession, application_id: uuid.UUID, request: Request
+) -> ApplicationView:
     """The application as the workflow's activity left it (this session read it before)."""
     session.expire_all()
     row = await session.get(Application, application_id)
     assert row is not None
-    return _view(row, bool(await _slide_ids(session, [application_id])))
+    approved = await session.scalar(
+        select(func.count())
+        .select_from(SelectionEvent)
+        .where(SelectionEvent.mission_id == row.mission_id, SelectionEvent.action == "approved")
+    )
+    (view,) = await _views(session, [row], disclosed=bool(approved) or is_coordinator(request))
+    return view
+
+
+async def _views(
+    session: AsyncSession, rows: list[Application], *, disclosed: bool
+) -> list[ApplicationView]:
+    """Views with slide and selection. The proposal is the coordinators' to see: an applicant
+    sees the decision only once the delegation is approved."""
+    ids = [row.id for row in rows]
+    slides = await _slide_ids(session, ids)
+    decisions = {
+        d.application_id: d
+        for d in (
+            await session.exec(
+                select(SelectionDecision).where(col(SelectionDecision.application_id).in_(ids))
+            )
+        ).all()
+    }
+    return [
+        _view(row, row.id in slides, decisions.get(row.id) if disclosed else None) for row in rows
+    ]
 
 
 async def _mission(session: AsyncSession, mission_id: str) -> MissionFile:
@@ -457,13 +486,25 @@ async def _slide_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UU
     return {value for value in (await session.exec(query)).all() if value is not None}
 
 
-def _view(row: Application, has_slide: bool) -> ApplicationView:
-    return ApplicationView.model_validate({**row.model_dump(), "has_slide": has_slide})
+def _view(row: Application, has_slide: bool, decision: SelectionDecision | None) -> ApplicationView:
+    selection = (
+        {
+            "decision": decision.decision,
+            "score": decision.score,
+            "waitlist_position": decision.waitlist_position,
+            "seat": decision.seat,
+            "respond_by": decision.respond_by,
+        }
+        if decision is not None
+        else {}
+    )
+    return ApplicationView.model_validate({**row.model_dump(), "has_slide": has_slide, **selection})
 
 
 CSV_COLUMNS = (
     "id", "status", "complete", "missing", "organisation", "organisation_type", "country", "city",
     "website", "contact_name", "contact_email", "sectors", "submitted_at", "has_slide",
+    "score", "decision", "waitlist_position", "seat",
 )  # fmt: skip
 
 

@@ -56,6 +56,13 @@ async def test_review_over_http(api: httpx.AsyncClient) -> None:
         return page
 
     page = await eventually(proposed, within=30)
+    gamma_id, gamma_secret = tokens["Gamma"]
+    own = await api.get(
+        f"{mission}/applications/{gamma_id}?token={gamma_secret}", headers={"Authorization": ""}
+    )
+    assert own.json()["decision"] is None  # the proposal is not the applicant's to see yet
+    listed = (await api.get(f"{mission}/applications")).json()
+    assert {a["organisation"]: a["decision"] for a in listed}["Gamma"] == "selected"
     by_name = {d["organisation"]: d for d in page["decisions"]}
     assert by_name["Gamma"]["decision"] == "selected"
     skipped = next(
@@ -159,5 +166,7 @@ async def test_review_over_http(api: httpx.AsyncClient) -> None:
     )
     assert no_seat.status_code == 409
     assert no_seat.json()["detail"] == "This application has no seat offer."
+    mine = (await api.get(f"{link}?token={gamma_token}", headers=public)).json()
+    assert (mine["decision"], mine["seat"]) == ("selected", "confirmed")
     seats = (await api.get(mission)).json()["seats"]
     assert seats == {"confirmed": 1, "pending": 1, "released": 0, "waitlist": 1}
