@@ -138,6 +138,23 @@ async def test_review_over_http(api: httpx.AsyncClient) -> None:
     assert approved.status_code == 200, approved.text
     final = approved.json()
     assert final["approved"] is True and final["selected"] == 2 and final["waitlisted"] == 1
+    late = await api.post(
+        f"{mission}/selection/overrides",
+        json={
+            "overrides": [{"application_id": gamma_id, "decision": "not_selected", "reason": "x"}]
+        },
+    )
+    assert (
+        late.status_code == 409 and late.json()["detail"] == "The delegation is already approved."
+    )
+    empty = await api.post(f"{mission}/selection/overrides", json={"overrides": []})
+    assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "overrides"]
+    reasonless = await api.post(
+        f"{mission}/selection/overrides",
+        json={"overrides": [{"application_id": gamma_id, "decision": "selected"}]},
+    )
+    assert reasonless.status_code == 422
+    assert reasonless.json()["detail"][0]["loc"] == ["body", "overrides", 0, "reason"]
     twice = await api.post(f"{mission}/selection/approve", json={"by": "Anna"})
     assert (
         twice.status_code == 409 and twice.json()["detail"] == "The delegation is already approved."
