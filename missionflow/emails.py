@@ -35,6 +35,11 @@ TEMPLATES = (
     "seat_released",
     "waitlist_promoted",
     "delegation_final",
+    "meeting_request",
+    "meeting_answer",
+    "matchmaking_reminder",
+    "agenda",
+    "agenda_changed",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in

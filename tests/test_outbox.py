@@ -14,7 +14,7 @@ import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 
 import activities.email as email_activities
 from activities.email import EmailActivities
+from missionflow.agenda import Agenda, AgendaItem, agenda_rows, changed_items, item_rows
 from missionflow.emails import TEMPLATES, render
 from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import Mission, OutboxMessage
@@ -61,6 +62,65 @@ APPLICATION = {"organisation": "Bavarian Nano Cluster", "contact_name": "Ana Nú
 DECISION_DUE = datetime(2017, 4, 5, 22, 0, tzinfo=UTC)  # midnight CEST at the end of 5 April
 RESPOND_BY = datetime(2017, 4, 12, 22, 0, tzinfo=UTC)  # 7 days later, midnight CEST
 SHOWN_RESPOND_BY = "12 Apr 2017 24:00 CEST (22:00 UTC)"
+# The matchmaking of the EU–US mission: 09:00 at the venue is 13:00 UTC in May (EDT).
+EVENT = "U.S.–EU Cluster Matchmaking at TechConnect World Innovation Conference"
+VENUE = "Gaylord National Resort & Convention Center, National Harbor (Washington DC)"
+VENUE_ZONE = "America/New_York"
+REQUESTS_DEADLINE = datetime(2017, 5, 5, 21, 0, tzinfo=UTC)  # 17:00 EDT
+SHOWN_REQUESTS_DEADLINE = "5 May 2017 17:00 EDT (21:00 UTC)"
+MATCHMAKING_URL = f"{MISSION_URL}/matchmaking"
+AGENDA_URL = f"{MATCHMAKING_URL}/participants/7/agenda.ics?token=s3cret"
+
+
+def meeting(meeting_id: str, hour: int, minute: int, table: int, name: str) -> AgendaItem:
+    start = datetime(2017, 5, 15, hour, minute, tzinfo=UTC)
+    return AgendaItem(
+        meeting_id=meeting_id,
+        start=start,
+        end=start + timedelta(minutes=20),
+        table=table,
+        with_name=name,
+        with_country="US",
+        with_line="Advanced materials: coatings and composites for aerospace",
+    )
+
+
+def agenda(*items: AgendaItem) -> Agenda:
+    return Agenda(
+        participant_id="7",
+        participant_name="Bavarian Nano Cluster",
+        event=EVENT,
+        venue=VENUE,
+        timezone=VENUE_ZONE,
+        items=items,
+    )
+
+
+CONSORTIUM = meeting("m-1", 13, 0, 4, "Massachusetts Advanced Materials Consortium")
+NANOWORKS = meeting("m-2", 13, 20, 12, "Philadelphia NanoWorks")
+ALLIANCE = meeting("m-3", 18, 0, 7, "Capital Region Biotech Alliance")
+FIRST_AGENDA = agenda(CONSORTIUM, NANOWORKS, ALLIANCE)
+# NanoWorks moves to 14:40 at table 9, the Alliance drops out, a lab joins at 15:00.
+NEW_AGENDA = agenda(
+    CONSORTIUM,
+    meeting("m-2", 18, 40, 9, "Philadelphia NanoWorks"),
+    meeting("m-4", 19, 0, 2, "Chesapeake Photonics Lab"),
+)
+
+
+CELL = ' style="padding:4px 12px 4px 0; vertical-align:top;">'
+
+
+def agenda_changes(before: Agenda, after: Agenda) -> dict[str, Any]:
+    added, removed, moved = changed_items(before, after)
+    return {
+        "rows": agenda_rows(after),
+        "added": item_rows(added, after.timezone),
+        "removed": item_rows(removed, after.timezone),
+        "moved": item_rows(moved, after.timezone),
+    }
+
+
 CONTEXTS: dict[str, dict[str, Any]] = {
     "call_announcement": {
         "call_opens": datetime(2017, 2, 15, 8, 0, tzinfo=UTC),
@@ -195,6 +255,53 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "released": 1,
         "capacity": 2,
         "csv_attached": True,
+    },
+    "meeting_request": {
+        "requester": {
+            "name": "Massachusetts Advanced Materials Consortium",
+            "country": "United States of America",
+            "line": "Advanced materials: coatings and composites for aerospace",
+        },
+        "priority": 3,
+        "note": "We are looking for partners in nanocoatings.\nCould we meet in the morning?",
+        "answer_url": f"{MATCHMAKING_URL}/requests/31?token=s3cret",
+        "requests_deadline": REQUESTS_DEADLINE,
+        "event": EVENT,
+        "event_timezone": VENUE_ZONE,
+    },
+    "meeting_answer": {
+        "other": {"name": "Philadelphia NanoWorks", "country": "United States of America"},
+        "accepted": True,
+        "requests_deadline": REQUESTS_DEADLINE,
+        "event": EVENT,
+        "event_timezone": VENUE_ZONE,
+        "directory_url": f"{MATCHMAKING_URL}/participants",
+    },
+    "matchmaking_reminder": {
+        "pending_answers": [
+            {"name": "Philadelphia NanoWorks", "country": "United States of America"},
+            {"name": "Pôle Médicen", "country": "France"},
+        ],
+        "requests_deadline": REQUESTS_DEADLINE,
+        "event": EVENT,
+        "event_timezone": VENUE_ZONE,
+        "private_url": f"{MATCHMAKING_URL}/participants/7?token=s3cret",
+    },
+    "agenda": {
+        "event": EVENT,
+        "venue": VENUE,
+        "event_timezone": VENUE_ZONE,
+        "rows": agenda_rows(FIRST_AGENDA),
+        "ics_attached": True,
+        "agenda_url": AGENDA_URL,
+    },
+    "agenda_changed": {
+        "event": EVENT,
+        "venue": VENUE,
+        "event_timezone": VENUE_ZONE,
+        **agenda_changes(FIRST_AGENDA, NEW_AGENDA),
+        "ics_attached": True,
+        "agenda_url": AGENDA_URL,
     },
     "mission_cancelled": {"reason": "The venue closed.", "phase": "selection"},
 }
@@ -418,6 +525,167 @@ def test_what_people_typed_is_escaped_in_every_selection_message(template: str) 
         "waitlisted": [entry],
         "reason": hostile if template == "not_selected" else "declined",
         "delegates": [delegate],
+    }
+    own = {key: value for key, value in changes.items() if key in CONTEXTS[template]}
+    rendered = render(template, context(template, **own))
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.html
+    assert "<script>" not in rendered.html
+    assert hostile in rendered.text
+
+
+def test_a_meeting_request_words_its_priority_and_its_deadline_in_the_venues_zone() -> None:
+    words = {3: "a top priority", 2: "a priority", 1: "of interest"}
+    bodies = set()
+    for priority, word in words.items():
+        rendered = render("meeting_request", context("meeting_request", priority=priority))
+        assert f"a meeting with you is {word}." in rendered.text
+        assert f"a meeting with you is <strong>{word}</strong>." in rendered.html
+        bodies.add(body(rendered.text))
+    assert len(bodies) == 3
+    rendered = render("meeting_request", context("meeting_request"))
+    answer_url = CONTEXTS["meeting_request"]["answer_url"]
+    assert rendered.subject.startswith("Meeting request from Massachusetts Advanced Materials")
+    assert SHOWN_REQUESTS_DEADLINE in rendered.text and SHOWN_REQUESTS_DEADLINE in rendered.html
+    assert answer_url in rendered.text and f'href="{answer_url}"' in rendered.html
+    assert "POST …/accept" in rendered.text and "POST …/decline" in rendered.text
+    assert "POST …/accept" in rendered.html and "POST …/decline" in rendered.html
+    assert "  We are looking for partners in nanocoatings.\n  Could we meet" in rendered.text
+    without_note = render("meeting_request", context("meeting_request", note=None))
+    assert "note" not in body(without_note.text) and "blockquote" not in without_note.html
+    with pytest.raises(jinja2.UndefinedError):
+        render("meeting_request", context("meeting_request", priority=4))
+
+
+def test_a_meeting_answer_says_accepted_or_declined_and_where_to_find_others() -> None:
+    accepted = render("meeting_answer", context("meeting_answer"))
+    declined = render("meeting_answer", context("meeting_answer", accepted=False))
+    directory_url = CONTEXTS["meeting_answer"]["directory_url"]
+
+    assert accepted.subject.startswith("Meeting accepted: Philadelphia NanoWorks")
+    assert declined.subject.startswith("Meeting declined: Philadelphia NanoWorks")
+    assert "accepted your request" in accepted.text and "declined" not in body(accepted.text)
+    assert "declined your request" in declined.text and "accepted" not in body(declined.text)
+    for rendered in (accepted, declined):
+        assert SHOWN_REQUESTS_DEADLINE in rendered.text
+        assert directory_url in rendered.text and f'href="{directory_url}"' in rendered.html
+
+
+def test_the_matchmaking_reminder_lists_the_requests_waiting_for_an_answer() -> None:
+    waiting = render("matchmaking_reminder", context("matchmaking_reminder"))
+    one = render(
+        "matchmaking_reminder",
+        context(
+            "matchmaking_reminder", pending_answers=[{"name": "Pôle Médicen", "country": "France"}]
+        ),
+    )
+    none = render("matchmaking_reminder", context("matchmaking_reminder", pending_answers=[]))
+
+    assert waiting.subject.startswith("Reminder: 2 meeting requests await your answer")
+    assert one.subject.startswith("Reminder: 1 meeting request awaits your answer")
+    assert none.subject.startswith("Reminder: meeting requests close soon")
+    assert "  - Philadelphia NanoWorks (United States of America)\n  - Pôle Médicen (France)" in (
+        waiting.text
+    )
+    assert "<strong>Pôle Médicen</strong> (France)" in waiting.html
+    assert "Pôle Médicen" not in none.text and "<ul>" not in none.html
+    assert "No request waits for your answer" in none.text
+    for rendered in (waiting, one, none):
+        assert SHOWN_REQUESTS_DEADLINE in rendered.text
+        assert CONTEXTS["matchmaking_reminder"]["private_url"] in rendered.text
+
+
+def test_the_agenda_shows_each_meeting_in_the_venues_zone_with_its_table() -> None:
+    rendered = render("agenda", context("agenda"))
+
+    assert rendered.subject.startswith("Your agenda: 3 meetings at the U.S.–EU Cluster Matchmaking")
+    expected = [
+        ("15 May 2017 09:00–09:20 EDT", "4", "Massachusetts Advanced Materials Consortium"),
+        ("15 May 2017 09:20–09:40 EDT", "12", "Philadelphia NanoWorks"),
+        ("15 May 2017 14:00–14:20 EDT", "7", "Capital Region Biotech Alliance"),
+    ]
+    positions = []
+    for time, table, name in expected:
+        line = f"  {time}, table {table}\n    {name} (United States of America)\n"
+        assert line in rendered.text
+        positions.append(rendered.text.index(line))
+        assert f"<td{CELL}{time}</td>" in rendered.html
+        assert f"<strong>{name}</strong> (United States of America)" in rendered.html
+    assert positions == sorted(positions)
+    assert "UTC" not in body(rendered.text).split("Times are")[1]
+    assert "Gaylord National Resort &amp; Convention Center" in rendered.html
+    assert AGENDA_URL in rendered.text and f'href="{AGENDA_URL}"' in rendered.html
+    assert "attached to this email as a calendar file" in rendered.text
+    assert "attached to this email as a calendar file" in rendered.html
+    detached = render("agenda", context("agenda", ics_attached=False))
+    assert "attached" not in detached.text and "attached" not in detached.html
+    assert AGENDA_URL in detached.text
+
+
+def test_an_empty_agenda_says_so_kindly_and_whom_to_contact() -> None:
+    rendered = render("agenda", context("agenda", rows=[], ics_attached=False))
+
+    assert rendered.subject.startswith("Your agenda: no meeting scheduled")
+    assert "no meeting could be scheduled for you" in rendered.text
+    assert "no meeting could be scheduled for you" in rendered.html
+    assert "coordinators (Anna Verbeke, Marco Bellini)" in body(rendered.text)
+    assert "table" not in body(rendered.text) and "<table" not in rendered.html
+    assert AGENDA_URL not in rendered.text
+
+
+def test_a_changed_agenda_lists_what_was_added_removed_and_moved() -> None:
+    rendered = render("agenda_changed", context("agenda_changed"))
+    text = body(rendered.text)
+
+    added = "  15 May 2017 15:00–15:20 EDT, table 2\n    Chesapeake Photonics Lab"
+    moved = "  15 May 2017 14:40–15:00 EDT, table 9\n    Philadelphia NanoWorks"
+    removed = "  15 May 2017 14:00–14:20 EDT, table 7\n    Capital Region Biotech Alliance"
+    sections = [
+        text.index(f"New meeting:\n{added}"),
+        text.index(f"Moved to another time or table (as they are now):\n{moved}"),
+        text.index(f"Cancelled meeting (no longer in your agenda):\n{removed}"),
+        text.index("Your agenda now:\n  15 May 2017 09:00–09:20 EDT, table 4"),
+    ]
+    assert sections == sorted(sections)
+    now = text.split("Your agenda now:")[1]
+    assert added in now and moved in now and "Capital Region" not in now
+    assert "09:20–09:40" not in text  # the old time of the moved meeting
+    assert text.count("Chesapeake Photonics Lab") == 2 and text.count("Capital Region") == 1
+    for caption in ("New meeting", "Moved to another time or table", "Cancelled meeting"):
+        assert f'padding:0 0 4px;">{caption}' in rendered.html
+    assert "removes the cancelled ones" in rendered.text
+    unchanged = render(
+        "agenda_changed", context("agenda_changed", added=[], removed=[], moved=[], rows=[])
+    )
+    assert "New meeting" not in unchanged.text and "Cancelled meeting" not in unchanged.text
+    assert "No meeting is left in your agenda" in unchanged.text
+    assert "<table" not in unchanged.html
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["meeting_request", "meeting_answer", "matchmaking_reminder", "agenda", "agenda_changed"],
+)
+def test_what_people_typed_is_escaped_in_every_matchmaking_message(template: str) -> None:
+    hostile = "<script>alert(1)</script>"
+    row = {
+        "time": "15 May 2017 09:00–09:20 EDT",
+        "table": "4",
+        "with_name": hostile,
+        "with_country": "Germany",
+        "with_line": hostile,
+    }
+    changes: dict[str, Any] = {
+        "requester": {"name": hostile, "country": "Germany", "line": hostile},
+        "note": hostile,
+        "other": {"name": hostile, "country": "Germany"},
+        "pending_answers": [{"name": hostile, "country": "Germany"}],
+        "event": hostile,
+        "venue": hostile,
+        "rows": [row],
+        "added": [row],
+        "removed": [row],
+        "moved": [row],
     }
     own = {key: value for key, value in changes.items() if key in CONTEXTS[template]}
     rendered = render(template, context(template, **own))
