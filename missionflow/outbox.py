@@ -155,35 +155,59 @@ def compose(
     return row
 
 
+INSERT_ROWS = 500
+"""Rows per INSERT statement: 17 columns each stays far below SQLite's 32,766 parameters."""
+
+
 async def add(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
     """Add a composed message unless its idempotency key is queued already; return the stored
     one. In the caller's transaction; does not commit."""
-    existing = await _by_key(session, row.idempotency_key)
-    if existing is not None:
-        return existing
-    # ON CONFLICT rather than a savepoint around the INSERT: on SQLite (pysqlite, aiosqlite) a
-    # SAVEPOINT opened before the transaction's first write starts the transaction itself, and
-    # its RELEASE commits the caller's work behind its back.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING says whether the row was written (psycopg reports no rowcount for it).
-    inserted = await session.exec(  # type: ignore[call-overload]
-        insert(OutboxMessage)
-        .values(**row.model_dump())
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(col(OutboxMessage.id))
-    )
-    if inserted.first() is not None:
-        return row
-    stored = await _by_key(session, row.idempotency_key)  # queued meanwhile by a concurrent caller
-    if stored is None:
-        raise RuntimeError(f"outbox row {row.idempotency_key!r} conflicted but cannot be read")
+    (stored,) = await add_all(session, [row])
     return stored
 
 
-async def _by_key(session: AsyncSession, idempotency_key: str) -> OutboxMessage | None:
-    statement = select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
-    return (await session.exec(statement)).first()
+async def add_all(session: AsyncSession, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """`add` for many messages in one statement: each is added unless its idempotency key is
+    queued already (or comes earlier in `rows`); return the stored one for each, in order."""
+    if not rows:
+        return []
+    stored = await _by_keys(session, list({row.idempotency_key for row in rows}))
+    fresh: list[OutboxMessage] = []
+    for row in rows:
+        if row.idempotency_key not in stored:
+            stored[row.idempotency_key] = row  # a later row with this key gets this one
+            fresh.append(row)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(fresh), INSERT_ROWS):
+        chunk = fresh[start : start + INSERT_ROWS]
+        # ON CONFLICT rather than a savepoint around the INSERT: on SQLite (pysqlite, aiosqlite)
+        # a SAVEPOINT opened before the transaction's first write starts the transaction
+        # itself, and its RELEASE commits the caller's work behind its back.
+        # RETURNING says which rows were written (psycopg reports no rowcount for it).
+        inserted = await session.exec(  # type: ignore[call-overload]
+            insert(OutboxMessage)
+            .values([row.model_dump() for row in chunk])
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(col(OutboxMessage.idempotency_key))
+        )
+        written = set(inserted.scalars().all())
+        late = [row.idempotency_key for row in chunk if row.idempotency_key not in written]
+        if late:  # queued meanwhile by a concurrent caller
+            found = await _by_keys(session, late)
+            if missing := [key for key in late if key not in found]:
+                raise RuntimeError(f"outbox rows {missing!r} conflicted but cannot be read")
+            stored.update(found)
+    return [stored[row.idempotency_key] for row in rows]
+
+
+async def _by_keys(session: AsyncSession, keys: list[str]) -> dict[str, OutboxMessage]:
+    found: dict[str, OutboxMessage] = {}
+    for start in range(0, len(keys), INSERT_ROWS):
+        chunk = keys[start : start + INSERT_ROWS]
+        statement = select(OutboxMessage).where(col(OutboxMessage.idempotency_key).in_(chunk))
+        found.update((row.idempotency_key, row) for row in (await session.exec(statement)).all())
+    return found
 
 
 def build_message(row: OutboxMessage, *, sender: str, now: datetime) -> EmailMessage:

@@ -36,7 +36,7 @@ from activities.email import EmailActivities
 from missionflow.emails import TEMPLATES, render
 from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import Mission, OutboxMessage
-from missionflow.outbox import build_message, queue
+from missionflow.outbox import add_all, build_message, compose, queue
 from missionflow.settings import Settings
 
 MAIL_FROM = "missionflow <missions@example.org>"
@@ -386,6 +386,48 @@ async def test_queue_racing_an_uncommitted_twin_returns_the_twin(
 
     assert two.id == one.id and two.message_id == one.message_id
     assert len(await statuses(session_factory)) == 1
+
+
+async def test_add_all_queues_each_key_once_in_order(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str
+) -> None:
+    """Many messages in one statement: a key queued before, or twice in the list, is stored
+    once, and each position answers the stored row."""
+    async with session_factory() as session:
+        earlier = await queue_one(session, mission_id, "deadline_reminder", "ana@example.es")
+        await session.commit()
+
+    def composed(recipient: str) -> OutboxMessage:
+        return compose(
+            mission_id=mission_id,
+            template="deadline_reminder",
+            recipient=recipient,
+            recipient_name=None,
+            context=context("deadline_reminder"),
+            idempotency_key=f"{mission_id}:deadline_reminder:{recipient}",
+            reply_to=[],
+            from_name=MISSION["organiser"],
+            sender=MAIL_FROM,
+            now=datetime.now(UTC),
+        )
+
+    rows = [composed(r) for r in ("bo@example.se", "ana@example.es", "cy@example.fr")]
+    twin = composed("bo@example.se")
+    async with session_factory() as session:
+        stored = await add_all(session, [*rows, twin])
+        await session.commit()
+
+    assert [row.message_id for row in stored] == [
+        rows[0].message_id,
+        earlier.message_id,
+        rows[2].message_id,
+        rows[0].message_id,
+    ]
+    assert sorted(await statuses(session_factory)) == [
+        "ana@example.es",
+        "bo@example.se",
+        "cy@example.fr",
+    ]
 
 
 # Delivery
