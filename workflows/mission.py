@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
@@ -72,6 +72,15 @@ DELIVERY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
 )
 
+BATCH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=3,
+)
+"""A batch of applications is tried a few times; then each is written alone with `RETRY`, so
+one that can never be written (or a long outage) holds up only itself, as before batching."""
+
 DEFERRED_RETRY = timedelta(minutes=1)
 
 CALL_COMMUNICATIONS = "call-communications"
@@ -88,6 +97,10 @@ MAX_BATCH = 100
 at once (10 on the dev server), so a batch is rarely near this; the cap bounds the payload."""
 
 
+_Waiting = tuple[ApplicationRecord, "asyncio.Future[ApplicationReceipt]"]
+"""A submission handed to the recorder, and where its handler awaits the receipt."""
+
+
 @workflow.defn
 class MissionWorkflow:
     @workflow.init
@@ -102,8 +115,9 @@ class MissionWorkflow:
         self._delivering = False
         self._talks = False
         self._batched: bool | None = None  # decided at the run's first submission
-        self._waiting: list[tuple[ApplicationRecord, asyncio.Future[ApplicationReceipt]]] = []
+        self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
+        self._alone: set[asyncio.Task[None]] = set()  # writes split off a failed batch
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
@@ -340,29 +354,58 @@ class MissionWorkflow:
         `MAX_BATCH`) and write them with one local activity; while it runs, the next ones
         gather. Every handler waits for its own receipt, so draining the handlers (before the
         call closes, before continuing as new) still waits for every accepted application to
-        be written."""
+        be written.
+
+        A batch that fails `BATCH_RETRY`'s attempts is split: each of its submissions is then
+        written alone, retried until it succeeds, beside the recorder, which goes on with the
+        next batch. A submission that cannot be written therefore delays its own applicant
+        only, never the call's intake.
+        """
         while True:
             await workflow.wait_condition(lambda: bool(self._waiting))
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
-                written = await workflow.execute_local_activity_method(
-                    ApplicationActivities.record_applications,
-                    ApplicationBatch(mission_id=self._mission.id, records=[r for r, _ in batch]),
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=RETRY,
-                )
-                if len(written.receipts) != len(batch):
-                    raise RuntimeError(f"{len(written.receipts)} receipts for {len(batch)}")
-            except Exception as error:
-                # Each handler answers with it: a refusal fails that Update, anything else
-                # fails the workflow task, which is retried.
-                for _, waiting in batch:
-                    waiting.set_exception(error)
-                continue
-            for (_, waiting), receipt in zip(batch, written.receipts, strict=True):
-                waiting.set_result(receipt)
-            if any(receipt.changed for receipt in written.receipts):
-                self._mail_queued += 1
+                await self._write_batch(batch, BATCH_RETRY)
+            except FailureError:
+                for one in batch:
+                    alone = asyncio.create_task(self._write_alone(one))
+                    self._alone.add(alone)  # referenced until done
+                    alone.add_done_callback(self._alone.discard)
+
+    async def _write_alone(self, one: _Waiting) -> None:
+        try:
+            await self._write_batch([one], RETRY)
+        except FailureError as error:  # not retryable: the handler answers with it
+            one[1].set_exception(error)
+
+    async def _write_batch(self, batch: list[_Waiting], retry_policy: RetryPolicy) -> None:
+        """Write the batch with one local activity and hand each handler its receipt.
+
+        Raises:
+            FailureError: the activity failed for good (its attempts spent, or an error that is
+                not retryable; an ActivityError, or its cause itself); no handler answered.
+        """
+        try:
+            written = await workflow.execute_local_activity_method(
+                ApplicationActivities.record_applications,
+                ApplicationBatch(mission_id=self._mission.id, records=[r for r, _ in batch]),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=retry_policy,
+            )
+            if len(written.receipts) != len(batch):
+                raise RuntimeError(f"{len(written.receipts)} receipts for {len(batch)}")
+        except FailureError:
+            raise
+        except Exception as error:
+            # A bug, not a database answer: each handler raises it, which fails the workflow
+            # task (retried) rather than leaving the handlers waiting.
+            for _, waiting in batch:
+                waiting.set_exception(error)
+            return
+        for (_, waiting), receipt in zip(batch, written.receipts, strict=True):
+            waiting.set_result(receipt)
+        if any(receipt.changed for receipt in written.receipts):
+            self._mail_queued += 1
 
     # The main loop's helpers
 

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until, utc
 
+from activities.applications import ApplicationActivities
 from missionflow.applications import ApplicationForm
 from missionflow.messages import (
     ApplicationSubmission,
@@ -218,6 +219,49 @@ async def test_applications_arriving_together_are_written_together(
     writes = _local_activities(history)
     assert "record_application" not in writes
     assert 1 <= writes.count("record_applications") <= len(numbers)
+
+
+async def test_an_application_that_cannot_be_written_holds_up_only_itself(
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch that keeps failing is split, and its applications written one by one: the one
+    that cannot be written retries alone while the others, and the call, go on."""
+    poisoned = {"Cluster 99"}
+    write = ApplicationActivities._record_submissions
+
+    async def failing(self, mission_id, records):  # type: ignore[no-untyped-def]
+        if any(r.submission.form.organisation in poisoned for r in records):
+            raise RuntimeError("this application cannot be written (yet)")
+        return await write(self, mission_id, records)
+
+    monkeypatch.setattr(ApplicationActivities, "_record_submissions", failing)
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        stuck = asyncio.create_task(apply(handle, 99))
+        others = await asyncio.wait_for(
+            asyncio.gather(*(apply(handle, n) for n in range(1, 6))), timeout=60
+        )
+        assert all(r.changed for r in others)
+        later = await asyncio.wait_for(apply(handle, 6), timeout=60)  # the intake goes on
+        assert later.changed and not stuck.done()
+        poisoned.clear()  # the cause is fixed: its next attempt writes it
+        assert (await asyncio.wait_for(stuck, timeout=60)).changed
+        status = await handle.query(MissionWorkflow.status)
+        assert status.applications == 7
+        history = await handle.fetch_history()
+        await keep_history(handle, "batched-applications-split")
+        await handle.terminate("test over")
+    writes = _local_activities(history)
+    assert set(writes) == {"record_applications"}
 
 
 async def test_cancelling_tells_everyone_concerned(

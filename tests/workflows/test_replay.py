@@ -25,7 +25,7 @@ def test_histories_are_recorded() -> None:
             f"{version}continued-as-new-first-run",
         } <= names
     assert {"v2-call-extended-and-closed", "call-extended-and-closed"} <= names
-    assert "batched-applications" in names
+    assert {"batched-applications", "batched-applications-split"} <= names
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
