@@ -211,6 +211,20 @@ class ApplicationRecord(BaseModel):
     withdrawal: ApplicationWithdrawal | None = None
 
 
+class ApplicationBatch(BaseModel):
+    """Submissions accepted together, written by one activity in one transaction (group
+    commit). Each record keeps the instant its own Update was handled."""
+
+    mission_id: str
+    records: list[ApplicationRecord] = Field(min_length=1)
+
+
+class ApplicationReceipts(BaseModel):
+    """One receipt per record of an `ApplicationBatch`, in the same order."""
+
+    receipts: list[ApplicationReceipt]
+
+
 class CallNotice(BaseModel):
     """The input of the activities that write the call's emails to the outbox."""
 

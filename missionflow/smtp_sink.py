@@ -14,11 +14,13 @@ import email.policy
 import logging
 import socket
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from missionflow.db import transaction
 from missionflow.models import SinkMessage
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,14 @@ DATA_SIZE_LIMIT = 32 * 1024 * 1024
 
 def parse(raw: bytes) -> EmailMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def parse_headers(raw: bytes) -> EmailMessage:
+    """The message's headers, read as `parse` reads them; the body is left unparsed (storing a
+    caught message needs four headers, and parsing its MIME parts cost more than the rest)."""
+    message = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     return message
 
@@ -63,7 +73,7 @@ class MailboxHandler:
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode()
-        message = parse(data)
+        message = parse_headers(data)
         row = SinkMessage(
             mail_from=_text(envelope.mail_from or "", 500) or "",
             recipients=list(envelope.rcpt_tos),
@@ -74,9 +84,10 @@ class MailboxHandler:
             raw=_text(data.decode("utf-8", errors="replace")) or "",
         )
         try:
-            async with self._sessions() as db:
+            # Queued with this process's other writers (the worker's, the API's) rather than
+            # left to SQLite's sleeping busy handler.
+            async with transaction(self._sessions) as db:
                 db.add(row)
-                await db.commit()
         except Exception:
             # aiosmtpd would answer 500 (permanent); a database hiccup is transient.
             log.exception("the SMTP sink could not store a message")

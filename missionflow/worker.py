@@ -41,6 +41,7 @@ def build_worker(
         activities=[
             records.record_phase,
             applications.record_application,
+            applications.record_applications,
             applications.amend_application,
             applications.withdraw_application,
             call.announce_call,

@@ -37,7 +37,7 @@ from missionflow.agenda import Agenda, AgendaItem, agenda_rows, changed_items, i
 from missionflow.emails import TEMPLATES, render
 from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import Mission, OutboxMessage
-from missionflow.outbox import build_message, queue
+from missionflow.outbox import add_all, build_message, compose, message_bytes, queue
 from missionflow.settings import Settings
 
 MAIL_FROM = "missionflow <missions@example.org>"
@@ -914,6 +914,139 @@ async def test_queue_racing_an_uncommitted_twin_returns_the_twin(
 
     assert two.id == one.id and two.message_id == one.message_id
     assert len(await statuses(session_factory)) == 1
+
+
+async def test_add_all_queues_each_key_once_in_order(
+    session_factory: async_sessionmaker[AsyncSession], mission_id: str
+) -> None:
+    """Many messages in one statement: a key queued before, or twice in the list, is stored
+    once, and each position answers the stored row."""
+    async with session_factory() as session:
+        earlier = await queue_one(session, mission_id, "deadline_reminder", "ana@example.es")
+        await session.commit()
+
+    def composed(recipient: str) -> OutboxMessage:
+        return compose(
+            mission_id=mission_id,
+            template="deadline_reminder",
+            recipient=recipient,
+            recipient_name=None,
+            context=context("deadline_reminder"),
+            idempotency_key=f"{mission_id}:deadline_reminder:{recipient}",
+            reply_to=[],
+            from_name=MISSION["organiser"],
+            sender=MAIL_FROM,
+            now=datetime.now(UTC),
+        )
+
+    rows = [composed(r) for r in ("bo@example.se", "ana@example.es", "cy@example.fr")]
+    twin = composed("bo@example.se")
+    async with session_factory() as session:
+        stored = await add_all(session, [*rows, twin])
+        await session.commit()
+
+    assert [row.message_id for row in stored] == [
+        rows[0].message_id,
+        earlier.message_id,
+        rows[2].message_id,
+        rows[0].message_id,
+    ]
+    assert sorted(await statuses(session_factory)) == [
+        "ana@example.es",
+        "bo@example.se",
+        "cy@example.fr",
+    ]
+
+
+# The bytes of a message
+
+
+def outbox_row(**changes: Any) -> OutboxMessage:
+    rendered = render("application_received", context("application_received"))
+    values: dict[str, Any] = {
+        "mission_id": "eu-us-2017",
+        "template": "application_received",
+        "idempotency_key": "k",
+        "recipient": "ana@example.es",
+        "recipient_name": "Ana Núñez",
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "headers": {
+            "From": MISSION["organiser"],
+            "X-Missionflow-Template": "application_received",
+            "X-Missionflow-Mission": "eu-us-2017",
+            "Reply-To": "Anna Verbeke <anna.verbeke@example.org>",
+        },
+        "message_id": "<0123456789abcdef@example.org>",
+        "status": "queued",
+        **changes,
+    }
+    return OutboxMessage(**values)
+
+
+LONG = "A line long enough to need a soft break when it travels quoted-printable: " * 3
+SHAPES: dict[str, dict[str, Any]] = {
+    "confirmation": {},
+    "short ascii lines: 7bit": {"text_body": "Hello.\nSee you.\n", "html_body": "<p>Hi</p>"},
+    "long lines: quoted-printable": {"text_body": LONG + "\n" + LONG, "html_body": LONG},
+    "mostly not latin: base64": {"text_body": "ご応募ありがとうございます。\n" * 30},
+    "mixed line endings": {"text_body": "one\r\ntwo\rthree\nfour", "html_body": ""},
+    "a line like a boundary": {"text_body": "--===============0000000000000000042==\n"},
+    "no reply-to, auto-submitted": {
+        "headers": {
+            "From": "Org",
+            "X-Missionflow-Template": "deadline_reminder",
+            "X-Missionflow-Mission": "m",
+            "Auto-Submitted": "auto-generated",
+        }
+    },
+    "no from name": {"headers": {"X-Missionflow-Mission": "m"}},
+    "a name with specials": {"recipient_name": 'Smith, "J." <boss@example.net> (CEO) \\ x'},
+    "a name like an encoded word": {"recipient_name": "=?utf-8?q?Bcc=3A_evil@example.net?="},
+    "a long non-ascii name": {"recipient_name": "Ñandú Çağlar Øre " * 8},
+    "no name": {"recipient_name": None},
+    "a long non-ascii subject": {"subject": "Délégation – agenda, " * 10},
+    "a subject like an encoded word": {"subject": "=?utf-8?b?4oCT?= and =?x?q?y?="},
+    "a non-ascii domain: smtputf8": {"recipient": "ana@bücher.example"},
+    "an organiser with specials": {
+        "headers": {"From": "Cluster; Org. (EU) <x>", "X-Missionflow-Mission": "m"}
+    },
+    "a header compose does not write": {"headers": {"X-Other": "1"}},
+}
+
+
+@pytest.mark.parametrize("changes", SHAPES.values(), ids=SHAPES.keys())
+def test_message_bytes_are_build_messages_bytes(
+    changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast builder writes exactly what the email package writes, whatever the names."""
+    monkeypatch.setattr("random.randrange", lambda _: 42)  # one boundary for both
+    row = outbox_row(**changes)
+    now = datetime(2017, 3, 1, 12, 30, tzinfo=UTC)
+
+    fast = message_bytes(row, sender=MAIL_FROM, now=now)
+
+    assert fast == build_message(row, sender=MAIL_FROM, now=now).as_bytes()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"headers": {"X-Missionflow-Mission": "m\r\nBcc: evil@example.net"}},
+        {"headers": {"Reply-To": "a@example.org\nBcc: evil@example.net"}},
+        {"recipient": "not an address"},
+        {"recipient": "núñez@example.es"},  # the email package refuses a non-ASCII local part
+        {"message_id": "<1@example.org>\r\nBcc: evil@example.net"},
+    ],
+)
+def test_message_bytes_refuse_what_build_message_refuses(changes: dict[str, Any]) -> None:
+    row = outbox_row(**changes)
+    now = datetime.now(UTC)
+    with pytest.raises(ValueError):
+        build_message(row, sender=MAIL_FROM, now=now)
+    with pytest.raises(ValueError):
+        message_bytes(row, sender=MAIL_FROM, now=now)
 
 
 # Delivery

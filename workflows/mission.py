@@ -7,6 +7,10 @@ Update whose validator is the one place that says whether the call is open, to t
 read it with the `status` query, the `MissionId`/`MissionPhase` search attributes and the current
 details in the UI.
 
+Applications accepted together are written together (group commit): each `submit_application`
+handler leaves its submission with a second coroutine, the recorder, and awaits the receipt; the
+recorder takes everything waiting and writes it with one local activity, one transaction.
+
 Emails are written to the outbox by the activity that causes them; a separate coroutine, the
 postman, runs the delivery activity whenever something was queued, so a large delivery never
 delays the mission's own timers.
@@ -22,7 +26,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
@@ -34,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from missionflow import lifecycle, review, seats
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
+        ApplicationBatch,
         ApplicationChange,
         ApplicationReceipt,
         ApplicationRecord,
@@ -77,6 +82,15 @@ DELIVERY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
 )
 
+BATCH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=3,
+)
+"""A batch of applications is tried a few times; then each is written alone with `RETRY`, so
+one that can never be written (or a long outage) holds up only itself, as before batching."""
+
 DEFERRED_RETRY = timedelta(minutes=1)
 
 CALL_COMMUNICATIONS = "call-communications"
@@ -88,6 +102,17 @@ CARRY_MAIL_OVER = "carry-mail-over"
 SELECTION_REVIEW = "selection-review"
 """Patch id: the selection phase scores the applications and waits for the coordinators'
 approval; missions started before it moved on at the decision instant."""
+
+BATCHED_INTAKE = "batched-intake"
+"""Patch id: submissions are written in batches by the recorder, not one local activity each."""
+
+MAX_BATCH = 100
+"""Submissions written by one activity at most. The server lets only a few Updates be in flight
+at once (10 on the dev server), so a batch is rarely near this; the cap bounds the payload."""
+
+
+_Waiting = tuple[ApplicationRecord, "asyncio.Future[ApplicationReceipt]"]
+"""A submission handed to the recorder, and where its handler awaits the receipt."""
 
 
 @workflow.defn
@@ -104,6 +129,10 @@ class MissionWorkflow:
         self._delivering = False
         self._talks = False
         self._selection_lock = asyncio.Lock()
+        self._batched: bool | None = None  # decided at the run's first submission
+        self._waiting: list[_Waiting] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._alone: set[asyncio.Task[None]] = set()  # writes split off a failed batch
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
@@ -324,9 +353,13 @@ class MissionWorkflow:
     async def submit_application(self, submission: ApplicationSubmission) -> ApplicationReceipt:
         """Record an application accepted while the call is open; answer with its receipt."""
         self._changed(replan=False)
-        receipt = await self._write_application(
-            ApplicationActivities.record_application, self._record(submission=submission)
-        )
+        record = self._record(submission=submission)
+        if self._batching():
+            receipt = await self._written_in_batch(record)
+        else:
+            receipt = await self._write_application(
+                ApplicationActivities.record_application, record
+            )
         if receipt.changed:
             self._state = lifecycle.count_application(self._state, received=1)
         return receipt
@@ -403,13 +436,96 @@ class MissionWorkflow:
                 activity, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
             )
         except ActivityError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, NOT_FOUND):
-                raise ApplicationError(cause.message, *cause.details, type=cause.type) from None
+            if (refusal := _refusal(error)) is not None:
+                raise refusal from None
             raise
         if receipt.changed:
             self._mail_queued += 1
         return receipt
+
+    def _batching(self) -> bool:
+        """Whether this run writes submissions in batches: decided once per run, at its first
+        submission, and kept to the run's end.
+
+        Replaying a run that wrote its submissions one by one (recorded before this patch, or
+        upgraded while it ran) finds no marker at its first submission, so every later one of
+        that run takes the old path too, as it did; the next run batches. `workflow.patched`
+        memoizes per run as well: this only makes the one decision visible.
+        """
+        if self._batched is None:
+            self._batched = workflow.patched(BATCHED_INTAKE)
+            if self._batched:
+                self._recorder = asyncio.create_task(self._record_batches())
+        return self._batched
+
+    async def _written_in_batch(self, record: ApplicationRecord) -> ApplicationReceipt:
+        """Leave the submission with the recorder and wait until it is written."""
+        written: asyncio.Future[ApplicationReceipt] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, written))
+        try:
+            return await written
+        except ActivityError as error:
+            if (refusal := _refusal(error)) is not None:
+                raise refusal from None
+            raise
+
+    async def _record_batches(self) -> None:
+        """The recorder: group commit. Whenever submissions are waiting, take them all (up to
+        `MAX_BATCH`) and write them with one local activity; while it runs, the next ones
+        gather. Every handler waits for its own receipt, so draining the handlers (before the
+        call closes, before continuing as new) still waits for every accepted application to
+        be written.
+
+        A batch that fails `BATCH_RETRY`'s attempts is split: each of its submissions is then
+        written alone, retried until it succeeds, beside the recorder, which goes on with the
+        next batch. A submission that cannot be written therefore delays its own applicant
+        only, never the call's intake.
+        """
+        while True:
+            await workflow.wait_condition(lambda: bool(self._waiting))
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            try:
+                await self._write_batch(batch, BATCH_RETRY)
+            except FailureError:
+                for one in batch:
+                    alone = asyncio.create_task(self._write_alone(one))
+                    self._alone.add(alone)  # referenced until done
+                    alone.add_done_callback(self._alone.discard)
+
+    async def _write_alone(self, one: _Waiting) -> None:
+        try:
+            await self._write_batch([one], RETRY)
+        except FailureError as error:  # not retryable: the handler answers with it
+            one[1].set_exception(error)
+
+    async def _write_batch(self, batch: list[_Waiting], retry_policy: RetryPolicy) -> None:
+        """Write the batch with one local activity and hand each handler its receipt.
+
+        Raises:
+            FailureError: the activity failed for good (its attempts spent, or an error that is
+                not retryable; an ActivityError, or its cause itself); no handler answered.
+        """
+        try:
+            written = await workflow.execute_local_activity_method(
+                ApplicationActivities.record_applications,
+                ApplicationBatch(mission_id=self._mission.id, records=[r for r, _ in batch]),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=retry_policy,
+            )
+            if len(written.receipts) != len(batch):
+                raise RuntimeError(f"{len(written.receipts)} receipts for {len(batch)}")
+        except FailureError:
+            raise
+        except Exception as error:
+            # A bug, not a database answer: each handler raises it, which fails the workflow
+            # task (retried) rather than leaving the handlers waiting.
+            for _, waiting in batch:
+                waiting.set_exception(error)
+            return
+        for (_, waiting), receipt in zip(batch, written.receipts, strict=True):
+            waiting.set_result(receipt)
+        if any(receipt.changed for receipt in written.receipts):
+            self._mail_queued += 1
 
     # The main loop's helpers
 
@@ -451,6 +567,8 @@ class MissionWorkflow:
         next run, so a server that keeps deferring one message cannot hold the mission's intake.
         """
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._recorder is not None:  # idle: every submission's handler has its receipt
+            self._recorder.cancel()
         if postman is not None:
             if every_email:
                 await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
@@ -655,6 +773,14 @@ class MissionWorkflow:
         if self._state.call.received:
             counts = f"\n\n{self._state.call.received - self._state.call.withdrawn} applications"
         return f"**{self._mission.title}** ({Phase(self._state.phase).title})\n\n{text}{counts}"
+
+
+def _refusal(error: ActivityError) -> ApplicationError | None:
+    """A write's refusal (conflict, not found) as the Update's answer; None for other errors."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, NOT_FOUND):
+        return ApplicationError(cause.message, *cause.details, type=cause.type)
+    return None
 
 
 _CALL_ACTIVITIES = {

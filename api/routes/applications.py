@@ -312,7 +312,18 @@ async def _mission(session: AsyncSession, mission_id: str) -> MissionFile:
     row = await session.get(Mission, mission_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
-    return MissionFile.model_validate(row.file)
+    key = (row.id, row.created_at)
+    if (known := _VALIDATED.get(key)) is None:
+        if len(_VALIDATED) >= 1000:
+            _VALIDATED.clear()
+        known = _VALIDATED[key] = MissionFile.model_validate(row.file)
+    return known
+
+
+_VALIDATED: dict[tuple[str, datetime], MissionFile] = {}
+"""Mission files already validated, by row: a mission's file never changes once its row is
+written, and validating it again cost more than the rest of an application's checks. The row is
+still read for each request (a missing mission is a 404). Callers must not modify the file."""
 
 
 async def _read_body(request: Request) -> tuple[dict[str, Any], UploadFile | None]:

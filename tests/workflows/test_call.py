@@ -3,6 +3,8 @@ announced, reminded at its true instants, extended, closed with its counts, and 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until, utc
 
+from activities.applications import ApplicationActivities
 from missionflow.applications import ApplicationForm
 from missionflow.messages import (
     ApplicationSubmission,
@@ -186,6 +189,81 @@ async def test_an_extension_is_told_and_moves_the_close(
     assert f"29 Mar {year} 24:00 CEST" in told.get_body(("plain",)).get_content()
 
 
+async def test_applications_arriving_together_are_written_together(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
+) -> None:
+    """Group commit: Updates that arrive at once are written by one local activity each batch;
+    the same applicant twice at once is one application and one email."""
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        numbers = [1, 2, 3, 4, 5, 6, 1, 2]  # applicants 1 and 2 apply twice, at once
+        receipts = await asyncio.gather(*(apply(handle, n) for n in numbers))
+        status = await handle.query(MissionWorkflow.status)
+        assert status.applications == status.updates_handled - 2 == 6
+        for applicant in ("contact1@", "contact3@"):
+            await eventually(lambda a=applicant: _each_got(mailbox, "application_received", [a]))
+        history = await handle.fetch_history()
+        await keep_history(handle, "batched-applications")
+        await handle.terminate("test over")
+    by_applicant: dict[int, set[uuid.UUID]] = {}
+    for number, receipt in zip(numbers, receipts, strict=True):
+        by_applicant.setdefault(number, set()).add(receipt.application_id)
+    assert all(len(ids) == 1 for ids in by_applicant.values())
+    assert sum(r.changed for r in receipts) == 6
+    assert len(mailbox.sent("application_received", "contact1@")) == 1
+    writes = _local_activities(history)
+    assert "record_application" not in writes
+    assert 1 <= writes.count("record_applications") <= len(numbers)
+
+
+async def test_an_application_that_cannot_be_written_holds_up_only_itself(
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch that keeps failing is split, and its applications written one by one: the one
+    that cannot be written retries alone while the others, and the call, go on."""
+    poisoned = {"Cluster 99"}
+    write = ApplicationActivities._record_submissions
+
+    async def failing(self, mission_id, records):  # type: ignore[no-untyped-def]
+        if any(r.submission.form.organisation in poisoned for r in records):
+            raise RuntimeError("this application cannot be written (yet)")
+        return await write(self, mission_id, records)
+
+    monkeypatch.setattr(ApplicationActivities, "_record_submissions", failing)
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        stuck = asyncio.create_task(apply(handle, 99))
+        others = await asyncio.wait_for(
+            asyncio.gather(*(apply(handle, n) for n in range(1, 6))), timeout=60
+        )
+        assert all(r.changed for r in others)
+        later = await asyncio.wait_for(apply(handle, 6), timeout=60)  # the intake goes on
+        assert later.changed and not stuck.done()
+        poisoned.clear()  # the cause is fixed: its next attempt writes it
+        assert (await asyncio.wait_for(stuck, timeout=60)).changed
+        status = await handle.query(MissionWorkflow.status)
+        assert status.applications == 7
+        history = await handle.fetch_history()
+        await keep_history(handle, "batched-applications-split")
+        await handle.terminate("test over")
+    writes = _local_activities(history)
+    assert set(writes) == {"record_applications"}
+
+
 async def test_cancelling_tells_everyone_concerned(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:
@@ -224,6 +302,18 @@ def _scheduled(history, activity_type: str) -> list[datetime]:
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
+    ]
+
+
+def _local_activities(history) -> list[str]:
+    """The activity type of each local activity recorded in the history, in order."""
+    return [
+        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]
 
 

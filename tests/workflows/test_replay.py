@@ -15,7 +15,8 @@ RECORDED = sorted(HISTORIES.glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:
-    """v1-: missions started before the call sent emails (the `call-communications` patch)."""
+    """v1-: missions started before the call sent emails (the `call-communications` patch).
+    v2-: applications written one local activity each (before the `batched-intake` patch)."""
     names = {path.stem for path in RECORDED}
     for version in ("v1-", ""):
         assert {
@@ -23,7 +24,8 @@ def test_histories_are_recorded() -> None:
             f"{version}cancelled-during-visits",
             f"{version}continued-as-new-first-run",
         } <= names
-    assert "call-extended-and-closed" in names
+    assert {"v2-call-extended-and-closed", "call-extended-and-closed"} <= names
+    assert {"batched-applications", "batched-applications-split"} <= names
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
