@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
@@ -100,6 +100,57 @@ def status(mission_id: str) -> None:
         typer.echo(mission["waiting_for"])
     for instant in mission["instants"]:
         typer.echo(f"  {instant['label']:<45} {instant['text']}")
+
+
+@app.command()
+def schedule(
+    instance: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, metavar="INSTANCE.json"),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, metavar="SCHEDULE.json"),
+    ] = None,
+) -> None:
+    """Place the meetings of INSTANCE.json into slots and tables (README: the matchmaking
+    scheduler); the schedule goes to stdout or -o, a summary to stderr; exit 2 if refused."""
+    from pydantic import ValidationError
+
+    from missionflow import scheduling
+
+    try:
+        parsed = scheduling.Instance.model_validate_json(instance.read_bytes())
+    except ValidationError as error:
+        _refuse(
+            [
+                f"{'.'.join(str(p) for p in item['loc']) or instance.name}: {item['msg']}"
+                for item in error.errors(include_url=False)
+            ]
+        )
+    if found := scheduling.problems(parsed):
+        _refuse(found)
+    result = scheduling.schedule(parsed)
+    document = result.model_dump_json(indent=2) + "\n"
+    if output is None:
+        typer.echo(document, nl=False)
+    else:
+        output.write_text(document, encoding="utf-8")
+    stats = result.stats
+    share = f"{stats.scheduled / stats.upper_bound:.1%}" if stats.upper_bound else "-"
+    typer.echo(
+        f"scheduled {stats.scheduled} of {stats.requested} meetings "
+        f"({share} of the upper bound {stats.upper_bound}), "
+        f"{len(result.unscheduled)} unscheduled, in {stats.solve_seconds:.2f} s",
+        err=True,
+    )
+
+
+def _refuse(reasons: list[str]) -> NoReturn:
+    typer.echo("missionflow: the instance is refused:", err=True)
+    for line in reasons:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(2)
 
 
 def _request(method: str, path: str, **options: Any) -> httpx.Response:
