@@ -20,6 +20,7 @@ from api.routes import (
     emails,
     health,
     invitees,
+    matchmaking,
     missions,
     selection,
 )
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(applications.router)
     app.include_router(invitees.router)
     app.include_router(selection.router)
+    app.include_router(matchmaking.router)
     app.include_router(emails.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:

@@ -13,12 +13,16 @@ import hmac
 import uuid
 
 
-def access_token(secret: str, application_id: uuid.UUID) -> str:
-    digest = hmac.new(secret.encode(), b"application:" + application_id.bytes, hashlib.sha256)
+def access_token(secret: str, owner_id: uuid.UUID, *, kind: str = "application") -> str:
+    """The link token of an application or, with `kind="host"`, of a host: the kind is signed
+    too, so one kind's token never opens the other's page."""
+    digest = hmac.new(secret.encode(), kind.encode() + b":" + owner_id.bytes, hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()[:24]).decode().rstrip("=")
 
 
-def token_matches(secret: str, application_id: uuid.UUID, token: str | None) -> bool:
+def token_matches(
+    secret: str, owner_id: uuid.UUID, token: str | None, *, kind: str = "application"
+) -> bool:
     if not token:
         return False
-    return hmac.compare_digest(access_token(secret, application_id), token)
+    return hmac.compare_digest(access_token(secret, owner_id, kind=kind), token)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from missionflow import seats
+from missionflow import matchmaking, seats
 from missionflow.durations import IsoDuration
 from missionflow.instants import describe, local
 from missionflow.messages import (
@@ -353,15 +353,10 @@ def next_milestone(
     ends_at = phase_ends_at(mission, state, state.phase)
     if ends_at is None:
         return review_reminder(mission, state)
-    seat_instant = seats.next_seat_instant(state) if state.phase is Phase.CONFIRMATION else None
-    if seat_instant is not None and now < seat_instant < ends_at:
-        return Milestone(
-            "seat_answer", "the next seat answer is due", seat_instant, mission.timezone
-        )
     upcoming = sorted(
         (
             milestone
-            for milestone in timeline(mission, state)
+            for milestone in [*timeline(mission, state), *_engine_milestones(mission, state)]
             if now < milestone.at <= ends_at
             and _belongs_to(milestone, state.phase)
             and (with_reminders or not milestone.name.startswith("reminder:"))
@@ -379,6 +374,7 @@ _PHASE_OF_MILESTONE = {
     "review_reminder": Phase.SELECTION,
     "delegation_lock": Phase.CONFIRMATION,
     "seat_answer": Phase.CONFIRMATION,
+    "requests_reminder": Phase.MATCHMAKING,
     "requests_open": Phase.MATCHMAKING,
     "requests_deadline": Phase.MATCHMAKING,
     "matchmaking_starts": Phase.MATCHMAKING,
@@ -387,6 +383,27 @@ _PHASE_OF_MILESTONE = {
     "report_due": Phase.REPORTING,
     "follow_up": Phase.FOLLOW_UP,
 }
+
+
+def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milestone]:
+    """Instants the engine itself plans (seat windows, the request reminder), beside the
+    mission file's; only missions started with those features have them."""
+    planned = []
+    if (seat_instant := seats.next_seat_instant(state)) is not None:
+        planned.append(
+            Milestone("seat_answer", "the next seat answer is due", seat_instant, mission.timezone)
+        )
+    event = mission.matchmaking
+    if event is not None and state.matchmaking.enabled and not state.matchmaking.reminded:
+        planned.append(
+            Milestone(
+                "requests_reminder",
+                "the reminder about unanswered meeting requests",
+                matchmaking.reminder_at(event),
+                event.timezone,
+            )
+        )
+    return planned
 
 
 def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
@@ -484,6 +501,10 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
             return f"Matchmaking: waiting for meeting requests to open, {when}"
         case "requests_deadline":
             return f"Matchmaking: meeting requests open until {when}"
+        case "requests_reminder":
+            assert mission.matchmaking is not None
+            closes = describe(mission.matchmaking.requests_deadline, mission.matchmaking.timezone)
+            return f"Matchmaking: meeting requests open until {closes}; reminder {when}"
         case "matchmaking_starts" | "matchmaking_ends":
             return f"Matchmaking: waiting until {milestone.label}, {when}"
         case "visit":

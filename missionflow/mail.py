@@ -56,6 +56,11 @@ def private_url(settings: Settings, mission_id: str, application_id: uuid.UUID) 
     return f"{settings.base_url}/missions/{mission_id}/applications/{application_id}?token={token}"
 
 
+def host_url(settings: Settings, mission_id: str, host_id: uuid.UUID) -> str:
+    token = access_token(settings.link_secret(), host_id, kind="host")
+    return f"{settings.base_url}/missions/{mission_id}/hosts/{host_id}?token={token}"
+
+
 async def post(
     session: AsyncSession, mission: MissionFile, settings: Settings, **message: Any
 ) -> OutboxMessage:

@@ -409,6 +409,16 @@ class MissionFile(Strict):
             raise _field_error(
                 "selection.decision_due", "the selection decision must be due after the deadline"
             )
+        window = self.selection.confirm_within
+        if (
+            window.shift(self.selection.decision_due, self.timezone)
+            > self.selection.delegation_lock
+        ):
+            raise _field_error(
+                "selection.confirm_within",
+                f"a seat offered at the decision ({window} later) must be answered before the "
+                "delegation locks",
+            )
         previous, previous_name = self.selection.delegation_lock, "the delegation locks"
         if self.matchmaking is not None:
             if self.matchmaking.requests_open_at < previous:

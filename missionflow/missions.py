@@ -34,10 +34,16 @@ from missionflow.messages import (
     ApplicationReceipt,
     ApplicationSubmission,
     ApplicationWithdrawal,
+    AttendanceInput,
     CancelRequest,
     DeadlineExtension,
+    HostBatch,
+    HostsLoaded,
     InviteeBatch,
     InviteeReceipt,
+    MeetingAnswerInput,
+    MeetingReceipt,
+    MeetingRequestInput,
     MissionInput,
     MissionOutcome,
     MissionStatus,
@@ -178,6 +184,38 @@ async def review_selection(
 async def answer_seat(client: Client, mission_id: str, answer: SeatAnswer) -> Seat:
     return await _update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_seat, answer)
+    )
+
+
+async def add_hosts(client: Client, mission_id: str, batch: HostBatch) -> HostsLoaded:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_hosts, batch)
+    )
+
+
+async def request_meeting(
+    client: Client, mission_id: str, request: MeetingRequestInput
+) -> MeetingReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.request_meeting, request)
+    )
+
+
+async def answer_meeting(
+    client: Client, mission_id: str, answer: MeetingAnswerInput
+) -> MeetingReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_meeting, answer)
+    )
+
+
+async def record_attendance(
+    client: Client, mission_id: str, attendance: AttendanceInput
+) -> MeetingReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(MissionWorkflow.record_attendance, attendance),
     )
 
 

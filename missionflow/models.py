@@ -223,3 +223,65 @@ class SelectionEvent(SQLModel, table=True):
     previous: str | None = Field(default=None, max_length=20)
     decision: str | None = Field(default=None, max_length=20)
     reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Host(SQLModel, table=True):
+    """A host organisation of the matchmaking event, loaded by a coordinator; it answers and
+    makes meeting requests through its private link."""
+
+    __table_args__ = (UniqueConstraint("mission_id", "name_key", name="uq_host_name"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    name: str = Field(max_length=300)
+    name_key: str = Field(max_length=300, description="Casefolded, spaces collapsed.")
+    country: str = Field(max_length=2)
+    sector: str = Field(max_length=200)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=320)
+    unavailable: list[str] = Field(
+        sa_column=Column(JSON, nullable=False), description="Slot ids it cannot meet in."
+    )
+    added_at: datetime = _instant()
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting between a delegate and a host: requested, answered, then placed in a slot at a
+    table. Requests between the same pair are one row (`pair_key`)."""
+
+    __table_args__ = (UniqueConstraint("mission_id", "pair_key", name="uq_meeting_pair"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    pair_key: str = Field(max_length=80)
+    requester_id: uuid.UUID
+    requester_kind: str = Field(max_length=10, description="delegate or host")
+    invitee_id: uuid.UUID
+    invitee_kind: str = Field(max_length=10)
+    priority: int
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(
+        max_length=12, index=True, description="pending, accepted, declined, cancelled"
+    )
+    requested_at: datetime = _instant()
+    answered_at: datetime | None = _instant(default=None)
+    slot_id: str | None = Field(default=None, max_length=40)
+    table: int | None = None
+    starts_at: datetime | None = _instant(default=None)
+    ends_at: datetime | None = _instant(default=None)
+    unscheduled_reason: str | None = Field(default=None, sa_column=Column(Text))
+    attendance: str | None = Field(default=None, max_length=10, description="held or no_show")
+
+
+class AgendaSent(SQLModel, table=True):
+    """The agenda last sent to a participant: a new schedule emails only those whose agenda
+    differs, and their calendar file keeps its UIDs with the next SEQUENCE."""
+
+    __tablename__ = "agenda_sent"
+
+    mission_id: str = Field(foreign_key="mission.id", primary_key=True, max_length=64)
+    participant_id: uuid.UUID = Field(primary_key=True)
+    sequence: int
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = _instant()

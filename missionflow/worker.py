@@ -10,6 +10,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.applications import ApplicationActivities
 from activities.call import CallActivities
 from activities.email import EmailActivities
+from activities.matchmaking import MatchmakingActivities
 from activities.records import RecordActivities
 from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
@@ -34,6 +35,7 @@ def build_worker(
     email = EmailActivities(engine, settings)
     selection = SelectionActivities(engine, settings)
     seat = SeatActivities(engine, settings)
+    matchmaking = MatchmakingActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -54,6 +56,12 @@ def build_worker(
             selection.remind_review,
             selection.record_review,
             seat.record_seats,
+            matchmaking.load_hosts,
+            matchmaking.record_meeting_request,
+            matchmaking.record_meeting_answer,
+            matchmaking.record_attendance,
+            matchmaking.remind_matchmaking,
+            matchmaking.schedule_meetings,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

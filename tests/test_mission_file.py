@@ -424,6 +424,12 @@ REFUSALS = [
         id="zero-confirmation-window",
     ),
     pytest.param(
+        {"selection.confirm_within": "P15D"},
+        ("selection", "confirm_within"),
+        "must be answered before the delegation locks",
+        id="confirmation-window-past-the-lock",
+    ),
+    pytest.param(
         {"call.reminders": ["P7D", "P0D"]},
         ("call", "reminders"),
         "must be longer than zero",

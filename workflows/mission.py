@@ -32,10 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
     from activities.call import CallActivities
     from activities.email import EmailActivities
+    from activities.matchmaking import MatchmakingActivities
     from activities.records import RecordActivities
     from activities.seats import SeatActivities
     from activities.selection import SelectionActivities
-    from missionflow import lifecycle, review, seats
+    from missionflow import lifecycle, matchmaking, review, seats
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
         ApplicationBatch,
@@ -44,13 +45,22 @@ with workflow.unsafe.imports_passed_through():
         ApplicationRecord,
         ApplicationSubmission,
         ApplicationWithdrawal,
+        AttendanceInput,
         CallNotice,
         CancelRequest,
         DeadlineExtension,
         DeliveryRequest,
+        HostBatch,
+        HostNotice,
+        HostsLoaded,
         InviteeBatch,
         InviteeNotice,
         InviteeReceipt,
+        MatchmakingNotice,
+        MeetingAnswerInput,
+        MeetingReceipt,
+        MeetingRecord,
+        MeetingRequestInput,
         MissionInput,
         MissionNotice,
         MissionOutcome,
@@ -64,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         SelectionRequest,
         SelectionView,
     )
+    from missionflow.mission_file import Matchmaking
     from missionflow.phases import Phase
     from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
     from missionflow.temporal import MISSION_PHASE
@@ -98,6 +109,10 @@ CALL_COMMUNICATIONS = "call-communications"
 
 CARRY_MAIL_OVER = "carry-mail-over"
 """Patch id: a run continues as new without waiting for the whole outbox to be delivered."""
+
+MATCHMAKING = "matchmaking"
+"""Patch id: hosts, meeting requests, the scheduler and agendas; missions started before them
+only walk the event's instants."""
 
 SELECTION_REVIEW = "selection-review"
 """Patch id: the selection phase scores the applications and waits for the coordinators'
@@ -140,6 +155,9 @@ class MissionWorkflow:
         if input.state is None and workflow.patched(SELECTION_REVIEW):
             selection = self._state.selection.model_copy(update={"reviewed": True})
             self._state = self._state.model_copy(update={"selection": selection})
+        if input.state is None and workflow.patched(MATCHMAKING):
+            progress = self._state.matchmaking.model_copy(update={"enabled": True})
+            self._state = self._state.model_copy(update={"matchmaking": progress})
         if self._talks and input.state is not None and workflow.patched(CARRY_MAIL_OVER):
             self._mail_queued = 1  # deliver what the previous run left in the outbox
         postman = asyncio.create_task(self._postman()) if self._talks else None
@@ -151,6 +169,7 @@ class MissionWorkflow:
                 await self._tell_the_call()
             await self._run_selection()
             await self._run_seats()
+            await self._run_matchmaking()
             milestone = lifecycle.next_milestone(
                 self._mission, self._state, workflow.now(), with_reminders=self._talks
             )
@@ -170,6 +189,7 @@ class MissionWorkflow:
                 await self._tell_the_call()
             await self._run_selection()
             await self._run_seats()
+            await self._run_matchmaking()
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
         if self._talks and self._state.phase is Phase.CANCELLED:
             await self._tell_cancellation()
@@ -346,6 +366,164 @@ class MissionWorkflow:
         return seats.answer_refusal(
             self._state, answer.application_id, accept=answer.accept, now=workflow.now()
         )
+
+    # Matchmaking
+
+    @workflow.update
+    async def add_hosts(self, batch: HostBatch) -> HostsLoaded:
+        """Hosts of the matchmaking event, checked by the API against its slots."""
+        self._changed(replan=False)
+        return await workflow.execute_activity_method(
+            MatchmakingActivities.load_hosts,
+            HostNotice(mission_id=self._mission.id, at=workflow.now(), hosts=batch.hosts),
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RETRY,
+            summary=f"Load {len(batch.hosts)} host(s)",
+        )
+
+    @add_hosts.validator
+    def _validate_hosts(self, _: HostBatch) -> None:
+        event = self._mission.matchmaking
+        if event is None or not self._state.matchmaking.enabled:
+            raise ApplicationError("This mission has no matchmaking event.", type=CONFLICT)
+        if self._state.phase.is_terminal or workflow.now() >= event.ends_at:
+            raise ApplicationError("The matchmaking event is over.", type=CONFLICT)
+
+    @workflow.update
+    async def request_meeting(self, request: MeetingRequestInput) -> MeetingReceipt:
+        self._changed(replan=False)
+        receipt = await self._write_meeting(
+            MatchmakingActivities.record_meeting_request,
+            MeetingRecord(mission_id=self._mission.id, at=workflow.now(), request=request),
+        )
+        return receipt
+
+    @request_meeting.validator
+    def _validate_meeting_request(self, _: MeetingRequestInput) -> None:
+        event = self._matchmaking_open()
+        if (refusal := matchmaking.request_refusal(event, workflow.now())) is not None:
+            raise ApplicationError(refusal, type=CONFLICT)
+
+    @workflow.update
+    async def answer_meeting(self, answer: MeetingAnswerInput) -> MeetingReceipt:
+        """Accept, decline or cancel; after the schedule is out, a change places the meetings
+        again with the others kept where they are."""
+        self._changed(replan=False)
+        return await self._write_meeting(
+            MatchmakingActivities.record_meeting_answer,
+            MeetingRecord(mission_id=self._mission.id, at=workflow.now(), answer=answer),
+        )
+
+    @answer_meeting.validator
+    def _validate_meeting_answer(self, _: MeetingAnswerInput) -> None:
+        event = self._matchmaking_open()
+        if (refusal := matchmaking.answer_refusal(event, workflow.now())) is not None:
+            raise ApplicationError(refusal, type=CONFLICT)
+
+    def _matchmaking_open(self) -> Matchmaking:
+        event = self._mission.matchmaking
+        if event is None or not self._state.matchmaking.enabled:
+            raise ApplicationError("This mission has no matchmaking event.", type=CONFLICT)
+        if self._state.phase is not Phase.MATCHMAKING:
+            raise ApplicationError(
+                f"Meetings are arranged during matchmaking; the mission is in "
+                f"{self._state.phase.value}.",
+                type=CONFLICT,
+            )
+        if self._continue_as_new_due():
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        return event
+
+    async def _write_meeting(
+        self,
+        activity: Callable[[MatchmakingActivities, MeetingRecord], Awaitable[MeetingReceipt]],
+        record: MeetingRecord,
+        *,
+        mails: bool = True,
+    ) -> MeetingReceipt:
+        """A local activity, like an application's write. A change after the schedule is out
+        (a meeting accepted or cancelled) wakes the main loop to place the meetings again."""
+        try:
+            receipt = await workflow.execute_local_activity_method(
+                activity, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, NOT_FOUND, INVALID):
+                raise ApplicationError(cause.message, *cause.details, type=cause.type) from None
+            raise
+        if receipt.changed and mails:
+            self._mail_queued += 1
+            progress = self._state.matchmaking
+            if progress.version and receipt.status in ("accepted", "cancelled"):
+                self._set_matchmaking(changes=progress.changes + 1)
+                self._changes += 1  # wake the main loop to place the meetings again
+        return receipt
+
+    @workflow.update
+    async def record_attendance(self, attendance: AttendanceInput) -> MeetingReceipt:
+        self._changed(replan=False)
+        return await self._write_meeting(
+            MatchmakingActivities.record_attendance,
+            MeetingRecord(mission_id=self._mission.id, at=workflow.now(), attendance=attendance),
+            mails=False,
+        )
+
+    @record_attendance.validator
+    def _validate_attendance(self, _: AttendanceInput) -> None:
+        event = self._mission.matchmaking
+        if event is None or not self._state.matchmaking.version:
+            raise ApplicationError("No meeting has been scheduled.", type=CONFLICT)
+        if workflow.now() < event.sessions[0].start:
+            raise ApplicationError(
+                "Attendance is recorded once the matchmaking event has started.", type=CONFLICT
+            )
+
+    async def _run_matchmaking(self) -> None:
+        """Remind about unanswered requests, place the meetings at the deadline, and again
+        after a late change."""
+        event, progress = self._mission.matchmaking, self._state.matchmaking
+        if event is None or not progress.enabled or self._state.phase is not Phase.MATCHMAKING:
+            return
+        now = workflow.now()
+        if (
+            not progress.reminded
+            and matchmaking.reminder_at(event) <= now < event.requests_deadline
+        ):
+            await workflow.execute_activity_method(
+                MatchmakingActivities.remind_matchmaking,
+                MatchmakingNotice(mission_id=self._mission.id, at=now),
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RETRY,
+                summary="Remind participants of the requests waiting for their answer",
+            )
+            self._set_matchmaking(reminded=True)
+            self._mail_queued += 1
+        due = now >= event.requests_deadline and (progress.version == 0 or progress.changes)
+        if not due or now >= event.ends_at:
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        version = self._state.matchmaking.version + 1
+        self._set_matchmaking(version=version, changes=0)
+        report = await workflow.execute_activity_method(
+            MatchmakingActivities.schedule_meetings,
+            MatchmakingNotice(mission_id=self._mission.id, at=now, version=version),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+            summary="Place the accepted meetings and send the agendas"
+            if version == 1
+            else f"Place the meetings again after late changes (schedule {version})",
+        )
+        self._mail_queued += 1
+        self._set_matchmaking(
+            placed=f"Schedule {version}: {report.scheduled} of {report.requested} meetings "
+            f"placed (upper bound {report.upper_bound}), {report.agendas_sent} agendas sent"
+        )
+
+    def _set_matchmaking(self, **changes: object) -> None:
+        progress = self._state.matchmaking.model_copy(update=changes)
+        self._state = self._state.model_copy(update={"matchmaking": progress})
 
     # Applicants
 
@@ -772,6 +950,8 @@ class MissionWorkflow:
         counts = ""
         if self._state.call.received:
             counts = f"\n\n{self._state.call.received - self._state.call.withdrawn} applications"
+        if self._state.matchmaking.placed:
+            counts += f"\n\n{self._state.matchmaking.placed}"
         return f"**{self._mission.title}** ({Phase(self._state.phase).title})\n\n{text}{counts}"
 
 

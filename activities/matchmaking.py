@@ -1,0 +1,662 @@
+"""The matchmaking event's effects: hosts stored, requests and answers written and told, the
+reminder, and the schedule placed and sent as personal agendas with calendar files.
+
+Requests and answers run as local activities from the mission workflow's Updates (like
+applications): the workflow has said the window is open; these check who is asking whom against
+the database and write, with the email, in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.applications import mission_file
+from missionflow import agenda, mail, scheduling
+from missionflow.applications import ApplicationStatus, organisation_key
+from missionflow.db import sessions, transaction
+from missionflow.matchmaking import DELEGATE, HOST, HostForm, pair_key, slots_of
+from missionflow.messages import (
+    HostNotice,
+    HostsLoaded,
+    MatchmakingNotice,
+    MeetingReceipt,
+    MeetingRecord,
+    ScheduleReport,
+)
+from missionflow.mission_file import Matchmaking, MissionFile
+from missionflow.models import AgendaSent, Application, Host, Meeting, SelectionDecision
+from missionflow.outbox import Attachment
+from missionflow.refusals import CONFLICT, INVALID, NOT_FOUND
+from missionflow.selection import country_name
+from missionflow.settings import Settings
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: uuid.UUID
+    kind: str
+    name: str
+    country: str
+    line: str
+    contact_name: str
+    contact_email: str
+    unavailable: tuple[str, ...] = ()
+
+
+class MatchmakingActivities:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._sessions = sessions(engine)
+        self._settings = settings
+
+    @activity.defn(name="load_hosts")
+    async def load_hosts(self, notice: HostNotice) -> HostsLoaded:
+        """Hosts checked by the API, stored (a known name is updated, not doubled)."""
+        hosts = [HostForm.model_validate(host) for host in notice.hosts]
+        async with transaction(self._sessions) as session:
+            return await store_hosts(session, notice.mission_id, hosts, notice.at)
+
+    @activity.defn(name="record_meeting_request")
+    async def record_meeting_request(self, record: MeetingRecord) -> MeetingReceipt:
+        request = record.request
+        assert request is not None
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, record.mission_id)
+            requester = await _participant(session, mission.id, request.requester_id)
+            invitee = await _participant(session, mission.id, request.invitee_id)
+            if requester.id == invitee.id:
+                raise _refused("A participant cannot meet themselves.", INVALID, "to")
+            if requester.kind == invitee.kind:
+                raise _refused(
+                    f"A {requester.kind} meets a {_other(requester.kind)}.", INVALID, "to"
+                )
+            key = pair_key(requester.id, invitee.id)
+            existing = (
+                await session.exec(
+                    select(Meeting).where(Meeting.mission_id == mission.id, Meeting.pair_key == key)
+                )
+            ).first()
+            if existing is not None:
+                return await self._merge(session, mission, existing, record, requester, invitee)
+            meeting = Meeting(
+                id=request.request_id,
+                mission_id=mission.id,
+                pair_key=key,
+                requester_id=requester.id,
+                requester_kind=requester.kind,
+                invitee_id=invitee.id,
+                invitee_kind=invitee.kind,
+                priority=request.priority,
+                note=request.note,
+                status="pending",
+                requested_at=record.at,
+            )
+            session.add(meeting)
+            await session.flush()
+            await self._tell_request(session, mission, meeting, requester, invitee)
+            return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=True)
+
+    async def _merge(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        meeting: Meeting,
+        record: MeetingRecord,
+        requester: Participant,
+        invitee: Participant,
+    ) -> MeetingReceipt:
+        """A second request between the same pair: the same one again changes its priority and
+        note; the other side asking too means both want it, so it is accepted."""
+        request = record.request
+        assert request is not None
+        if meeting.status in ("declined", "cancelled"):
+            raise _refused(f"This meeting was {meeting.status}.", CONFLICT)
+        if meeting.requester_id == requester.id or meeting.status == "accepted":
+            meeting.priority = max(meeting.priority, request.priority)
+            meeting.note = request.note or meeting.note
+            session.add(meeting)
+            return MeetingReceipt(
+                meeting_id=meeting.id, status=meeting.status, changed=False, merged=True
+            )
+        meeting.status, meeting.answered_at = "accepted", record.at
+        meeting.priority = max(meeting.priority, request.priority)
+        session.add(meeting)
+        await session.flush()
+        await self._tell_answer(session, mission, meeting, to=invitee, other=requester)
+        return MeetingReceipt(
+            meeting_id=meeting.id, status=meeting.status, changed=True, merged=True
+        )
+
+    @activity.defn(name="record_meeting_answer")
+    async def record_meeting_answer(self, record: MeetingRecord) -> MeetingReceipt:
+        answer = record.answer
+        assert answer is not None
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, record.mission_id)
+            meeting = await session.get(Meeting, answer.meeting_id)
+            parties = (meeting.requester_id, meeting.invitee_id) if meeting else ()
+            allowed = answer.by_coordinator or (
+                answer.participant_id == meeting.invitee_id
+                if meeting is not None and answer.action != "cancel"
+                else answer.participant_id in parties
+            )
+            if meeting is None or meeting.mission_id != mission.id or not allowed:
+                raise _refused("No such meeting request for this participant.", NOT_FOUND)
+            target = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
+            wanted = target[answer.action]
+            if meeting.status == wanted:
+                return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=False)
+            allowed_from = {"accepted": "pending", "declined": "pending", "cancelled": None}
+            if allowed_from[wanted] is not None and meeting.status != allowed_from[wanted]:
+                raise _refused(f"This meeting request is already {meeting.status}.", CONFLICT)
+            if wanted == "cancelled" and meeting.status in ("declined", "cancelled"):
+                raise _refused(f"This meeting request is already {meeting.status}.", CONFLICT)
+            meeting.status, meeting.answered_at = wanted, record.at
+            session.add(meeting)
+            await session.flush()
+            requester = await _participant(session, mission.id, meeting.requester_id, active=False)
+            invitee = await _participant(session, mission.id, meeting.invitee_id, active=False)
+            if wanted != "cancelled":
+                await self._tell_answer(session, mission, meeting, to=requester, other=invitee)
+            return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=True)
+
+    @activity.defn(name="record_attendance")
+    async def record_attendance(self, record: MeetingRecord) -> MeetingReceipt:
+        attendance = record.attendance
+        assert attendance is not None
+        async with transaction(self._sessions) as session:
+            meeting = await session.get(Meeting, attendance.meeting_id)
+            if meeting is None or meeting.mission_id != record.mission_id:
+                raise _refused("No such meeting in this mission.", NOT_FOUND)
+            if meeting.slot_id is None:
+                raise _refused("This meeting was not scheduled.", CONFLICT)
+            changed = meeting.attendance != attendance.attendance
+            meeting.attendance = attendance.attendance
+            session.add(meeting)
+            return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=changed)
+
+    @activity.defn(name="remind_matchmaking")
+    async def remind_matchmaking(self, notice: MatchmakingNotice) -> int:
+        """Everyone with requests waiting for their answer hears of them once."""
+        async with transaction(self._sessions) as session:
+            mission = await mission_file(session, notice.mission_id)
+            event = _event(mission)
+            pending = (
+                await session.exec(
+                    select(Meeting).where(
+                        Meeting.mission_id == mission.id, Meeting.status == "pending"
+                    )
+                )
+            ).all()
+            waiting: dict[uuid.UUID, list[Meeting]] = defaultdict(list)
+            for meeting in pending:
+                waiting[meeting.invitee_id].append(meeting)
+            for invitee_id, meetings in waiting.items():
+                person = await _participant(session, mission.id, invitee_id, active=False)
+                askers = [
+                    await _participant(session, mission.id, m.requester_id, active=False)
+                    for m in meetings
+                ]
+                await mail.post(
+                    session,
+                    mission,
+                    self._settings,
+                    template="matchmaking_reminder",
+                    recipient=person.contact_email,
+                    recipient_name=person.contact_name,
+                    context={
+                        "pending_answers": [
+                            {"name": a.name, "country": country_name(a.country)} for a in askers
+                        ],
+                        "requests_deadline": event.requests_deadline,
+                        "event": event.event,
+                        "event_timezone": event.timezone,
+                        "private_url": self._link(mission.id, person),
+                    },
+                    key=f"matchmaking_reminder:{person.id}",
+                    reminder=True,
+                )
+            return len(waiting)
+
+    @activity.defn(name="schedule_meetings")
+    async def schedule_meetings(self, notice: MatchmakingNotice) -> ScheduleReport:
+        """Place every accepted meeting (keeping those already placed wherever possible) and
+        send each participant whose agenda changed their agenda with its calendar file."""
+        async with self._sessions() as session:
+            mission = await mission_file(session, notice.mission_id)
+            event = _event(mission)
+            people = {p.id: p for p in await _participants(session, mission.id)}
+            meetings = (
+                await session.exec(
+                    select(Meeting)
+                    .where(Meeting.mission_id == mission.id, Meeting.status == "accepted")
+                    .order_by(col(Meeting.requested_at), col(Meeting.id))
+                )
+            ).all()
+        slots = slots_of(event)
+        meetings = [m for m in meetings if m.requester_id in people and m.invitee_id in people]
+        instance = scheduling.Instance.model_validate(
+            {
+                "slots": [
+                    {"id": s.id, "start": s.start.isoformat(), "end": s.end.isoformat()}
+                    for s in slots
+                ],
+                "tables": event.tables,
+                "participants": [
+                    {
+                        "id": str(p.id),
+                        "side": p.kind,
+                        "max_meetings": event.max_meetings_per_participant,
+                        "unavailable": list(p.unavailable),
+                    }
+                    for p in people.values()
+                ],
+                "meetings": [
+                    {
+                        "id": str(m.id),
+                        "a": str(m.requester_id),
+                        "b": str(m.invitee_id),
+                        "priority": m.priority,
+                    }
+                    for m in meetings
+                ],
+                "fixed": [
+                    {"meeting": str(m.id), "slot": m.slot_id, "table": m.table}
+                    for m in meetings
+                    if notice.version > 1 and m.slot_id is not None and m.table is not None
+                ],
+            }
+        )
+        try:
+            result = scheduling.schedule(instance, progress=_heartbeat)
+        except scheduling.InvalidInstance:
+            # Kept assignments that no longer fit (a host reloaded with new unavailability):
+            # place everything afresh rather than not at all.
+            result = scheduling.schedule(
+                instance.model_copy(update={"fixed": []}), progress=_heartbeat
+            )
+        placed = {a.meeting: a for a in result.assignments}
+        reasons = {u.meeting: u.reason for u in result.unscheduled}
+        by_slot = {s.id: s for s in slots}
+        async with transaction(self._sessions) as session:
+            for meeting in meetings:
+                row = await session.get(Meeting, meeting.id)
+                assert row is not None
+                assignment = placed.get(str(row.id))
+                row.slot_id = assignment.slot if assignment else None
+                row.table = assignment.table if assignment else None
+                row.starts_at = by_slot[assignment.slot].start if assignment else None
+                row.ends_at = by_slot[assignment.slot].end if assignment else None
+                row.unscheduled_reason = reasons.get(str(row.id))
+                session.add(row)
+            await self._clear_dropped(session, mission.id)
+            sent = await self._send_agendas(session, mission, event, people, notice)
+        return ScheduleReport(
+            requested=result.stats.requested,
+            scheduled=result.stats.scheduled,
+            upper_bound=result.stats.upper_bound,
+            agendas_sent=sent,
+        )
+
+    async def _clear_dropped(self, session: AsyncSession, mission_id: str) -> None:
+        """Cancelled or declined meetings leave the grid."""
+        dropped = (
+            await session.exec(
+                select(Meeting).where(
+                    Meeting.mission_id == mission_id,
+                    col(Meeting.status).in_(("cancelled", "declined")),
+                    col(Meeting.slot_id).is_not(None),
+                )
+            )
+        ).all()
+        for row in dropped:
+            row.slot_id, row.table, row.starts_at, row.ends_at = None, None, None, None
+            session.add(row)
+        await session.flush()
+
+    async def _send_agendas(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        event: Matchmaking,
+        people: dict[uuid.UUID, Participant],
+        notice: MatchmakingNotice,
+    ) -> int:
+        placed = (
+            await session.exec(
+                select(Meeting).where(
+                    Meeting.mission_id == mission.id, col(Meeting.slot_id).is_not(None)
+                )
+            )
+        ).all()
+        items: dict[uuid.UUID, list[agenda.AgendaItem]] = defaultdict(list)
+        for meeting in placed:
+            for me, them in (
+                (meeting.requester_id, meeting.invitee_id),
+                (meeting.invitee_id, meeting.requester_id),
+            ):
+                other = people[them]
+                assert meeting.starts_at is not None and meeting.ends_at is not None
+                assert meeting.table is not None
+                items[me].append(
+                    agenda.AgendaItem(
+                        meeting_id=str(meeting.id),
+                        start=meeting.starts_at,
+                        end=meeting.ends_at,
+                        table=meeting.table,
+                        with_name=other.name,
+                        with_country=other.country,
+                        with_line=other.line,
+                    )
+                )
+        sent = 0
+        for person in people.values():
+            mine = agenda.Agenda(
+                participant_id=str(person.id),
+                participant_name=person.name,
+                event=event.event,
+                venue=event.venue,
+                timezone=event.timezone,
+                items=tuple(sorted(items[person.id], key=lambda item: item.start)),
+            )
+            previous = await session.get(AgendaSent, (mission.id, person.id))
+            before = _restored(previous, mine) if previous is not None else None
+            if before is not None and before.items == mine.items:
+                continue
+            if before is None and not mine.items and notice.version > 1:
+                continue
+            sequence = 0 if previous is None else previous.sequence + 1
+            added, removed, moved = (
+                agenda.changed_items(before, mine) if before is not None else ([], [], [])
+            )
+            context: dict[str, Any] = {
+                "event": event.event,
+                "venue": event.venue,
+                "event_timezone": event.timezone,
+                "rows": agenda.agenda_rows(mine),
+                "ics_attached": True,
+                "agenda_url": self._agenda_url(mission.id, person),
+            }
+            template = "agenda"
+            if before is not None:
+                template = "agenda_changed"
+                context |= {
+                    "added": _rows(mine, added),
+                    "removed": _rows(mine, removed),
+                    "moved": _rows(mine, moved),
+                }
+            attachments = []
+            if mine.items or removed:  # nothing to put in a calendar otherwise
+                calendar = agenda.ics(
+                    mine,
+                    sequence=sequence,
+                    organiser_email=str(mission.coordinators[0].email),
+                    domain=_domain(self._settings.mail_from),
+                    cancelled=removed,
+                    stamp=notice.at,
+                )
+                attachments.append(
+                    Attachment(
+                        filename=f"{mission.id}-agenda.ics",
+                        content_type="text/calendar",
+                        content=calendar,
+                    )
+                )
+            context["ics_attached"] = bool(attachments)
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template=template,
+                recipient=person.contact_email,
+                recipient_name=person.contact_name,
+                context=context,
+                key=f"{template}:{person.id}:{sequence}",
+                application_id=person.id if person.kind == DELEGATE else None,
+                attachments=attachments,
+            )
+            await session.merge(
+                AgendaSent(
+                    mission_id=mission.id,
+                    participant_id=person.id,
+                    sequence=sequence,
+                    items=[_item_json(item) for item in mine.items],
+                    sent_at=notice.at,
+                )
+            )
+            sent += 1
+        return sent
+
+    async def _tell_request(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        meeting: Meeting,
+        requester: Participant,
+        invitee: Participant,
+    ) -> None:
+        event = _event(mission)
+        await mail.post(
+            session,
+            mission,
+            self._settings,
+            template="meeting_request",
+            recipient=invitee.contact_email,
+            recipient_name=invitee.contact_name,
+            context={
+                "requester": {
+                    "name": requester.name,
+                    "country": country_name(requester.country),
+                    "line": requester.line,
+                },
+                "priority": meeting.priority,
+                "note": meeting.note,
+                "answer_url": self._link(mission.id, invitee),
+                "requests_deadline": event.requests_deadline,
+                "event": event.event,
+                "event_timezone": event.timezone,
+            },
+            key=f"meeting_request:{meeting.id}",
+        )
+
+    async def _tell_answer(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        meeting: Meeting,
+        *,
+        to: Participant,
+        other: Participant,
+    ) -> None:
+        event = _event(mission)
+        await mail.post(
+            session,
+            mission,
+            self._settings,
+            template="meeting_answer",
+            recipient=to.contact_email,
+            recipient_name=to.contact_name,
+            context={
+                "other": {"name": other.name, "country": country_name(other.country)},
+                "accepted": meeting.status == "accepted",
+                "requests_deadline": event.requests_deadline,
+                "event": event.event,
+                "event_timezone": event.timezone,
+                "directory_url": f"{self._settings.base_url}/missions/{mission.id}/directory",
+            },
+            key=f"meeting_answer:{meeting.id}:{meeting.status}",
+        )
+
+    def _link(self, mission_id: str, person: Participant) -> str:
+        if person.kind == HOST:
+            return mail.host_url(self._settings, mission_id, person.id)
+        return mail.private_url(self._settings, mission_id, person.id)
+
+    def _agenda_url(self, mission_id: str, person: Participant) -> str:
+        token = self._link(mission_id, person).partition("?")[2]
+        base = self._settings.base_url
+        return f"{base}/missions/{mission_id}/participants/{person.id}/agenda.ics?{token}"
+
+
+async def store_hosts(
+    session: AsyncSession, mission_id: str, hosts: list[HostForm], at: datetime
+) -> HostsLoaded:
+    """Insert new hosts and update known ones (by name), in the caller's transaction."""
+    known = {
+        row.name_key: row
+        for row in (await session.exec(select(Host).where(Host.mission_id == mission_id))).all()
+    }
+    added = updated = 0
+    for host in hosts:
+        key = organisation_key(host.name)
+        row = known.get(key)
+        values = host.model_dump(mode="json")
+        if row is None:
+            session.add(Host(mission_id=mission_id, name_key=key, added_at=at, **values))
+            added += 1
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+            updated += 1
+    return HostsLoaded(added=added, updated=updated)
+
+
+async def _participants(session: AsyncSession, mission_id: str) -> list[Participant]:
+    """The confirmed delegates and every host."""
+    delegates = (
+        await session.exec(
+            select(Application)
+            .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
+            .where(Application.mission_id == mission_id)
+            .where(Application.status != ApplicationStatus.WITHDRAWN.value)
+            .where(SelectionDecision.seat == "confirmed")
+        )
+    ).all()
+    hosts = (await session.exec(select(Host).where(Host.mission_id == mission_id))).all()
+    return [_delegate(a) for a in delegates] + [_host(h) for h in hosts]
+
+
+async def _participant(
+    session: AsyncSession, mission_id: str, participant_id: uuid.UUID, *, active: bool = True
+) -> Participant:
+    host = await session.get(Host, participant_id)
+    if host is not None and host.mission_id == mission_id:
+        return _host(host)
+    application = await session.get(Application, participant_id)
+    if application is None or application.mission_id != mission_id:
+        raise _refused(f"No participant {participant_id} in this mission.", NOT_FOUND)
+    if active:
+        decision = await session.get(SelectionDecision, participant_id)
+        if (
+            application.status == ApplicationStatus.WITHDRAWN
+            or decision is None
+            or (decision.seat != "confirmed")
+        ):
+            raise _refused(f"{application.organisation} is not in the delegation.", CONFLICT)
+    return _delegate(application)
+
+
+def _delegate(row: Application) -> Participant:
+    return Participant(
+        id=row.id,
+        kind=DELEGATE,
+        name=row.organisation,
+        country=row.country,
+        line=", ".join(row.sectors),
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
+    )
+
+
+def _host(row: Host) -> Participant:
+    line = row.sector + (f" – {row.description[:140]}" if row.description else "")
+    return Participant(
+        id=row.id,
+        kind=HOST,
+        name=row.name,
+        country=row.country,
+        line=line,
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
+        unavailable=tuple(row.unavailable),
+    )
+
+
+def _event(mission: MissionFile) -> Matchmaking:
+    assert mission.matchmaking is not None
+    return mission.matchmaking
+
+
+def _other(kind: str) -> str:
+    return HOST if kind == DELEGATE else DELEGATE
+
+
+def _refused(message: str, kind: str, field: str | None = None) -> ApplicationError:
+    return ApplicationError(message, *([field] if field else []), type=kind, non_retryable=True)
+
+
+def _heartbeat(done: int, total: int) -> None:
+    if activity.in_activity():
+        activity.heartbeat(done, total)
+
+
+def _rows(whole: agenda.Agenda, items: list[agenda.AgendaItem]) -> list[dict[str, str]]:
+    return agenda.agenda_rows(
+        agenda.Agenda(
+            participant_id=whole.participant_id,
+            participant_name=whole.participant_name,
+            event=whole.event,
+            venue=whole.venue,
+            timezone=whole.timezone,
+            items=tuple(items),
+        )
+    )
+
+
+def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:
+    return {
+        "meeting_id": item.meeting_id,
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+        "table": item.table,
+        "with_name": item.with_name,
+        "with_country": item.with_country,
+        "with_line": item.with_line,
+    }
+
+
+def _restored(previous: AgendaSent, current: agenda.Agenda) -> agenda.Agenda:
+    items = tuple(
+        agenda.AgendaItem(
+            meeting_id=item["meeting_id"],
+            start=datetime.fromisoformat(item["start"]),
+            end=datetime.fromisoformat(item["end"]),
+            table=item["table"],
+            with_name=item["with_name"],
+            with_country=item["with_country"],
+            with_line=item["with_line"],
+        )
+        for item in previous.items
+    )
+    return agenda.Agenda(
+        participant_id=current.participant_id,
+        participant_name=current.participant_name,
+        event=current.event,
+        venue=current.venue,
+        timezone=current.timezone,
+        items=items,
+    )
+
+
+def _domain(sender: str) -> str:
+    return sender.rsplit("@", 1)[-1].strip("> ") or "missionflow.local"
