@@ -15,7 +15,7 @@ ratio and the seconds, for the scheduler and for first-fit (each meeting, highes
 first, into the earliest slot where it fits). `validate()` checks every schedule; the run exits
 1 if any schedule breaks a rule.
 
-    .venv/bin/python -m benchmarks.matchmaking [--only NAME ...] [--seed 2016]
+    .venv/bin/python -m benchmarks.matchmaking [--only NAME ...] [--seed 2016] [--cp-sat 60]
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from missionflow.scheduling import (
     Assignment,
@@ -200,6 +202,85 @@ def first_fit(instance: Instance) -> Schedule:
     )
 
 
+def cp_sat(instance: Instance, seconds: float) -> Schedule:
+    """The exact alternative: the same problem as a CP-SAT model (one boolean per meeting and
+    slot both are available for; at most one slot per meeting, one meeting per participant per
+    slot, `tables` per slot, `max_meetings` per participant; maximise the sum of priorities),
+    stopped after `seconds`. OR-Tools is not a dependency of missionflow (it pins protobuf 6.33,
+    below the 7.x the project runs on, and brings numpy and pandas): run this from an
+    environment that has it."""
+    from ortools.sat.python import cp_model
+
+    started = time.perf_counter()
+    people = {p.id: p for p in instance.participants}
+    fixed = {f.meeting: f for f in instance.fixed}
+    model = cp_model.CpModel()
+    chosen: dict[tuple[str, str], Any] = {}
+    for meeting in instance.meetings:
+        away = set(people[meeting.a].unavailable) | set(people[meeting.b].unavailable)
+        for slot in instance.slots:
+            if slot.id not in away:
+                chosen[meeting.id, slot.id] = model.new_bool_var(f"{meeting.id}@{slot.id}")
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    ends = {m.id: (m.a, m.b) for m in instance.meetings}
+    for (meeting, slot), var in chosen.items():
+        groups.setdefault(("meeting", meeting), []).append(var)
+        groups.setdefault(("slot", slot), []).append(var)
+        for person in ends[meeting]:
+            groups.setdefault(("busy", person, slot), []).append(var)
+            groups.setdefault(("load", person), []).append(var)
+    for key, variables in groups.items():
+        if key[0] in ("meeting", "busy"):
+            model.add_at_most_one(variables)
+        elif key[0] == "slot":
+            model.add(sum(variables) <= instance.tables)
+        else:
+            model.add(sum(variables) <= people[key[1]].max_meetings)
+    for meeting, assignment in fixed.items():
+        model.add(chosen[meeting, assignment.slot] == 1)
+    priority = {m.id: m.priority for m in instance.meetings}
+    model.maximize(sum(priority[meeting] * var for (meeting, _), var in chosen.items()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = os.cpu_count() or 1
+    status = solver.solve(model)
+    placed = (
+        [key for key, var in chosen.items() if solver.value(var)]
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else []
+    )
+    taken: dict[str, set[int]] = {}
+    assignments = []
+    for meeting, slot in placed:
+        if meeting in fixed:
+            table = fixed[meeting].table
+        else:
+            table = next(
+                t
+                for t in range(1, instance.tables + 1)
+                if t not in taken.get(slot, set())
+                and t not in {f.table for f in instance.fixed if f.slot == slot}
+            )
+        taken.setdefault(slot, set()).add(table)
+        assignments.append(Assignment(meeting=meeting, slot=slot, table=table))
+    done = {a.meeting for a in assignments}
+    status_name = solver.status_name(status).lower()
+    return Schedule(
+        assignments=assignments,
+        unscheduled=[
+            Unscheduled(meeting=m.id, reason=f"CP-SAT ({status_name})")
+            for m in instance.meetings
+            if m.id not in done
+        ],
+        stats=Stats(
+            requested=len(instance.meetings),
+            scheduled=len(assignments),
+            upper_bound=len(instance.meetings),
+            solve_seconds=round(time.perf_counter() - started, 3),
+        ),
+    )
+
+
 def lowest_share(instance: Instance, result: Schedule) -> float:
     """Fairness: the lowest placed / min(requested, max_meetings) among participants who could
     meet anyone (requests between two people who share no available slot are not counted)."""
@@ -259,7 +340,7 @@ def row(
     )
 
 
-def main(names: list[str] | None, seed: int) -> int:
+def main(names: list[str] | None, seed: int, cp_sat_seconds: float | None = None) -> int:
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, seed {seed}")
     print(line(*(name for name, _ in COLUMNS)))
     failures = 0
@@ -270,7 +351,13 @@ def main(names: list[str] | None, seed: int) -> int:
         started = time.perf_counter()
         bound = upper_bound(instance)
         bound_seconds = time.perf_counter() - started
-        for method, solve in (("scheduler", schedule), ("first-fit", first_fit)):
+        methods: list[tuple[str, Callable[[Instance], Schedule]]] = [
+            ("scheduler", schedule),
+            ("first-fit", first_fit),
+        ]
+        if cp_sat_seconds is not None:
+            methods.append(("cp-sat", lambda i: cp_sat(i, cp_sat_seconds)))
+        for method, solve in methods:
             started = time.perf_counter()
             result = solve(instance)
             seconds = time.perf_counter() - started
@@ -286,5 +373,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these events")
     parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument(
+        "--cp-sat",
+        type=float,
+        metavar="SECONDS",
+        help="also solve with OR-Tools CP-SAT, stopped after SECONDS (needs ortools installed)",
+    )
     arguments = parser.parse_args()
-    sys.exit(main(arguments.only, arguments.seed))
+    sys.exit(main(arguments.only, arguments.seed, arguments.cp_sat))

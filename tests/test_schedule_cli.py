@@ -57,6 +57,7 @@ def test_a_document_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
     document = json.loads(EXAMPLE.read_text())
     document["fixed"] = [{"meeting": "m1"}]
     document["participants"][0]["unavailble"] = []
+    document["slots"][0]["start"] = "2016-10-18T09:30"  # no offset
     del document["tables"]
     result = runner.invoke(app, ["schedule", str(written(tmp_path, document))])
     assert result.exit_code == 2
@@ -64,6 +65,7 @@ def test_a_document_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
         "tables: Field required",
         "participants.0.unavailble: Extra inputs are not permitted",
         "fixed.0.slot: Field required",
+        "slots.0.start: Input should have timezone info",
     ):
         assert reason in result.stderr
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ def event(
     tables: int = 99,
     caps: dict[str, int] | None = None,
     away: dict[str, list[int]] | None = None,
-    fixed: list[tuple[str, int, int]] = (),  # type: ignore[assignment]
+    fixed: Sequence[tuple[str, int, int]] = (),
 ) -> Instance:
     """An instance from (a, b, priority) triples; ids starting with "d" are delegates, others
     hosts; `away` lists 1-based slot numbers; `fixed` is (meeting id, slot number, table)."""
