@@ -497,9 +497,7 @@ class MatchmakingActivities:
         )
 
     def _link(self, mission_id: str, person: Participant) -> str:
-        if person.kind == HOST:
-            return mail.host_url(self._settings, mission_id, person.id)
-        return mail.private_url(self._settings, mission_id, person.id)
+        return mail.participant_url(self._settings, mission_id, person.id, host=person.kind == HOST)
 
     def _agenda_url(self, mission_id: str, person: Participant) -> str:
         token = self._link(mission_id, person).partition("?")[2]

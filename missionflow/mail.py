@@ -56,9 +56,14 @@ def private_url(settings: Settings, mission_id: str, application_id: uuid.UUID) 
     return f"{settings.base_url}/missions/{mission_id}/applications/{application_id}?token={token}"
 
 
-def host_url(settings: Settings, mission_id: str, host_id: uuid.UUID) -> str:
-    token = access_token(settings.link_secret(), host_id, kind="host")
-    return f"{settings.base_url}/missions/{mission_id}/hosts/{host_id}?token={token}"
+def participant_url(
+    settings: Settings, mission_id: str, participant_id: uuid.UUID, *, host: bool
+) -> str:
+    """A matchmaking participant's page: their profile and their meetings, to answer requests.
+    A delegate's link carries their application's token, a host's its own."""
+    kind = "host" if host else "application"
+    token = access_token(settings.link_secret(), participant_id, kind=kind)
+    return f"{settings.base_url}/missions/{mission_id}/participants/{participant_id}?token={token}"
 
 
 async def post(

@@ -26,7 +26,7 @@ from missionflow import agenda
 from missionflow.access import token_matches
 from missionflow.applications import ApplicationStatus
 from missionflow.instants import describe
-from missionflow.mail import host_url
+from missionflow.mail import participant_url
 from missionflow.matchmaking import (
     DELEGATE,
     HOST,
@@ -134,6 +134,81 @@ async def list_hosts(
 ) -> list[HostLink]:
     _event(mission)
     return await _host_links(session, mission, settings)
+
+
+class MeetingLine(BaseModel):
+    meeting_id: uuid.UUID
+    with_id: uuid.UUID
+    with_name: str
+    asked_by_me: bool
+    status: str
+    priority: int
+    note: str | None
+    start: datetime | None
+    table: int | None
+
+
+class ParticipantPage(BaseModel):
+    profile: Profile
+    meetings: list[MeetingLine]
+
+
+@router.get(
+    "/participants/{participant_id}",
+    response_model=ParticipantPage,
+    summary="A participant's page: profile and meetings (private link, or coordinator)",
+)
+async def participant_page(
+    mission: MissionRow,
+    participant_id: uuid.UUID,
+    http: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: TokenQuery = None,
+    header_token: TokenHeader = None,
+) -> ParticipantPage:
+    """Where the emails' links lead: the requests to answer (POST
+    .../meeting-requests/{meeting_id}/accept or decline, with the same token) and the schedule."""
+    _event(mission)
+    if not is_coordinator(http):
+        await _side(session, settings, mission.id, participant_id, header_token or token)
+    host = await session.get(Host, participant_id)
+    application = await session.get(Application, participant_id)
+    if host is not None and host.mission_id == mission.id:
+        profile = _host_profile(host)
+    elif application is not None and application.mission_id == mission.id:
+        profile = _delegate_profile(application)
+    else:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant.")
+    names = await _names(session, mission.id)
+    rows = (
+        await session.exec(
+            select(Meeting)
+            .where(Meeting.mission_id == mission.id)
+            .where(
+                or_(Meeting.requester_id == participant_id, Meeting.invitee_id == participant_id)
+            )
+            .order_by(col(Meeting.requested_at))
+        )
+    ).all()
+    return ParticipantPage(
+        profile=profile,
+        meetings=[
+            MeetingLine(
+                meeting_id=m.id,
+                with_id=other,
+                with_name=names.get(other, ""),
+                asked_by_me=m.requester_id == participant_id,
+                status=m.status,
+                priority=m.priority,
+                note=m.note,
+                start=m.starts_at,
+                table=m.table,
+            )
+            for m in rows
+            for other in [m.invitee_id if m.requester_id == participant_id else m.requester_id]
+        ],
+    )
 
 
 @router.get("/directory", response_model=list[Profile], summary="Profiles of the other side")
@@ -436,7 +511,7 @@ async def _host_links(session: SessionDep, mission: Mission, settings: Settings)
             sector=h.sector,
             contact_email=h.contact_email,
             unavailable=h.unavailable,
-            private_url=host_url(settings, mission.id, h.id),
+            private_url=participant_url(settings, mission.id, h.id, host=True),
         )
         for h in hosts
     ]

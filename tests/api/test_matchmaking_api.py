@@ -134,6 +134,21 @@ async def test_the_event_over_http(api: httpx.AsyncClient) -> None:
     )
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "to"]
     rid = meeting["meeting_id"]
+    page = await api.get(
+        f"{mission}/participants/{nanofab['id']}?token={host_token}", headers=PUBLIC
+    )
+    assert page.status_code == 200, page.text
+    (line,) = page.json()["meetings"]
+    assert (line["meeting_id"], line["with_name"], line["asked_by_me"], line["status"]) == (
+        rid,
+        "Alpha Cluster",
+        False,
+        "pending",
+    )
+    nosy = await api.get(
+        f"{mission}/participants/{nanofab['id']}?token={alpha_token}", headers=PUBLIC
+    )
+    assert nosy.status_code == 404
     by_requester = await api.post(
         f"{mission}/meeting-requests/{rid}/accept?token={alpha_token}", headers=PUBLIC
     )

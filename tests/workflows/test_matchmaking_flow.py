@@ -163,6 +163,7 @@ async def test_requests_schedule_agendas_and_a_late_cancellation(
             str(e["DTSTART"].params["TZID"]) == event.timezone for e in events
         )
 
+        kept = {m.id: (m.slot_id, m.table) for m in placed if m.id != beta_nanofab.meeting_id}
         await handle.execute_update(
             MissionWorkflow.answer_meeting,
             MeetingAnswerInput(
@@ -177,6 +178,11 @@ async def test_requests_schedule_agendas_and_a_late_cancellation(
         assert sequences == {1}
         cancelled = [e for e in new.walk("VEVENT") if str(e.get("STATUS")) == "CANCELLED"]
         assert len(cancelled) == 1
+        async with session_factory() as session:
+            after = {
+                m.id: (m.slot_id, m.table) for m in (await session.exec(select(Meeting))).all()
+            }
+        assert {mid: after[mid] for mid in kept} == kept  # the other meetings stayed in place
         status = await handle.query(MissionWorkflow.status)
         assert status.phase == "matchmaking"
         await keep_history(handle, "matchmaking-scheduled-and-changed")
