@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +20,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import agenda, mail, scheduling
-from missionflow.applications import ApplicationStatus, organisation_key
+from missionflow import agenda, mail, participants, scheduling
+from missionflow.applications import organisation_key
 from missionflow.db import sessions, transaction
 from missionflow.matchmaking import DELEGATE, HOST, HostForm, pair_key, slots_of
 from missionflow.messages import (
@@ -34,23 +33,12 @@ from missionflow.messages import (
     ScheduleReport,
 )
 from missionflow.mission_file import Matchmaking, MissionFile
-from missionflow.models import AgendaSent, Application, Host, Meeting, SelectionDecision
+from missionflow.models import AgendaSent, Host, Meeting
 from missionflow.outbox import Attachment
+from missionflow.participants import Participant
 from missionflow.refusals import CONFLICT, INVALID, NOT_FOUND
 from missionflow.selection import country_name
 from missionflow.settings import Settings
-
-
-@dataclass(frozen=True)
-class Participant:
-    id: uuid.UUID
-    kind: str
-    name: str
-    country: str
-    line: str
-    contact_name: str
-    contact_email: str
-    unavailable: tuple[str, ...] = ()
 
 
 class MatchmakingActivities:
@@ -234,7 +222,7 @@ class MatchmakingActivities:
         async with self._sessions() as session:
             mission = await mission_file(session, notice.mission_id)
             event = _event(mission)
-            people = {p.id: p for p in await _participants(session, mission.id)}
+            people = {p.id: p for p in await participants.everyone(session, mission.id)}
             meetings = (
                 await session.exec(
                     select(Meeting)
@@ -331,43 +319,10 @@ class MatchmakingActivities:
         people: dict[uuid.UUID, Participant],
         notice: MatchmakingNotice,
     ) -> int:
-        placed = (
-            await session.exec(
-                select(Meeting).where(
-                    Meeting.mission_id == mission.id, col(Meeting.slot_id).is_not(None)
-                )
-            )
-        ).all()
-        items: dict[uuid.UUID, list[agenda.AgendaItem]] = defaultdict(list)
-        for meeting in placed:
-            for me, them in (
-                (meeting.requester_id, meeting.invitee_id),
-                (meeting.invitee_id, meeting.requester_id),
-            ):
-                other = people[them]
-                assert meeting.starts_at is not None and meeting.ends_at is not None
-                assert meeting.table is not None
-                items[me].append(
-                    agenda.AgendaItem(
-                        meeting_id=str(meeting.id),
-                        start=meeting.starts_at,
-                        end=meeting.ends_at,
-                        table=meeting.table,
-                        with_name=other.name,
-                        with_country=other.country,
-                        with_line=other.line,
-                    )
-                )
+        built = await participants.agendas(session, mission.id, event, people)
         sent = 0
         for person in people.values():
-            mine = agenda.Agenda(
-                participant_id=str(person.id),
-                participant_name=person.name,
-                event=event.event,
-                venue=event.venue,
-                timezone=event.timezone,
-                items=tuple(sorted(items[person.id], key=lambda item: item.start)),
-            )
+            mine = built[person.id]
             previous = await session.get(AgendaSent, (mission.id, person.id))
             before = _restored(previous, mine) if previous is not None else None
             if before is not None and before.items == mine.items:
@@ -529,65 +484,20 @@ async def store_hosts(
     return HostsLoaded(added=added, updated=updated)
 
 
-async def _participants(session: AsyncSession, mission_id: str) -> list[Participant]:
-    """The confirmed delegates and every host."""
-    delegates = (
-        await session.exec(
-            select(Application)
-            .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
-            .where(Application.mission_id == mission_id)
-            .where(Application.status != ApplicationStatus.WITHDRAWN.value)
-            .where(SelectionDecision.seat == "confirmed")
-        )
-    ).all()
-    hosts = (await session.exec(select(Host).where(Host.mission_id == mission_id))).all()
-    return [_delegate(a) for a in delegates] + [_host(h) for h in hosts]
-
-
 async def _participant(
     session: AsyncSession, mission_id: str, participant_id: uuid.UUID, *, active: bool = True
 ) -> Participant:
-    host = await session.get(Host, participant_id)
-    if host is not None and host.mission_id == mission_id:
-        return _host(host)
-    application = await session.get(Application, participant_id)
-    if application is None or application.mission_id != mission_id:
+    """A party to a request; `active`: a delegate must hold a confirmed seat."""
+    person = await participants.find(session, mission_id, participant_id)
+    if person is None:
         raise _refused(f"No participant {participant_id} in this mission.", NOT_FOUND)
-    if active:
-        decision = await session.get(SelectionDecision, participant_id)
-        if (
-            application.status == ApplicationStatus.WITHDRAWN
-            or decision is None
-            or (decision.seat != "confirmed")
-        ):
-            raise _refused(f"{application.organisation} is not in the delegation.", CONFLICT)
-    return _delegate(application)
-
-
-def _delegate(row: Application) -> Participant:
-    return Participant(
-        id=row.id,
-        kind=DELEGATE,
-        name=row.organisation,
-        country=row.country,
-        line=", ".join(row.sectors),
-        contact_name=row.contact_name,
-        contact_email=row.contact_email,
-    )
-
-
-def _host(row: Host) -> Participant:
-    line = row.sector + (f" – {row.description[:140]}" if row.description else "")
-    return Participant(
-        id=row.id,
-        kind=HOST,
-        name=row.name,
-        country=row.country,
-        line=line,
-        contact_name=row.contact_name,
-        contact_email=row.contact_email,
-        unavailable=tuple(row.unavailable),
-    )
+    if (
+        active
+        and person.kind == DELEGATE
+        and not await participants.in_delegation(session, person.id)
+    ):
+        raise _refused(f"{person.name} is not in the delegation.", CONFLICT)
+    return person
 
 
 def _event(mission: MissionFile) -> Matchmaking:

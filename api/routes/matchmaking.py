@@ -22,9 +22,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, or_, select
 
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, is_coordinator
-from missionflow import agenda
+from missionflow import agenda, participants
 from missionflow.access import token_matches
-from missionflow.applications import ApplicationStatus
 from missionflow.instants import describe
 from missionflow.mail import participant_url
 from missionflow.matchmaking import (
@@ -43,7 +42,8 @@ from missionflow.messages import (
 )
 from missionflow.mission_file import Matchmaking, MissionFile
 from missionflow.missions import add_hosts, answer_meeting, record_attendance, request_meeting
-from missionflow.models import AgendaSent, Application, Host, Meeting, Mission, SelectionDecision
+from missionflow.models import AgendaSent, Application, Host, Meeting, Mission
+from missionflow.participants import Participant
 from missionflow.selection import country_name
 from missionflow.settings import Settings
 
@@ -172,14 +172,10 @@ async def participant_page(
     _event(mission)
     if not is_coordinator(http):
         await _side(session, settings, mission.id, participant_id, header_token or token)
-    host = await session.get(Host, participant_id)
-    application = await session.get(Application, participant_id)
-    if host is not None and host.mission_id == mission.id:
-        profile = _host_profile(host)
-    elif application is not None and application.mission_id == mission.id:
-        profile = _delegate_profile(application)
-    else:
+    person = await participants.find(session, mission.id, participant_id)
+    if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant.")
+    profile = _profile(person)
     names = await _names(session, mission.id)
     rows = (
         await session.exec(
@@ -233,12 +229,11 @@ async def directory(
         if participant is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant for this link.")
         side = await _side(session, settings, mission.id, participant, header_token or token)
-    profiles = []
-    if side in (None, HOST):
-        profiles += [_delegate_profile(a) for a in await _delegates(session, mission.id)]
-    if side in (None, DELEGATE):
-        hosts = (await session.exec(select(Host).where(Host.mission_id == mission.id))).all()
-        profiles += [_host_profile(h) for h in hosts]
+    profiles = [
+        _profile(person)
+        for person in await participants.everyone(session, mission.id)
+        if side is None or person.kind != side
+    ]
     if q:
         words = q.casefold().split()
         profiles = [p for p in profiles if all(w in _searchable(p) for w in words)]
@@ -394,47 +389,16 @@ async def agenda_ics(
     event = _event(mission)
     if not is_coordinator(http):
         await _side(session, settings, mission.id, participant_id, header_token or token)
-    names = await _names(session, mission.id)
-    if participant_id not in names:
+    people = {p.id: p for p in await participants.everyone(session, mission.id)}
+    if participant_id not in people:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant.")
-    lines = await _lines(session, mission.id)
-    meetings = (
-        await session.exec(
-            select(Meeting)
-            .where(Meeting.mission_id == mission.id, col(Meeting.slot_id).is_not(None))
-            .where(
-                or_(Meeting.requester_id == participant_id, Meeting.invitee_id == participant_id)
-            )
-        )
-    ).all()
-    items = []
-    for m in meetings:
-        other = m.invitee_id if m.requester_id == participant_id else m.requester_id
-        assert m.starts_at and m.ends_at and m.table
-        items.append(
-            agenda.AgendaItem(
-                meeting_id=str(m.id),
-                start=m.starts_at,
-                end=m.ends_at,
-                table=m.table,
-                with_name=names.get(other, ""),
-                with_country=lines.get(other, ("", ""))[0],
-                with_line=lines.get(other, ("", ""))[1],
-            )
-        )
-    if not items:
+    mine = (await participants.agendas(session, mission.id, event, people))[participant_id]
+    if not mine.items:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No meeting is scheduled for you yet.")
     sent = await session.get(AgendaSent, (mission.id, participant_id))
     file = MissionFile.model_validate(mission.file)
     calendar = agenda.ics(
-        agenda.Agenda(
-            participant_id=str(participant_id),
-            participant_name=names[participant_id],
-            event=event.event,
-            venue=event.venue,
-            timezone=event.timezone,
-            items=tuple(sorted(items, key=lambda item: item.start)),
-        ),
+        mine,
         sequence=sent.sequence if sent else 0,
         organiser_email=str(file.coordinators[0].email),
         domain=settings.mail_from.rsplit("@", 1)[-1].strip("> "),
@@ -517,55 +481,31 @@ async def _host_links(session: SessionDep, mission: Mission, settings: Settings)
     ]
 
 
-async def _delegates(session: SessionDep, mission_id: str) -> list[Application]:
-    return list(
-        (
-            await session.exec(
-                select(Application)
-                .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
-                .where(Application.mission_id == mission_id)
-                .where(Application.status != ApplicationStatus.WITHDRAWN.value)
-                .where(SelectionDecision.seat == "confirmed")
-            )
-        ).all()
-    )
-
-
 async def _side(
     session: SessionDep, settings: Settings, mission_id: str, pid: uuid.UUID, token: str | None
 ) -> str:
     """The side of the participant this token opens; 404 for anyone else."""
-    host = await session.get(Host, pid)
-    if host is not None and host.mission_id == mission_id and _token_ok(settings, pid, HOST, token):
-        return HOST
-    application = await session.get(Application, pid)
-    if (
-        application is not None
-        and application.mission_id == mission_id
-        and _token_ok(settings, pid, DELEGATE, token)
-    ):
-        return DELEGATE
-    raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant for this link.")
+    person = await participants.find(session, mission_id, pid)
+    if person is None or not _token_ok(settings, pid, person.kind, token):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant for this link.")
+    return person.kind
 
 
 async def _kind(
     session: SessionDep, mission_id: str, pid: uuid.UUID, *, field: str = "from"
 ) -> str:
-    host = await session.get(Host, pid)
-    if host is not None and host.mission_id == mission_id:
-        return HOST
-    application = await session.get(Application, pid)
-    if application is not None and application.mission_id == mission_id:
-        return DELEGATE
-    raise RequestValidationError(
-        [
-            {
-                "loc": ("body", field),
-                "msg": "No participant with this id in this mission.",
-                "type": "unknown",
-            }
-        ]
-    )
+    person = await participants.find(session, mission_id, pid)
+    if person is None:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", field),
+                    "msg": "No participant with this id in this mission.",
+                    "type": "unknown",
+                }
+            ]
+        )
+    return person.kind
 
 
 def _token_ok(settings: Settings, pid: uuid.UUID, kind: str, token: str | None) -> bool:
@@ -588,43 +528,20 @@ async def _names(session: SessionDep, mission_id: str) -> dict[uuid.UUID, str]:
     return {**dict(apps), **dict(hosts)}
 
 
-async def _lines(session: SessionDep, mission_id: str) -> dict[uuid.UUID, tuple[str, str]]:
-    hosts = (await session.exec(select(Host).where(Host.mission_id == mission_id))).all()
-    apps = (
-        await session.exec(select(Application).where(Application.mission_id == mission_id))
-    ).all()
-    return {
-        **{a.id: (a.country, ", ".join(a.sectors)) for a in apps},
-        **{h.id: (h.country, h.sector) for h in hosts},
-    }
-
-
 def _searchable(profile: Profile) -> str:
     text = f"{profile.name} {profile.line} {profile.country} {profile.country_name}"
     return f"{text} {profile.description or ''}".casefold()
 
 
-def _delegate_profile(row: Application) -> Profile:
+def _profile(person: Participant) -> Profile:
     return Profile(
-        id=row.id,
-        side=DELEGATE,
-        name=row.organisation,
-        country=row.country,
-        country_name=country_name(row.country),
-        line=", ".join(row.sectors),
-        description=row.website,
-    )
-
-
-def _host_profile(row: Host) -> Profile:
-    return Profile(
-        id=row.id,
-        side=HOST,
-        name=row.name,
-        country=row.country,
-        country_name=country_name(row.country),
-        line=row.sector,
-        description=row.description,
+        id=person.id,
+        side=person.kind,
+        name=person.name,
+        country=person.country,
+        country_name=country_name(person.country),
+        line=person.line,
+        description=person.description,
     )
 
 
