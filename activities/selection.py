@@ -39,14 +39,14 @@ class SelectionActivities:
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             rows = await _decisions(session, mission.id)
+            applications = await _applications(session, mission.id)
             if not rows:
-                applications = await _applications(session, mission.id)
                 proposal = propose(
                     mission.selection,
                     mission.call.sectors,
                     [
                         _candidate(a)
-                        for a in applications
+                        for a in applications.values()
                         if a.status != ApplicationStatus.WITHDRAWN
                     ],
                 )
@@ -75,8 +75,7 @@ class SelectionActivities:
                 )
                 await session.flush()
                 rows = await _decisions(session, mission.id)
-            await self._ask_for_review(session, mission, rows, reminder=0)
-            applications = {a.id: a for a in await _applications(session, mission.id)}
+            await self._ask_for_review(session, mission, rows, applications, reminder=0)
             return [
                 _entry(row, applications[row.application_id])
                 for row in rows
@@ -88,7 +87,10 @@ class SelectionActivities:
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             rows = await _decisions(session, mission.id)
-            await self._ask_for_review(session, mission, rows, reminder=notice.reminder)
+            applications = await _applications(session, mission.id)
+            await self._ask_for_review(
+                session, mission, rows, applications, reminder=notice.reminder
+            )
 
     @activity.defn(name="record_review")
     async def record_review(self, notice: SelectionNotice) -> None:
@@ -143,17 +145,17 @@ class SelectionActivities:
         session: AsyncSession,
         mission: MissionFile,
         rows: Sequence[SelectionDecision],
+        applications: dict[uuid.UUID, Application],
         *,
         reminder: int,
     ) -> None:
-        names = await _organisations(session, mission.id)
 
         def listed(decision: Decision) -> list[dict[str, Any]]:
             chosen = [row for row in rows if row.decision == decision.value]
             return [
                 {
-                    "organisation": names[row.application_id][0],
-                    "country": country_name(names[row.application_id][1]),
+                    "organisation": applications[row.application_id].organisation,
+                    "country": country_name(applications[row.application_id].country),
                     "score": row.score,
                     "reasons": row.reasons,
                 }
@@ -193,7 +195,7 @@ class SelectionActivities:
     ) -> None:
         """Every applicant still in the call hears the decision: a seat offer, a waitlist
         position, or a courteous no with other opportunities."""
-        applications = {a.id: a for a in await _applications(session, mission.id)}
+        applications = await _applications(session, mission.id)
         respond_by = {seat.application_id: seat.respond_by for seat in notice.seats}
         waitlist_length = sum(row.decision == Decision.WAITLISTED.value for row in rows)
         opportunities = [
@@ -276,9 +278,9 @@ def _entry(row: SelectionDecision, application: Application) -> SelectionEntry:
     )
 
 
-async def _applications(session: AsyncSession, mission_id: str) -> list[Application]:
+async def _applications(session: AsyncSession, mission_id: str) -> dict[uuid.UUID, Application]:
     query = select(Application).where(Application.mission_id == mission_id)
-    return list((await session.exec(query)).all())
+    return {row.id: row for row in (await session.exec(query)).all()}
 
 
 async def _decisions(session: AsyncSession, mission_id: str) -> list[SelectionDecision]:
@@ -288,15 +290,6 @@ async def _decisions(session: AsyncSession, mission_id: str) -> list[SelectionDe
         .order_by(col(SelectionDecision.rank))
     )
     return list((await session.exec(query)).all())
-
-
-async def _organisations(
-    session: AsyncSession, mission_id: str
-) -> dict[uuid.UUID, tuple[str, str]]:
-    query = select(Application.id, Application.organisation, Application.country).where(
-        Application.mission_id == mission_id
-    )
-    return {id_: (name, country) for id_, name, country in (await session.exec(query)).all()}
 
 
 async def log_event(
