@@ -285,3 +285,87 @@ class AgendaSent(SQLModel, table=True):
     sequence: int
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     sent_at: datetime = _instant()
+
+
+class VisitRegistration(SQLModel, table=True):
+    """A delegate's place on a visit, or on its waitlist. The mission workflow decides who gets
+    a place (capacity, order of arrival); this row records it and, later, the attendance."""
+
+    __tablename__ = "visit_registration"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "visit_id", "application_id", name="uq_visit_registration"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    visit_id: str = Field(max_length=64)
+    application_id: uuid.UUID = Field(foreign_key="application.id")
+    status: str = Field(max_length=12, description="registered, waitlisted or cancelled")
+    waitlist_position: int | None = None
+    registered_at: datetime = _instant()
+    updated_at: datetime = _instant()
+    attendance: str | None = Field(default=None, max_length=10, description="attended or no_show")
+    attendance_at: datetime | None = _instant(default=None)
+
+
+class Feedback(SQLModel, table=True):
+    """A participant's answer to the feedback request after the visits: one per participant,
+    amended in place. The testimonial is published only with `consent_to_publish`."""
+
+    __table_args__ = (
+        UniqueConstraint("mission_id", "respondent_id", name="uq_feedback_respondent"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    respondent_kind: str = Field(max_length=10, description="delegate or host")
+    respondent_id: uuid.UUID = Field(description="The application's or the host's id.")
+    rating_matchmaking: int | None = None
+    rating_visits: int | None = None
+    rating_organisation: int | None = None
+    met_partners: bool | None = None
+    testimonial: str | None = Field(default=None, sa_column=Column(Text))
+    consent_to_publish: bool = False
+    late: bool = Field(default=False, description="First given after the feedback closed.")
+    submitted_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class FollowUpAnswer(SQLModel, table=True):
+    """A delegate's answer to one follow-up survey: what came of the mission months later."""
+
+    __tablename__ = "follow_up_answer"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "application_id", "survey", name="uq_follow_up_answer"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    application_id: uuid.UUID = Field(foreign_key="application.id")
+    survey: int = Field(description="1 for the first survey, in the mission file's order.")
+    agreements: int = 0
+    distribution_deals: int = 0
+    mous: int = 0
+    revisits: int = 0
+    expected_revenue_eur: float | None = None
+    comments: str | None = Field(default=None, sa_column=Column(Text))
+    submitted_at: datetime = _instant()
+    updated_at: datetime = _instant()
+
+
+class Report(SQLModel, table=True):
+    """One production of the mission's report, in every format; the newest version is served.
+    Earlier versions are kept, so what the coordinators were sent can be read again."""
+
+    __table_args__ = (UniqueConstraint("mission_id", "version", name="uq_report_version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    version: int
+    reason: str = Field(max_length=200, description="Why it was produced, in words.")
+    produced_at: datetime = _instant()
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    csv: str = Field(sa_column=Column(Text, nullable=False))
+    article: str = Field(sa_column=Column(Text, nullable=False), description="Markdown.")
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
