@@ -108,6 +108,38 @@ class MatchmakingProgress(BaseModel):
     placed: str | None = Field(default=None, description="The last schedule's figures, in words.")
 
 
+class VisitPlace(BaseModel):
+    """A delegate's place on a visit as the workflow decides it: by order of arrival within
+    the visit's capacity, then on its waitlist."""
+
+    visit_id: str
+    application_id: uuid.UUID
+    status: str = Field(description="registered, waitlisted or cancelled")
+    at: AwareDatetime
+
+
+class VisitsProgress(BaseModel):
+    enabled: bool = Field(
+        default=False,
+        description="Registrations, the itinerary, reminders and changes run; missions started "
+        "before they existed only walk the visits' instants.",
+    )
+    places: list[VisitPlace] = Field(default_factory=list, description="In order of arrival.")
+    itinerary_sent: bool = False
+    reminded: list[str] = Field(
+        default_factory=list, description="`<visit id>@<start>` of each reminder round sent."
+    )
+
+
+class ReportingProgress(BaseModel):
+    feedback_requested: bool = False
+    feedback_reminded: bool = False
+    reports: int = Field(default=0, description="Versions of the report produced so far.")
+    stale: bool = Field(default=False, description="Answers arrived since the last report.")
+    surveys_sent: int = 0
+    final: bool = Field(default=False, description="The closing report was produced and sent.")
+
+
 class MissionState(BaseModel):
     """Everything a mission has decided so far; carried whole across continue-as-new."""
 
@@ -122,6 +154,8 @@ class MissionState(BaseModel):
     call: CallProgress = Field(default_factory=CallProgress)
     selection: SelectionProgress = Field(default_factory=SelectionProgress)
     matchmaking: MatchmakingProgress = Field(default_factory=MatchmakingProgress)
+    visits: VisitsProgress = Field(default_factory=VisitsProgress)
+    reporting: ReportingProgress = Field(default_factory=ReportingProgress)
 
 
 class MissionInput(BaseModel):
@@ -448,3 +482,114 @@ class PhaseRecord(BaseModel):
     at: AwareDatetime
     note: str | None = None
     run_id: str
+
+
+# Visits, feedback, the report and the follow-up
+
+
+class VisitRegistrationInput(BaseModel):
+    visit_id: str
+    application_id: uuid.UUID
+    cancel: bool = Field(default=False, description="Give the place (or waitlist place) up.")
+
+
+class VisitChangeInput(BaseModel):
+    """A coordinator's change to a visit; fields left None stay as they are."""
+
+    visit_id: str
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=500)
+    meeting_point: str | None = Field(default=None, min_length=1, max_length=500)
+    cancelled: bool | None = None
+    note: str | None = Field(default=None, max_length=2000, description="Told to the delegates.")
+    by: str | None = Field(default=None, max_length=200)
+
+
+class VisitAttendanceInput(BaseModel):
+    visit_id: str
+    application_id: uuid.UUID
+    attendance: str = Field(pattern="^(attended|no_show)$")
+
+
+class VisitReceipt(BaseModel):
+    visit_id: str
+    application_id: uuid.UUID
+    status: str = Field(description="registered, waitlisted, cancelled, attended or no_show")
+    waitlist_position: int | None = None
+    changed: bool
+
+
+class VisitNotice(BaseModel):
+    """The input of the visit activities. `changes` are the places the workflow just decided
+    (a registration, a cancellation, a promotion from the waitlist)."""
+
+    mission_id: str
+    at: AwareDatetime
+    places: list[VisitPlace] = Field(default_factory=list)
+    changes: list[VisitPlace] = Field(default_factory=list)
+    visit_id: str | None = None
+    change: VisitChangeInput | None = None
+    attendance: VisitAttendanceInput | None = None
+    sequence: int = Field(default=0, description="The visit's calendar SEQUENCE after a change.")
+
+
+class FeedbackInput(BaseModel):
+    respondent_id: uuid.UUID = Field(description="The application's or the host's id.")
+    respondent_kind: str = Field(pattern="^(delegate|host)$")
+    rating_matchmaking: int | None = Field(default=None, ge=1, le=5)
+    rating_visits: int | None = Field(default=None, ge=1, le=5)
+    rating_organisation: int | None = Field(default=None, ge=1, le=5)
+    met_partners: bool | None = None
+    testimonial: str | None = Field(default=None, max_length=3000)
+    consent_to_publish: bool = False
+
+
+class FollowUpInput(BaseModel):
+    application_id: uuid.UUID
+    survey: int = Field(ge=1)
+    agreements: int = Field(default=0, ge=0, le=10_000)
+    distribution_deals: int = Field(default=0, ge=0, le=10_000)
+    mous: int = Field(default=0, ge=0, le=10_000)
+    revisits: int = Field(default=0, ge=0, le=10_000)
+    expected_revenue_eur: float | None = Field(default=None, ge=0, le=1e12)
+    comments: str | None = Field(default=None, max_length=3000)
+
+
+class AnswerRecord(BaseModel):
+    """The input of the activities that write feedback or a follow-up answer."""
+
+    mission_id: str
+    at: AwareDatetime
+    closes_at: AwareDatetime | None = Field(
+        default=None, description="When the feedback closed; later feedback is marked late."
+    )
+    feedback: FeedbackInput | None = None
+    follow_up: FollowUpInput | None = None
+
+
+class AnswerReceipt(BaseModel):
+    respondent_id: uuid.UUID
+    changed: bool
+    late: bool = False
+
+
+class ReportingNotice(BaseModel):
+    """The input of the feedback, survey and report activities."""
+
+    mission_id: str
+    at: AwareDatetime
+    closes_at: AwareDatetime | None = Field(
+        default=None, description="When the feedback (or the survey) closes."
+    )
+    survey: int = Field(default=0, description="The follow-up survey's number, from 1.")
+    reason: str = ""
+    final: bool = False
+    email: bool = Field(default=False, description="Send the coordinators the report.")
+
+
+class ReportSummary(BaseModel):
+    version: int
+    delegates: int
+    feedback_responses: int
+    testimonials_published: int

@@ -337,6 +337,12 @@ class Visit(Strict):
     capacity: Annotated[int, Field(ge=1)]
     description: Annotated[str, Field(max_length=5000)] | None = None
     what_to_bring: Annotated[str, Field(max_length=2000)] | None = None
+    meeting_point: Text | None = Field(
+        default=None, description="Where the delegation gathers; the day-before reminder says it."
+    )
+    cancelled: bool = Field(
+        default=False, description="Set by a coordinator's change; the visit stays listed."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -350,6 +356,11 @@ class Reporting(Strict):
     report_due: Instant
     follow_up: list[Duration] = Field(
         default_factory=list, description="Offsets after the report at which surveys go out."
+    )
+    survey_within: Duration = Field(
+        default_factory=lambda: IsoDuration(months=1),
+        description="How long delegates have to answer the last follow-up survey; the mission "
+        "completes then.",
     )
 
     @model_validator(mode="after")
@@ -440,8 +451,7 @@ class MissionFile(Strict):
             previous, previous_name = visit.ends_at, "the previous visit ends"
         if len({visit.id for visit in self.visits}) != len(self.visits):
             raise _field_error("visits", "visit ids must be distinct")
-        feedback_closes = self.reporting.feedback_within.shift(previous, self.timezone)
-        if self.reporting.report_due < feedback_closes:
+        if self.reporting.report_due < self.feedback_closes_at:
             raise _field_error(
                 "reporting.report_due",
                 "the report must be due after the feedback window, which closes "
@@ -454,6 +464,10 @@ class MissionFile(Strict):
                 "(a past mission can be replayed on today's calendar with replay=true)",
             )
         return self
+
+    @property
+    def feedback_closes_at(self) -> datetime:
+        return self.reporting.feedback_within.shift(self.event_ends_at, self.timezone)
 
     @property
     def workflow_id(self) -> str:
