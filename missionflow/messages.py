@@ -584,6 +584,7 @@ class ReportingNotice(BaseModel):
     )
     survey: int = Field(default=0, description="The follow-up survey's number, from 1.")
     reason: str = ""
+    version: int = Field(default=0, description="The report version to produce, from 1.")
     final: bool = False
     email: bool = Field(default=False, description="Send the coordinators the report.")
 
