@@ -23,6 +23,7 @@ from api.routes import (
     matchmaking,
     missions,
     selection,
+    visits,
 )
 from api.routes.missions import mission_file_schema
 from missionflow.db import create_engine, sessions
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(invitees.router)
     app.include_router(selection.router)
     app.include_router(matchmaking.router)
+    app.include_router(visits.router)
     app.include_router(emails.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:

@@ -40,6 +40,10 @@ TEMPLATES = (
     "matchmaking_reminder",
     "agenda",
     "agenda_changed",
+    "itinerary",
+    "visit_reminder",
+    "visit_changed",
+    "visit_promoted",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from missionflow import matchmaking, seats
+from missionflow import matchmaking, seats, visits
 from missionflow.durations import IsoDuration
 from missionflow.instants import describe, local
 from missionflow.messages import (
@@ -79,6 +79,21 @@ def follow_ups(mission: MissionFile) -> list[datetime]:
     return [offset.shift(due, mission.timezone) for offset in mission.reporting.follow_up]
 
 
+def surveys_close_at(mission: MissionFile) -> datetime:
+    """Answers to the last survey are taken for `survey_within`; then the mission completes."""
+    return mission.reporting.survey_within.shift(follow_ups(mission)[-1], mission.timezone)
+
+
+FEEDBACK_REMINDER_LEAD = IsoDuration(days=1)
+
+
+def feedback_reminder_at(mission: MissionFile) -> datetime:
+    """A day before the feedback closes, or half-way through a window shorter than two days."""
+    closes, opened = mission.feedback_closes_at, mission.event_ends_at
+    lead = FEEDBACK_REMINDER_LEAD.shift(opened, mission.timezone) - opened
+    return closes - min(lead, (closes - opened) / 2)
+
+
 def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> datetime | None:
     """When the phase ends; None while it waits for a person (the coordinators' approval)."""
     review = state.selection
@@ -97,6 +112,8 @@ def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> da
             return mission.visits[-1].ends_at
         case Phase.REPORTING:
             return mission.reporting.report_due
+        case Phase.FOLLOW_UP if mission.reporting.follow_up and state.reporting.enabled:
+            return surveys_close_at(mission)
         case Phase.FOLLOW_UP if mission.reporting.follow_up:
             return follow_ups(mission)[-1]
     raise ValueError(f"the phase {phase} has no end in mission {mission.id}")
@@ -324,6 +341,8 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
     count = len(mission.visits)
     for number, visit in enumerate(mission.visits, start=1):
         label = f"visit {number} of {count}: {visit.city}"
+        if visit.cancelled:
+            label += " (cancelled)"
         items += [
             Milestone(
                 f"visit:{visit.id}:starts", f"{label} starts", visit.starts_at, visit.timezone
@@ -336,6 +355,15 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
         items.append(
             Milestone(
                 f"follow_up:{number}", f"follow-up survey {number} of {len(surveys)}", at, zone
+            )
+        )
+    if surveys and state.reporting.enabled:
+        items.append(
+            Milestone(
+                "follow_up_closes",
+                "the last follow-up survey closes",
+                surveys_close_at(mission),
+                zone,
             )
         )
     return items
@@ -382,7 +410,13 @@ _PHASE_OF_MILESTONE = {
     "visit": Phase.VISITS,
     "report_due": Phase.REPORTING,
     "follow_up": Phase.FOLLOW_UP,
+    "follow_up_closes": Phase.FOLLOW_UP,
+    "feedback_reminder": Phase.REPORTING,
+    "feedback_closes": Phase.REPORTING,
 }
+
+_BEFORE_THE_VISITS = (Phase.CONFIRMATION, Phase.MATCHMAKING, Phase.VISITS)
+"""A visit's day-before reminder falls in whichever of these the mission is in then."""
 
 
 def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milestone]:
@@ -403,11 +437,43 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 event.timezone,
             )
         )
+    if (reminder := visits.next_reminder(mission, state)) is not None:
+        visit, at = reminder
+        planned.append(
+            Milestone(
+                f"visit_reminder:{visit.id}",
+                f"the reminder of {visits.title(mission, visit).lower()}",
+                at,
+                visit.timezone,
+            )
+        )
+    progress = state.reporting
+    if progress.enabled and not progress.feedback_reminded:
+        planned.append(
+            Milestone(
+                "feedback_reminder",
+                "the feedback reminder",
+                feedback_reminder_at(mission),
+                mission.timezone,
+            )
+        )
+    if progress.enabled and not progress.reports:
+        planned.append(
+            Milestone(
+                "feedback_closes",
+                "the feedback closes",
+                mission.feedback_closes_at,
+                mission.timezone,
+            )
+        )
     return planned
 
 
 def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
-    return _PHASE_OF_MILESTONE[milestone.name.split(":")[0]] is phase
+    kind = milestone.name.split(":")[0]
+    if kind == "visit_reminder":
+        return phase in _BEFORE_THE_VISITS
+    return _PHASE_OF_MILESTONE[kind] is phase
 
 
 REVIEW_EVERY = IsoDuration.parse("P2D")
@@ -513,8 +579,26 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
             if kind[2] == "starts":
                 return f"{visit_label}, {when}"
             return f"{visit_label} under way, until {when}"
+        case "visit_reminder":
+            visit = visits.find(mission, kind[1])
+            assert visit is not None
+            return (
+                f"{Phase(state.phase).title}: {visits.title(mission, visit)} on "
+                f"{visits.starts_text(visit)}; its reminder goes out {when}"
+            )
+        case "feedback_reminder" | "feedback_closes":
+            closes = describe(mission.feedback_closes_at, mission.timezone)
+            answered = f"; {milestone.label} {when}" if kind[0] == "feedback_reminder" else ""
+            return f"Reporting: collecting feedback until {closes}{answered}"
+        case "report_due" if state.reporting.reports:
+            return (
+                f"Reporting: report version {state.reporting.reports} produced; "
+                f"the reporting ends {when}"
+            )
         case "report_due":
             return f"Reporting: waiting for the report, due {when}"
+        case "follow_up_closes":
+            return f"Follow-up: answers to the last survey are taken until {when}"
         case _:
             return f"Follow-up: waiting for {milestone.label}, {when}"
 

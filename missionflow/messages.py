@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from missionflow.applications import ApplicationAmendment, ApplicationForm, ApplicationStatus
-from missionflow.mission_file import Invitee, MissionFile
+from missionflow.mission_file import Invitee, MissionFile, Visit
 from missionflow.phases import Phase
 
 DEFAULT_UPDATES_PER_RUN = 1000
@@ -129,9 +129,17 @@ class VisitsProgress(BaseModel):
     reminded: list[str] = Field(
         default_factory=list, description="`<visit id>@<start>` of each reminder round sent."
     )
+    sequences: dict[str, int] = Field(
+        default_factory=dict, description="Changes made to each visit: its calendar SEQUENCE."
+    )
 
 
 class ReportingProgress(BaseModel):
+    enabled: bool = Field(
+        default=False,
+        description="Feedback, the report and the surveys run; missions started before they "
+        "existed only walk the reporting instants.",
+    )
     feedback_requested: bool = False
     feedback_reminded: bool = False
     reports: int = Field(default=0, description="Versions of the report produced so far.")
@@ -526,12 +534,20 @@ class VisitNotice(BaseModel):
 
     mission_id: str
     at: AwareDatetime
+    visits: list[Visit] = Field(
+        default_factory=list,
+        description="The visits as they stand (coordinators may have changed them since the "
+        "mission file was written); the workflow is their one source.",
+    )
     places: list[VisitPlace] = Field(default_factory=list)
     changes: list[VisitPlace] = Field(default_factory=list)
     visit_id: str | None = None
     change: VisitChangeInput | None = None
     attendance: VisitAttendanceInput | None = None
     sequence: int = Field(default=0, description="The visit's calendar SEQUENCE after a change.")
+    sequences: dict[str, int] = Field(
+        default_factory=dict, description="Every changed visit's SEQUENCE, for the itinerary."
+    )
 
 
 class FeedbackInput(BaseModel):

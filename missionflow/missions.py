@@ -51,8 +51,12 @@ from missionflow.messages import (
     SeatAnswer,
     SelectionRequest,
     SelectionView,
+    VisitAttendanceInput,
+    VisitChangeInput,
+    VisitReceipt,
+    VisitRegistrationInput,
 )
-from missionflow.mission_file import MissionFile, workflow_id_for
+from missionflow.mission_file import MissionFile, Visit, workflow_id_for
 from missionflow.models import Mission
 from missionflow.phases import Phase
 from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
@@ -216,6 +220,30 @@ async def record_attendance(
         client,
         mission_id,
         lambda h: h.execute_update(MissionWorkflow.record_attendance, attendance),
+    )
+
+
+async def register_visit(
+    client: Client, mission_id: str, request: VisitRegistrationInput
+) -> VisitReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.register_visit, request)
+    )
+
+
+async def change_visit(client: Client, mission_id: str, change: VisitChangeInput) -> Visit:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.change_visit, change)
+    )
+
+
+async def record_visit_attendance(
+    client: Client, mission_id: str, attendance: VisitAttendanceInput
+) -> VisitReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(MissionWorkflow.record_visit_attendance, attendance),
     )
 
 

@@ -14,6 +14,7 @@ from activities.matchmaking import MatchmakingActivities
 from activities.records import RecordActivities
 from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
+from activities.visits import VisitActivities
 from missionflow.settings import Settings
 from workflows.mission import MissionWorkflow
 
@@ -36,6 +37,7 @@ def build_worker(
     selection = SelectionActivities(engine, settings)
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
+    visits = VisitActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -62,6 +64,11 @@ def build_worker(
             matchmaking.record_attendance,
             matchmaking.remind_matchmaking,
             matchmaking.schedule_meetings,
+            visits.record_visit_places,
+            visits.send_itinerary,
+            visits.remind_visit,
+            visits.record_visit_change,
+            visits.record_visit_attendance,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

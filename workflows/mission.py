@@ -32,13 +32,19 @@ with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
     from activities.call import CallActivities
     from activities.email import EmailActivities
+    from activities.feedback import FeedbackActivities
     from activities.matchmaking import MatchmakingActivities
     from activities.records import RecordActivities
+    from activities.report import ReportActivities
     from activities.seats import SeatActivities
     from activities.selection import SelectionActivities
-    from missionflow import lifecycle, matchmaking, review, seats
+    from activities.visits import VisitActivities
+    from missionflow import lifecycle, matchmaking, review, seats, visits
+    from missionflow.instants import describe
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
+        AnswerReceipt,
+        AnswerRecord,
         ApplicationBatch,
         ApplicationChange,
         ApplicationReceipt,
@@ -50,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         DeadlineExtension,
         DeliveryRequest,
+        FeedbackInput,
+        FollowUpInput,
         HostBatch,
         HostNotice,
         HostsLoaded,
@@ -66,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
+        ReportingNotice,
         Seat,
         SeatAnswer,
         SeatChange,
@@ -73,8 +82,14 @@ with workflow.unsafe.imports_passed_through():
         SelectionNotice,
         SelectionRequest,
         SelectionView,
+        VisitAttendanceInput,
+        VisitChangeInput,
+        VisitNotice,
+        VisitPlace,
+        VisitReceipt,
+        VisitRegistrationInput,
     )
-    from missionflow.mission_file import Matchmaking
+    from missionflow.mission_file import Matchmaking, Visit
     from missionflow.phases import Phase
     from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
     from missionflow.temporal import MISSION_PHASE
@@ -121,6 +136,10 @@ approval; missions started before it moved on at the decision instant."""
 BATCHED_INTAKE = "batched-intake"
 """Patch id: submissions are written in batches by the recorder, not one local activity each."""
 
+POST_EVENT = "post-event"
+"""Patch id: visit registrations, the itinerary and reminders, feedback, the report and the
+follow-up surveys; missions started before them only walk those phases' instants."""
+
 MAX_BATCH = 100
 """Submissions written by one activity at most. The server lets only a few Updates be in flight
 at once (10 on the dev server), so a batch is rarely near this; the cap bounds the payload."""
@@ -144,6 +163,7 @@ class MissionWorkflow:
         self._delivering = False
         self._talks = False
         self._selection_lock = asyncio.Lock()
+        self._visits_lock = asyncio.Lock()  # places are written in the order they were decided
         self._batched: bool | None = None  # decided at the run's first submission
         self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -158,6 +178,13 @@ class MissionWorkflow:
         if input.state is None and workflow.patched(MATCHMAKING):
             progress = self._state.matchmaking.model_copy(update={"enabled": True})
             self._state = self._state.model_copy(update={"matchmaking": progress})
+        if input.state is None and workflow.patched(POST_EVENT):
+            self._state = self._state.model_copy(
+                update={
+                    "visits": self._state.visits.model_copy(update={"enabled": True}),
+                    "reporting": self._state.reporting.model_copy(update={"enabled": True}),
+                }
+            )
         if self._talks and input.state is not None and workflow.patched(CARRY_MAIL_OVER):
             self._mail_queued = 1  # deliver what the previous run left in the outbox
         postman = asyncio.create_task(self._postman()) if self._talks else None
@@ -170,6 +197,7 @@ class MissionWorkflow:
             await self._run_selection()
             await self._run_seats()
             await self._run_matchmaking()
+            await self._run_post_event()
             milestone = lifecycle.next_milestone(
                 self._mission, self._state, workflow.now(), with_reminders=self._talks
             )
@@ -190,9 +218,11 @@ class MissionWorkflow:
             await self._run_selection()
             await self._run_seats()
             await self._run_matchmaking()
+            await self._run_post_event()
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
         if self._talks and self._state.phase is Phase.CANCELLED:
             await self._tell_cancellation()
+        await self._close_the_report()
         workflow.set_current_details(self._details())
         await self._drain(postman)
         return MissionOutcome(
@@ -525,6 +555,384 @@ class MissionWorkflow:
         progress = self._state.matchmaking.model_copy(update=changes)
         self._state = self._state.model_copy(update={"matchmaking": progress})
 
+    # Visits
+
+    @workflow.update
+    async def register_visit(self, request: VisitRegistrationInput) -> VisitReceipt:
+        """Take a place on a visit (or its waitlist), or give it up; a freed place goes to the
+        first on the waitlist at once."""
+        self._refuse_registration(request)  # two requests can pass their validators together
+        self._changed(replan=False)
+        now = workflow.now()
+        if request.cancel:
+            self._state, changes = visits.give_up(
+                self._mission, self._state, request.visit_id, request.application_id, now
+            )
+            place = changes[0]
+        else:
+            self._state, place, changed = visits.register(
+                self._mission, self._state, request.visit_id, request.application_id, now
+            )
+            changes = [place] if changed else []
+        await self._record_places(changes, now)
+        return VisitReceipt(
+            visit_id=place.visit_id,
+            application_id=place.application_id,
+            status=place.status,
+            waitlist_position=visits.waitlist_position(self._state, place),
+            changed=bool(changes),
+        )
+
+    @register_visit.validator
+    def _validate_registration(self, request: VisitRegistrationInput) -> None:
+        self._refuse_registration(request)
+
+    def _refuse_registration(self, request: VisitRegistrationInput) -> None:
+        refusal = visits.registration_refusal(
+            self._mission,
+            self._state,
+            request.visit_id,
+            request.application_id,
+            workflow.now(),
+            cancel=request.cancel,
+        )
+        if refusal is not None:
+            kind, message = refusal
+            raise ApplicationError(message, type=NOT_FOUND if kind == "not_found" else CONFLICT)
+        if self._continue_as_new_due():
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+
+    async def _record_places(self, changes: list[VisitPlace], now: datetime) -> None:
+        if not changes:
+            return
+        touched = {place.visit_id for place in changes}
+        async with self._visits_lock:
+            await workflow.execute_local_activity_method(
+                VisitActivities.record_visit_places,
+                VisitNotice(
+                    mission_id=self._mission.id,
+                    at=now,
+                    visits=self._mission.visits,
+                    changes=changes,
+                    places=[
+                        p
+                        for p in self._state.visits.places
+                        if p.visit_id in touched and p.status != visits.CANCELLED
+                    ],
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+        if any(place.status == visits.REGISTERED for place in changes[1:]):
+            self._mail_queued += 1  # a promotion from the waitlist is told
+
+    @workflow.update
+    async def change_visit(self, change: VisitChangeInput) -> Visit:
+        """A coordinator moves, relocates or cancels a visit: its delegates hear at once, and
+        its reminder follows the new time."""
+        self._refuse_change(change)
+        self._changed()
+        self._mission = visits.changed(self._mission, change)
+        sequences = dict(self._state.visits.sequences)
+        sequences[change.visit_id] = sequences.get(change.visit_id, 0) + 1
+        self._state = self._state.model_copy(
+            update={"visits": self._state.visits.model_copy(update={"sequences": sequences})}
+        )
+        visit = visits.find(self._mission, change.visit_id)
+        assert visit is not None
+        async with self._visits_lock:
+            await workflow.execute_activity_method(
+                VisitActivities.record_visit_change,
+                VisitNotice(
+                    mission_id=self._mission.id,
+                    at=workflow.now(),
+                    visits=self._mission.visits,
+                    visit_id=change.visit_id,
+                    change=change,
+                    sequence=sequences[change.visit_id],
+                    places=[
+                        p
+                        for p in self._state.visits.places
+                        if p.visit_id == change.visit_id and p.status != visits.CANCELLED
+                    ],
+                ),
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=RETRY,
+                summary=f"Tell the delegates of the change to the visit to {visit.city}",
+            )
+        self._mail_queued += 1
+        return visit
+
+    @change_visit.validator
+    def _validate_visit_change(self, change: VisitChangeInput) -> None:
+        self._refuse_change(change)
+
+    def _refuse_change(self, change: VisitChangeInput) -> None:
+        refusal = visits.change_refusal(self._mission, self._state, change, workflow.now())
+        if refusal is not None:
+            kind, message, field = refusal
+            kinds = {"not_found": NOT_FOUND, "conflict": CONFLICT, "invalid": INVALID}
+            raise ApplicationError(message, *([field] if field else []), type=kinds[kind])
+
+    @workflow.update
+    async def record_visit_attendance(self, attendance: VisitAttendanceInput) -> VisitReceipt:
+        self._changed(replan=False)
+        try:
+            return await workflow.execute_local_activity_method(
+                VisitActivities.record_visit_attendance,
+                VisitNotice(mission_id=self._mission.id, at=workflow.now(), attendance=attendance),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+        except ActivityError as error:
+            if (refusal := _refusal(error)) is not None:
+                raise refusal from None
+            raise
+
+    @record_visit_attendance.validator
+    def _validate_visit_attendance(self, attendance: VisitAttendanceInput) -> None:
+        visit = visits.find(self._mission, attendance.visit_id)
+        if visit is None:
+            raise ApplicationError(f"No visit {attendance.visit_id!r}.", type=NOT_FOUND)
+        if not self._state.visits.enabled:
+            raise ApplicationError("This mission does not record visits.", type=CONFLICT)
+        if visit.cancelled:
+            raise ApplicationError(f"The visit to {visit.city} was cancelled.", type=CONFLICT)
+        if workflow.now() < visit.starts_at:
+            raise ApplicationError(
+                f"Attendance is recorded once the visit has started, {visits.starts_text(visit)}.",
+                type=CONFLICT,
+            )
+        place = visits.place_of(self._state, attendance.visit_id, attendance.application_id)
+        if place is None or place.status != visits.REGISTERED:
+            raise ApplicationError(
+                f"This delegate was not registered for the visit to {visit.city}.", type=CONFLICT
+            )
+
+    async def _run_visits(self) -> None:
+        """Send the itinerary once the delegation is final, and each visit's reminder on the
+        day before, at 18:00 in its city."""
+        if not self._state.visits.enabled:
+            return
+        now = workflow.now()
+        if visits.itinerary_due(self._mission, self._state):
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            async with self._visits_lock:
+                await workflow.execute_activity_method(
+                    VisitActivities.send_itinerary,
+                    VisitNotice(
+                        mission_id=self._mission.id,
+                        at=now,
+                        visits=self._mission.visits,
+                        places=[
+                            p for p in self._state.visits.places if p.status != visits.CANCELLED
+                        ],
+                        sequences=self._state.visits.sequences,
+                    ),
+                    start_to_close_timeout=timedelta(minutes=10),
+                    heartbeat_timeout=timedelta(minutes=1),
+                    retry_policy=RETRY,
+                    summary=f"Send the delegation the itinerary of {len(self._mission.visits)} "
+                    "visit(s)",
+                )
+            progress = self._state.visits.model_copy(update={"itinerary_sent": True})
+            self._state = self._state.model_copy(update={"visits": progress})
+            self._mail_queued += 1
+        for visit in visits.reminders_due(self._mission, self._state, now):
+            async with self._visits_lock:
+                await workflow.execute_activity_method(
+                    VisitActivities.remind_visit,
+                    VisitNotice(
+                        mission_id=self._mission.id,
+                        at=now,
+                        visits=self._mission.visits,
+                        visit_id=visit.id,
+                        places=visits.holding(self._state, visit.id, visits.REGISTERED),
+                        sequence=self._state.visits.sequences.get(visit.id, 0),
+                    ),
+                    start_to_close_timeout=timedelta(minutes=10),
+                    retry_policy=RETRY,
+                    summary=f"Remind the delegates of {visits.title(self._mission, visit)}",
+                )
+            self._state = visits.reminded(self._state, visit)
+            self._mail_queued += 1
+
+    # After the event: feedback, the report, the follow-up
+
+    @workflow.update
+    async def give_feedback(self, feedback: FeedbackInput) -> AnswerReceipt:
+        """Feedback is welcome until the mission ends; late answers re-produce the report."""
+        self._changed(replan=False)
+        return await self._write_answer(
+            FeedbackActivities.record_feedback,
+            AnswerRecord(
+                mission_id=self._mission.id,
+                at=workflow.now(),
+                closes_at=self._mission.feedback_closes_at,
+                feedback=feedback,
+            ),
+        )
+
+    @give_feedback.validator
+    def _validate_feedback(self, _: FeedbackInput) -> None:
+        progress = self._state.reporting
+        if not progress.enabled:
+            raise ApplicationError("This mission does not collect feedback.", type=CONFLICT)
+        if self._state.phase.is_terminal:
+            raise ApplicationError(f"The mission is {self._state.phase.value}.", type=CONFLICT)
+        if not progress.feedback_requested:
+            opens = describe(self._mission.event_ends_at, self._mission.timezone)
+            raise ApplicationError(f"Feedback opens on {opens}.", type=CONFLICT)
+        if self._continue_as_new_due():
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+
+    @workflow.update
+    async def answer_follow_up(self, answer: FollowUpInput) -> AnswerReceipt:
+        self._changed(replan=False)
+        return await self._write_answer(
+            FeedbackActivities.record_follow_up,
+            AnswerRecord(mission_id=self._mission.id, at=workflow.now(), follow_up=answer),
+        )
+
+    @answer_follow_up.validator
+    def _validate_follow_up(self, answer: FollowUpInput) -> None:
+        progress = self._state.reporting
+        if not progress.enabled or not self._mission.reporting.follow_up:
+            raise ApplicationError("This mission has no follow-up surveys.", type=CONFLICT)
+        if self._state.phase.is_terminal:
+            raise ApplicationError(f"The mission is {self._state.phase.value}.", type=CONFLICT)
+        if answer.survey > progress.surveys_sent:
+            surveys = lifecycle.follow_ups(self._mission)
+            if answer.survey > len(surveys):
+                raise ApplicationError(
+                    f"This mission has {len(surveys)} follow-up survey(s).", "survey", type=INVALID
+                )
+            sent = describe(surveys[answer.survey - 1], self._mission.timezone)
+            raise ApplicationError(
+                f"Follow-up survey {answer.survey} opens on {sent}.", type=CONFLICT
+            )
+        if self._continue_as_new_due():
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+
+    async def _write_answer(
+        self,
+        activity: Callable[[FeedbackActivities, AnswerRecord], Awaitable[AnswerReceipt]],
+        record: AnswerRecord,
+    ) -> AnswerReceipt:
+        """A local activity; an answer after the report was produced marks it stale and wakes
+        the main loop to produce it again."""
+        try:
+            receipt = await workflow.execute_local_activity_method(
+                activity, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
+            )
+        except ActivityError as error:
+            if (refusal := _refusal(error)) is not None:
+                raise refusal from None
+            raise
+        if receipt.changed and self._state.reporting.reports:
+            self._set_reporting(stale=True)
+            self._changes += 1
+        return receipt
+
+    async def _run_post_event(self) -> None:
+        await self._run_visits()
+        await self._run_reporting()
+
+    async def _run_reporting(self) -> None:
+        """Ask for feedback when the event ends, remind once, produce the report when the
+        feedback closes (and again after late answers), and send each follow-up survey."""
+        progress = self._state.reporting
+        if not progress.enabled or self._state.phase not in (Phase.REPORTING, Phase.FOLLOW_UP):
+            return
+        now = workflow.now()
+        closes = self._mission.feedback_closes_at
+        notice = ReportingNotice(mission_id=self._mission.id, at=now, closes_at=closes)
+        if not progress.feedback_requested:
+            await workflow.execute_activity_method(
+                FeedbackActivities.request_feedback,
+                notice,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+                summary="Ask the delegates and hosts for their feedback",
+            )
+            self._set_reporting(feedback_requested=True)
+            self._mail_queued += 1
+        if (
+            not self._state.reporting.feedback_reminded
+            and lifecycle.feedback_reminder_at(self._mission) <= now < closes
+        ):
+            await workflow.execute_activity_method(
+                FeedbackActivities.remind_feedback,
+                notice,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+                summary="Remind those who have not given feedback",
+            )
+            self._set_reporting(feedback_reminded=True)
+            self._mail_queued += 1
+        if now >= closes and not self._state.reporting.reports:
+            await self._produce_report("The feedback closed", email=True)
+        elif self._state.reporting.stale:
+            await self._produce_report("Answers arrived after the last version", email=False)
+        surveys = lifecycle.follow_ups(self._mission)
+        for number, at in enumerate(surveys, start=1):
+            if number <= self._state.reporting.surveys_sent or now < at:
+                continue
+            survey_closes = (
+                surveys[number]
+                if number < len(surveys)
+                else lifecycle.surveys_close_at(self._mission)
+            )
+            await workflow.execute_activity_method(
+                FeedbackActivities.send_survey,
+                notice.model_copy(update={"survey": number, "closes_at": survey_closes}),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=RETRY,
+                summary=f"Send follow-up survey {number} of {len(surveys)}",
+            )
+            self._set_reporting(surveys_sent=number)
+            self._mail_queued += 1
+
+    async def _produce_report(self, reason: str, *, email: bool, final: bool = False) -> None:
+        version = self._state.reporting.reports + 1
+        self._set_reporting(stale=False)  # answers during the production mark it stale again
+        await workflow.execute_activity_method(
+            ReportActivities.produce_report,
+            ReportingNotice(
+                mission_id=self._mission.id,
+                at=workflow.now(),
+                closes_at=self._mission.feedback_closes_at,
+                reason=reason,
+                version=version,
+                final=final,
+                email=email,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+            summary=f"Produce the report, version {version}: {reason.lower()}",
+        )
+        self._set_reporting(reports=version, final=final)
+        if email:
+            self._mail_queued += 1
+
+    async def _close_the_report(self) -> None:
+        """The completed mission's last report, with every answer in, goes to the
+        coordinators."""
+        progress = self._state.reporting
+        if not progress.enabled or self._state.phase is not Phase.COMPLETED or progress.final:
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.reporting.stale or self._mission.reporting.follow_up:
+            await self._produce_report("The mission is complete", email=True, final=True)
+
+    def _set_reporting(self, **changes: object) -> None:
+        progress = self._state.reporting.model_copy(update=changes)
+        self._state = self._state.model_copy(update={"reporting": progress})
+
     # Applicants
 
     @workflow.update
@@ -578,6 +986,12 @@ class MissionWorkflow:
                 now = workflow.now()
                 changes = self._release(withdrawal.application_id, "withdrawn", now)
                 await self._record_seats(changes, now)
+            if self._state.visits.enabled:
+                now = workflow.now()
+                self._state, places = visits.leave_all(
+                    self._mission, self._state, withdrawal.application_id, now
+                )
+                await self._record_places(places, now)
         return receipt
 
     @withdraw_application.validator
