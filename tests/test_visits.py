@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 from support import example
 
 from missionflow import itinerary, lifecycle, visits
+from missionflow.instants import describe
 from missionflow.messages import MissionState, Seat, VisitChangeInput
 from missionflow.mission_file import MissionFile, load_mission
 from missionflow.phases import Phase
@@ -71,7 +73,7 @@ def test_reminders_go_out_at_six_the_evening_before_in_the_city(
     assert isinstance(visit, type(BOSTON))
     at = visits.reminder_at(visit)
     assert at == utc_instant
-    assert at.astimezone(__import__("zoneinfo").ZoneInfo(visit.timezone)).isoformat() == local_text
+    assert at.astimezone(ZoneInfo(visit.timezone)).isoformat() == local_text
 
 
 def test_reminders_follow_each_citys_zone_across_zones() -> None:
@@ -181,8 +183,7 @@ def test_a_change_keeps_the_mission_plan_whole() -> None:
     past = VisitChangeInput(visit_id="boston", starts_at=utc(2017, 4, 30))
     assert visits.change_refusal(MISSION, state, past, now) == (
         "invalid",
-        f"{__import__('missionflow.instants').instants.describe(utc(2017, 4, 30), BOSTON.timezone)} "
-        "has already passed.",
+        f"{describe(utc(2017, 4, 30), BOSTON.timezone)} has already passed.",
         "starts_at",
     )
     nothing = VisitChangeInput(visit_id="boston", note="just a word")

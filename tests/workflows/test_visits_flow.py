@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -164,9 +165,7 @@ async def test_places_itinerary_reminders_changes_and_attendance(
 
         berlin_now = visits.changed(mission, change).visits[1]
         berlin_reminder = visits.reminder_at(berlin_now)
-        assert (
-            berlin_reminder.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin")).hour == 18
-        )
+        assert berlin_reminder.astimezone(ZoneInfo("Europe/Berlin")).hour == 18
         await sleep_until(time_env, berlin_reminder - timedelta(seconds=1))
         assert len(mailbox.sent("visit_reminder")) == 2
         await sleep_until(time_env, berlin_reminder + timedelta(minutes=1))
