@@ -437,8 +437,7 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 event.timezone,
             )
         )
-    if (reminder := visits.next_reminder(mission, state)) is not None:
-        visit, at = reminder
+    for visit, at in visits.planned_reminders(mission, state):
         planned.append(
             Milestone(
                 f"visit_reminder:{visit.id}",

@@ -67,15 +67,16 @@ def reminders_due(mission: MissionFile, state: MissionState, now: datetime) -> l
     ]
 
 
-def next_reminder(mission: MissionFile, state: MissionState) -> tuple[Visit, datetime] | None:
+def planned_reminders(mission: MissionFile, state: MissionState) -> list[tuple[Visit, datetime]]:
+    """Every reminder not sent yet (a missed one, for a visit that has started, stays unsent and
+    drops out of the plan by its time)."""
     if not state.visits.enabled:
-        return None
-    planned = [
+        return []
+    return [
         (visit, reminder_at(visit))
         for visit in mission.visits
         if not visit.cancelled and reminder_key(visit) not in state.visits.reminded
     ]
-    return min(planned, key=lambda item: item[1]) if planned else None
 
 
 def reminded(state: MissionState, visit: Visit) -> MissionState:

@@ -234,3 +234,61 @@ def test_itinerary_rows_show_each_visit_in_its_city() -> None:
     assert rows[0]["when"] == "Tue 16 May 2017, 09:00–17:00 EDT"
     assert rows[0]["title"] == "Visit 1 of 3: Boston"
     assert rows[0]["status"] == "registered" and rows[1]["status"] == ""
+
+
+def post_event(phase: Phase, *, enabled: bool = True) -> MissionState:
+    state = lifecycle.begin(MISSION, utc(2017, 2, 1))
+    return state.model_copy(
+        update={
+            "phase": phase,
+            "visits": state.visits.model_copy(update={"enabled": enabled}),
+            "reporting": state.reporting.model_copy(update={"enabled": enabled}),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("phase", "now", "text"),
+    [
+        (
+            Phase.VISITS,
+            utc(2017, 5, 16, 23),
+            "Visit 2 of 3: Philadelphia, 17 May 2017 09:00 EDT (13:00 UTC)",
+        ),
+        (
+            Phase.VISITS,
+            utc(2017, 5, 16, 21, 30),
+            "Visits: Visit 2 of 3: Philadelphia on 17 May 2017 09:00 EDT (13:00 UTC); "
+            "its reminder goes out 16 May 2017 18:00 EDT (22:00 UTC)",
+        ),
+        (
+            Phase.REPORTING,
+            utc(2017, 5, 19),
+            "Reporting: collecting feedback until 21 May 2017 22:00 CEST (20:00 UTC); "
+            "the feedback reminder 20 May 2017 22:00 CEST (20:00 UTC)",
+        ),
+        (
+            Phase.FOLLOW_UP,
+            utc(2017, 11, 23),
+            "Follow-up: answers to the last survey are taken until 22 Dec 2017 12:00 CET "
+            "(11:00 UTC)",
+        ),
+    ],
+)
+def test_the_temporal_ui_says_what_the_mission_waits_for(
+    phase: Phase, now: datetime, text: str
+) -> None:
+    assert lifecycle.waiting_for(MISSION, post_event(phase), now) == text
+
+
+def test_feedback_and_surveys_plan_their_instants_only_for_new_missions() -> None:
+    # Feedback closes P3D after the last visit (Washington, 16:00 EDT on 18 May); the reminder
+    # a day before; the last survey (P6M after the report) takes answers for P1M.
+    assert MISSION.feedback_closes_at == utc(2017, 5, 21, 20)
+    assert lifecycle.feedback_reminder_at(MISSION) == utc(2017, 5, 20, 20)
+    new, old = post_event(Phase.FOLLOW_UP), post_event(Phase.FOLLOW_UP, enabled=False)
+    assert lifecycle.phase_ends_at(MISSION, new, Phase.FOLLOW_UP) == utc(2017, 12, 22, 11)
+    assert lifecycle.phase_ends_at(MISSION, old, Phase.FOLLOW_UP) == utc(2017, 11, 22, 11)
+    old_reporting = post_event(Phase.REPORTING, enabled=False)
+    upcoming = lifecycle.next_milestone(MISSION, old_reporting, utc(2017, 5, 19))
+    assert upcoming is not None and upcoming.name == "report_due"
