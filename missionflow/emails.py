@@ -40,6 +40,8 @@ TEMPLATES = (
     "matchmaking_reminder",
     "agenda",
     "agenda_changed",
+    "feedback_request",
+    "follow_up_survey",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in
