@@ -18,6 +18,7 @@ from api.routes import (
     apply_page,
     dev_mailbox,
     emails,
+    feedback,
     health,
     invitees,
     matchmaking,
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(selection.router)
     app.include_router(matchmaking.router)
     app.include_router(visits.router)
+    app.include_router(feedback.router)
     app.include_router(emails.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:

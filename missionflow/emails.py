@@ -44,6 +44,8 @@ TEMPLATES = (
     "visit_reminder",
     "visit_changed",
     "visit_promoted",
+    "feedback_request",
+    "follow_up_survey",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in

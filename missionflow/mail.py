@@ -72,6 +72,24 @@ def participant_url(
     return f"{settings.base_url}/missions/{mission_id}/participants/{participant_id}?token={token}"
 
 
+def feedback_url(
+    settings: Settings, mission_id: str, respondent_id: uuid.UUID, *, host: bool
+) -> str:
+    """The feedback form of a delegate (by their application's token) or a host (by its own):
+    the token alone says who answers, so the link carries no id."""
+    kind = "host" if host else "application"
+    token = access_token(settings.link_secret(), respondent_id, kind=kind)
+    return f"{settings.base_url}/missions/{mission_id}/feedback?token={token}"
+
+
+def follow_up_url(
+    settings: Settings, mission_id: str, application_id: uuid.UUID, *, survey: int
+) -> str:
+    """A delegate's form for follow-up survey `survey` (from 1), by their application's token."""
+    token = access_token(settings.link_secret(), application_id)
+    return f"{settings.base_url}/missions/{mission_id}/follow-up?token={token}&survey={survey}"
+
+
 async def post(
     session: AsyncSession, mission: MissionFile, settings: Settings, **message: Any
 ) -> OutboxMessage:

@@ -588,6 +588,9 @@ class AnswerReceipt(BaseModel):
     respondent_id: uuid.UUID
     changed: bool
     late: bool = False
+    created: bool = Field(
+        default=False, description="The first answer (the API says 201), not an amendment."
+    )
 
 
 class ReportingNotice(BaseModel):

@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from missionflow import lifecycle
 from missionflow.messages import (
+    AnswerReceipt,
     ApplicationChange,
     ApplicationReceipt,
     ApplicationSubmission,
@@ -37,6 +38,8 @@ from missionflow.messages import (
     AttendanceInput,
     CancelRequest,
     DeadlineExtension,
+    FeedbackInput,
+    FollowUpInput,
     HostBatch,
     HostsLoaded,
     InviteeBatch,
@@ -250,6 +253,18 @@ async def record_visit_attendance(
 async def add_invitees(client: Client, mission_id: str, batch: InviteeBatch) -> InviteeReceipt:
     return await _update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_invitees, batch)
+    )
+
+
+async def give_feedback(client: Client, mission_id: str, answer: FeedbackInput) -> AnswerReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.give_feedback, answer)
+    )
+
+
+async def answer_follow_up(client: Client, mission_id: str, answer: FollowUpInput) -> AnswerReceipt:
+    return await _update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_follow_up, answer)
     )
 
 

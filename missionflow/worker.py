@@ -10,6 +10,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.applications import ApplicationActivities
 from activities.call import CallActivities
 from activities.email import EmailActivities
+from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
 from activities.records import RecordActivities
 from activities.seats import SeatActivities
@@ -38,6 +39,7 @@ def build_worker(
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
     visits = VisitActivities(engine, settings)
+    feedback = FeedbackActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -69,6 +71,11 @@ def build_worker(
             visits.remind_visit,
             visits.record_visit_change,
             visits.record_visit_attendance,
+            feedback.request_feedback,
+            feedback.remind_feedback,
+            feedback.send_survey,
+            feedback.record_feedback,
+            feedback.record_follow_up,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

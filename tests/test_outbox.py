@@ -303,6 +303,22 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "ics_attached": True,
         "agenda_url": AGENDA_URL,
     },
+    "feedback_request": {
+        "reminder": False,
+        "organisation": "Bavarian Nano Cluster",
+        "host": False,
+        "ask_visits": True,
+        "ask_matchmaking": True,
+        "closes_at": datetime(2017, 5, 22, 22, 0, tzinfo=UTC),
+        "feedback_url": f"{MISSION_URL}/feedback?token=s3cret",
+    },
+    "follow_up_survey": {
+        "organisation": "Bavarian Nano Cluster",
+        "survey": 1,
+        "surveys": 2,
+        "closes_at": None,
+        "survey_url": f"{MISSION_URL}/follow-up?token=s3cret&survey=1",
+    },
     "mission_cancelled": {"reason": "The venue closed.", "phase": "selection"},
 }
 
