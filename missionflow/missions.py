@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from missionflow import lifecycle
 from missionflow.messages import (
+    AnswerReceipt,
     ApplicationChange,
     ApplicationReceipt,
     ApplicationSubmission,
@@ -37,6 +38,8 @@ from missionflow.messages import (
     AttendanceInput,
     CancelRequest,
     DeadlineExtension,
+    FeedbackInput,
+    FollowUpInput,
     HostBatch,
     HostsLoaded,
     InviteeBatch,
@@ -250,6 +253,28 @@ async def record_visit_attendance(
 async def add_invitees(client: Client, mission_id: str, batch: InviteeBatch) -> InviteeReceipt:
     return await _update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_invitees, batch)
+    )
+
+
+GIVE_FEEDBACK = "give_feedback"
+ANSWER_FOLLOW_UP = "answer_follow_up"
+"""The workflow's Updates for answers after the event, sent by name: the API and the workflow
+are built apart, and the name is their contract."""
+
+
+async def give_feedback(client: Client, mission_id: str, answer: FeedbackInput) -> AnswerReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(GIVE_FEEDBACK, answer, result_type=AnswerReceipt),
+    )
+
+
+async def answer_follow_up(client: Client, mission_id: str, answer: FollowUpInput) -> AnswerReceipt:
+    return await _update(
+        client,
+        mission_id,
+        lambda h: h.execute_update(ANSWER_FOLLOW_UP, answer, result_type=AnswerReceipt),
     )
 
 
