@@ -146,6 +146,28 @@ def schedule(
     )
 
 
+@app.command()
+def simulate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    applicants: Annotated[int, typer.Option(min=1, max=5000, help="Synthetic applicants.")] = 100,
+    seed: Annotated[int, typer.Option(help="The same seed plays the same mission.")] = 2017,
+    out: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Output folder; default ./simulation-<mission id>."),
+    ] = None,
+) -> None:
+    """Run the mission in FILE end to end on Temporal's time-skipping test server with synthetic
+    people; progress on stderr, the summary on stdout, the report and every email in --out."""
+    from missionflow.simulate import SimulationError, describe, run
+
+    try:
+        summary = asyncio.run(run(file, applicants=applicants, seed=seed, out=out))
+    except SimulationError as error:
+        typer.echo(f"missionflow: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(describe(summary))
+
+
 def _refuse(reasons: list[str]) -> NoReturn:
     typer.echo("missionflow: the instance is refused:", err=True)
     for line in reasons:

@@ -13,7 +13,7 @@ import calendar
 import copy
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -604,6 +604,26 @@ def years_later(mission: MissionFile, years: int) -> MissionFile:
         instant = datetime.fromisoformat(section[key])
         section[key] = years_later_instant(instant, zone or "UTC", years).isoformat()
     return load_mission(data)
+
+
+def years_ahead(now: datetime, reference: datetime) -> int:
+    """How many years to move a mission whose first instant is `reference` so it starts after
+    `now`, into a year with the same calendar (weekdays, leap day, so the same DST dates): the
+    2017 mission is replayed in 2034, where Europe again changes clocks on 26 March and the US
+    on 12 March, so its DST cases stay the 2017 ones."""
+    years = max(1, now.year - reference.year)
+    while not (
+        _same_calendar(reference.year, reference.year + years)
+        and reference.replace(year=reference.year + years) > now
+    ):
+        years += 1
+    return years
+
+
+def _same_calendar(year: int, other: int) -> bool:
+    return date(year, 1, 1).weekday() == date(other, 1, 1).weekday() and calendar.isleap(
+        year
+    ) == calendar.isleap(other)
 
 
 def replay_today(mission: MissionFile, now: datetime) -> tuple[MissionFile, int]:

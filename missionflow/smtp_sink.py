@@ -102,8 +102,13 @@ async def start_sink(
 
     Port 0 binds a free port: read it from `server.sockets[0].getsockname()`.
     """
+    return await serve_smtp(MailboxHandler(sessions), host, port)
+
+
+async def serve_smtp(handler: object, host: str, port: int) -> asyncio.AbstractServer:
+    """An SMTP server for any aiosmtpd handler, with the sink's limits: the dev stack stores what
+    it catches in the database, `missionflow simulate` keeps it in memory."""
     loop = asyncio.get_running_loop()
-    handler = MailboxHandler(sessions)
     hostname = socket.gethostname()  # not aiosmtpd's default getfqdn(): that may wait on DNS
 
     def protocol() -> SMTP:

@@ -6,15 +6,14 @@ import asyncio
 import os
 import time
 import uuid
-from calendar import isleap
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
 
-from missionflow.mission_file import MissionFile, load_mission, parse_yaml, years_later
+from missionflow.mission_file import MissionFile, load_mission, parse_yaml, years_ahead, years_later
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -31,26 +30,6 @@ def rehearsal(**changes: Any) -> dict[str, Any]:
     document["id"] = unique_id("rehearsal")
     document.update(changes)
     return document
-
-
-def years_ahead(now: datetime, reference: datetime) -> int:
-    """How many years to move a mission whose first instant is `reference` so it starts after
-    `now`, into a year with the same calendar (weekdays, leap day, so the same DST dates): the
-    2017 mission is replayed in 2034, where Europe again changes clocks on 26 March and the US
-    on 12 March, so its DST cases stay the 2017 ones."""
-    years = max(1, now.year - reference.year)
-    while not (
-        _same_calendar(reference.year, reference.year + years)
-        and reference.replace(year=reference.year + years) > now
-    ):
-        years += 1
-    return years
-
-
-def _same_calendar(year: int, other: int) -> bool:
-    return date(year, 1, 1).weekday() == date(other, 1, 1).weekday() and isleap(year) == isleap(
-        other
-    )
 
 
 EU_US_OPENS = datetime(2017, 2, 15, 8, 0, tzinfo=UTC)

@@ -1,0 +1,85 @@
+"""`missionflow simulate` end to end at a small size: the whole eu-us-2017 mission with 20
+synthetic applicants, through the command itself, checked against what it wrote."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from missionflow.cli import app
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+EVERY_MISSION_SENDS = {
+    "call_announcement",
+    "application_received",
+    "deadline_reminder",
+    "call_closed",
+    "selection_review",
+    "selected",
+    "delegation_final",
+    "meeting_request",
+    "agenda",
+    "itinerary",
+    "visit_reminder",
+    "feedback_request",
+    "report_ready",
+    "follow_up_survey",
+}
+
+
+def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["simulate", str(EXAMPLES / "eu-us-2017.yaml"), "--applicants", "20", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert "wall time" in result.stdout and summary["mission"]["id"] in result.stdout
+
+    applications = summary["applications"]
+    assert applications["received"] + applications["refused_late"] == 20
+    assert applications["refused_late"] == 1  # 5% of 20 apply after the deadline
+    assert sum(applications["by_country"].values()) == applications["received"]
+    assert summary["seats"]["confirmed"] >= 1
+    assert summary["matchmaking"]["scheduled"] >= 1
+    assert summary["feedback"]["delegates"] >= 1
+    assert summary["follow_up"], "every survey is answered by someone"
+
+    for name in ("report.html", "report.pdf", "report.csv", "report.json", "article.md"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    figures = json.loads((out / "report.json").read_text())
+    # The report counts the applications by country from the same rows the summary read.
+    assert _holds_counts(figures, applications["by_country"]), figures
+
+    emails = sorted((out / "emails").iterdir())
+    assert len(emails) == summary["emails"]["captured"]
+    templates = Counter(path.name.split("-")[1] for path in emails)
+    assert set(templates) >= EVERY_MISSION_SENDS, templates
+    assert dict(templates) == summary["emails"]["by_template"]
+    received = [p for p in emails if "-application_received-" in p.name]
+    assert len(received) == applications["received"]
+    first = message_from_bytes(received[0].read_bytes(), policy=policy.default)
+    assert first["X-Missionflow-Mission"] == summary["mission"]["id"]
+
+
+def _holds_counts(figures: Any, counts: dict[str, int]) -> bool:
+    """Whether the figures hold these counts by country, as a mapping or as [code, n] pairs
+    (the report's layout is its own; the counts must be there)."""
+    if isinstance(figures, dict):
+        if figures == counts:
+            return True
+        return any(_holds_counts(value, counts) for value in figures.values())
+    if isinstance(figures, list):
+        pairs = [item for item in figures if isinstance(item, list | tuple) and len(item) == 2]
+        if pairs and len(pairs) == len(figures) and dict(map(tuple, pairs)) == counts:
+            return True
+        return any(_holds_counts(item, counts) for item in figures)
+    return False
