@@ -22,6 +22,7 @@ from api.routes import (
     invitees,
     matchmaking,
     missions,
+    report,
     selection,
 )
 from api.routes.missions import mission_file_schema
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(selection.router)
     app.include_router(matchmaking.router)
     app.include_router(emails.router)
+    app.include_router(report.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:
         app.include_router(dev_mailbox.router)

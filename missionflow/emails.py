@@ -40,6 +40,7 @@ TEMPLATES = (
     "matchmaking_reminder",
     "agenda",
     "agenda_changed",
+    "report_ready",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in

@@ -12,6 +12,7 @@ from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.matchmaking import MatchmakingActivities
 from activities.records import RecordActivities
+from activities.report import ReportActivities
 from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
 from missionflow.settings import Settings
@@ -36,6 +37,7 @@ def build_worker(
     selection = SelectionActivities(engine, settings)
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
+    report = ReportActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -62,6 +64,7 @@ def build_worker(
             matchmaking.record_attendance,
             matchmaking.remind_matchmaking,
             matchmaking.schedule_meetings,
+            report.produce_report,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

@@ -303,6 +303,18 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "ics_attached": True,
         "agenda_url": AGENDA_URL,
     },
+    "report_ready": {
+        "version": 2,
+        "reason": "late feedback arrived",
+        "produced_at": datetime(2017, 6, 2, 8, 0, tzinfo=UTC),
+        "final": False,
+        "delegates": 12,
+        "meetings_held": 40,
+        "feedback": {"count": 9, "of": 12, "rate": 0.75},
+        "testimonials": 3,
+        "report_url": "https://missions.example.org/missions/eu-us-2017/report.html",
+        "attachments": ["eu-us-2017-report-v2.pdf", "eu-us-2017-report-v2-article.md"],
+    },
     "mission_cancelled": {"reason": "The venue closed.", "phase": "selection"},
 }
 
