@@ -23,6 +23,7 @@ from api.routes import (
     invitees,
     matchmaking,
     missions,
+    report,
     selection,
     visits,
 )
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(visits.router)
     app.include_router(feedback.router)
     app.include_router(emails.router)
+    app.include_router(report.router)
     app.include_router(apply_page.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:
         app.include_router(dev_mailbox.router)

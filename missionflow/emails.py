@@ -46,6 +46,7 @@ TEMPLATES = (
     "visit_promoted",
     "feedback_request",
     "follow_up_survey",
+    "report_ready",
     "mission_cancelled",
 )
 """The catalogue rendered so far (DESIGN.md, "Emails"). The names are a contract: they travel in

@@ -59,7 +59,9 @@ def private_url(settings: Settings, mission_id: str, application_id: uuid.UUID) 
 def visits_url(settings: Settings, mission_id: str, application_id: uuid.UUID) -> str:
     """A delegate's page of the visits, where they take or give up places."""
     token = access_token(settings.link_secret(), application_id)
-    return f"{settings.base_url}/missions/{mission_id}/visits?token={token}"
+    return (
+        f"{settings.base_url}/missions/{mission_id}/visits?delegate={application_id}&token={token}"
+    )
 
 
 def participant_url(

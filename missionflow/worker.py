@@ -13,6 +13,7 @@ from activities.email import EmailActivities
 from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
 from activities.records import RecordActivities
+from activities.report import ReportActivities
 from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
 from activities.visits import VisitActivities
@@ -40,6 +41,7 @@ def build_worker(
     matchmaking = MatchmakingActivities(engine, settings)
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
+    report = ReportActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -76,6 +78,7 @@ def build_worker(
             feedback.send_survey,
             feedback.record_feedback,
             feedback.record_follow_up,
+            report.produce_report,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

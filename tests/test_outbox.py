@@ -29,13 +29,16 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from support import example
 from temporalio.exceptions import ApplicationError
 
 import activities.email as email_activities
 from activities.email import EmailActivities
+from missionflow import itinerary
 from missionflow.agenda import Agenda, AgendaItem, agenda_rows, changed_items, item_rows
 from missionflow.emails import TEMPLATES, render
 from missionflow.messages import DeliveryReport, DeliveryRequest
+from missionflow.mission_file import load_mission
 from missionflow.models import Mission, OutboxMessage
 from missionflow.outbox import add_all, build_message, compose, message_bytes, queue
 from missionflow.settings import Settings
@@ -120,6 +123,9 @@ def agenda_changes(before: Agenda, after: Agenda) -> dict[str, Any]:
         "moved": item_rows(moved, after.timezone),
     }
 
+
+VISITS = itinerary.rows(load_mission(example("eu-us-2017")).visits, {"boston": "registered"})
+MOVED = {**VISITS[1], "when": "Wed 17 May 2017, 10:00–18:00 EDT", "address": "1 Market St"}
 
 CONTEXTS: dict[str, dict[str, Any]] = {
     "call_announcement": {
@@ -319,6 +325,22 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "closes_at": None,
         "survey_url": f"{MISSION_URL}/follow-up?token=s3cret&survey=1",
     },
+    "report_ready": {
+        "version": 2,
+        "reason": "late feedback arrived",
+        "produced_at": datetime(2017, 6, 2, 8, 0, tzinfo=UTC),
+        "final": False,
+        "delegates": 12,
+        "meetings_held": 40,
+        "feedback": {"count": 9, "of": 12, "rate": 0.75},
+        "testimonials": 3,
+        "report_url": "https://missions.example.org/missions/eu-us-2017/report.html",
+        "attachments": ["eu-us-2017-report-v2.pdf", "eu-us-2017-report-v2-article.md"],
+    },
+    "itinerary": {"visits": VISITS, "visits_url": f"{MISSION_URL}/visits?delegate=7&token=s3cret"},
+    "visit_reminder": {"visit": VISITS[0]},
+    "visit_changed": {"visit": MOVED, "before": VISITS[1], "note": None, "status": "registered"},
+    "visit_promoted": {"visit": VISITS[2]},
     "mission_cancelled": {"reason": "The venue closed.", "phase": "selection"},
 }
 

@@ -1,0 +1,92 @@
+"""GET /missions/{id}/report.{html,pdf,csv,json}: the newest version of the post-event report,
+and the article draft that comes with it.
+
+Every format is read from the stored `Report` row as produced, so what is downloaded is exactly
+what the coordinators were emailed; nothing is rendered on the request path.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlmodel import col, select
+
+from api.deps import Coordinator, MissionRow, SessionDep
+from missionflow.models import Report
+
+router = APIRouter(prefix="/missions/{mission_id}", tags=["report"], dependencies=[Coordinator])
+
+
+async def _newest(session: SessionDep, mission: MissionRow) -> Report:
+    row = (
+        await session.exec(
+            select(Report)
+            .where(Report.mission_id == mission.id)
+            .order_by(col(Report.version).desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"No report has been produced for mission {mission.id!r} yet: the first version is "
+            "produced when the feedback closes.",
+        )
+    return row
+
+
+def _download(row: Report, suffix: str) -> dict[str, str]:
+    name = f"{row.mission_id}-report-v{row.version}{suffix}"
+    return {"Content-Disposition": f'inline; filename="{name}"'}
+
+
+@router.get("/report.html", response_class=HTMLResponse, summary="The report as a page")
+async def report_html(session: SessionDep, mission: MissionRow) -> HTMLResponse:
+    return HTMLResponse((await _newest(session, mission)).html)
+
+
+@router.get(
+    "/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="The report as PDF (A4), printed from the page",
+)
+async def report_pdf(session: SessionDep, mission: MissionRow) -> Response:
+    row = await _newest(session, mission)
+    return Response(row.pdf, media_type="application/pdf", headers=_download(row, ".pdf"))
+
+
+@router.get(
+    "/report.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The report's figures as one long CSV table, one figure a line",
+)
+async def report_csv(session: SessionDep, mission: MissionRow) -> Response:
+    row = await _newest(session, mission)
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
+    return Response(
+        ("\ufeff" + row.csv).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers=_download(row, ".csv"),
+    )
+
+
+@router.get("/report.json", summary="The report's figures")
+async def report_json(session: SessionDep, mission: MissionRow) -> JSONResponse:
+    return JSONResponse((await _newest(session, mission)).figures)
+
+
+@router.get(
+    "/report/article.md",
+    response_class=Response,
+    responses={200: {"content": {"text/markdown": {}}}},
+    summary="The article draft in Markdown: title, lead, key figures, two testimonials",
+)
+async def report_article(session: SessionDep, mission: MissionRow) -> Response:
+    row = await _newest(session, mission)
+    return Response(
+        row.article,
+        media_type="text/markdown; charset=utf-8",
+        headers=_download(row, "-article.md"),
+    )
