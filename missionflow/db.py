@@ -42,8 +42,13 @@ def sync_url(url: str) -> str:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An engine with SQLite tuned for a worker and an API writing at once (WAL, busy wait)."""
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
+    """An engine with SQLite tuned for a worker and an API writing at once (WAL, busy wait).
+
+    Connections to a server are pinged before use, as it may have dropped them; a SQLite file
+    cannot, and the ping cost every session an extra trip through aiosqlite's thread.
+    """
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    engine = create_async_engine(async_url(url), pool_pre_ping=not sqlite)
     if engine.dialect.name == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":

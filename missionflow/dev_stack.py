@@ -1,9 +1,12 @@
 """The embedded stack behind `make run`: Temporal dev server, worker, API and SMTP sink.
 
-Everything runs under this one process: the Temporal dev server as a child (killed with us even
-if we are killed), the worker, the API and the sink on our event loop. Ctrl-C stops the API, then
-the worker, the sink and the server, in that order, so nothing is left running; the Temporal
-SQLite file and the database under `.missionflow/` persist, so the next start resumes every mission.
+Everything runs under this one process: the Temporal dev server and the worker as children
+(killed with us even if we are killed), the API and the sink on our event loop. The worker has a
+process of its own so that it and the API each get a core: in one process, the interpreter's one
+thread capped the whole stack at one core, and intake over HTTP at a fraction of what Temporal
+takes. Ctrl-C stops the API, then the worker, the sink and the server, in that order, so nothing
+is left running; the Temporal SQLite file and the database under `.missionflow/` persist, so the
+next start resumes every mission.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +24,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from api.main import create_app
@@ -30,6 +35,9 @@ from missionflow.temporal import SEARCH_ATTRIBUTES, connect
 from missionflow.worker import build_worker
 
 SERVER_START_SECONDS = 60.0
+WORKER_START_SECONDS = 60.0
+WORKER_READY = b"worker ready\n"
+"""The line the worker process writes on its stdout once it polls; nothing else is written there."""
 PR_SET_PDEATHSIG = 1
 
 
@@ -114,6 +122,83 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+def _settings_env(settings: Settings) -> dict[str, str]:
+    """Our environment, its `MISSIONFLOW_*` variables replaced by `settings`, every field: the
+    worker process reads the very settings the stack runs with, however they were made."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MISSIONFLOW_")}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"MISSIONFLOW_{name.upper()}"] = str(value)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run the worker in a child process; yield it once it polls, stop it (SIGTERM) on exit.
+
+    Like the Temporal server, it has a session of its own, so a Ctrl-C in the terminal reaches
+    only us and we stop the parts in order, and it is sent SIGTERM if we die.
+
+    Raises:
+        RuntimeError: the worker exited, or did not start polling in time.
+    """
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "missionflow.dev_stack",  # this module, run as the worker (see `_serve_worker`)
+        "worker",
+        env=_settings_env(settings),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    try:
+        assert process.stdout is not None
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_SECONDS)
+        except TimeoutError:
+            line = b""
+        if line != WORKER_READY:
+            if process.returncode is None:
+                await _stop(process)
+            raise RuntimeError(
+                f"the worker did not start (exit code {process.returncode}); its errors are above"
+            )
+        yield process
+    finally:
+        await _stop(process)
+
+
+async def _serve_worker(settings: Settings) -> None:
+    """The worker process: poll until SIGTERM or SIGINT, then shut the worker down.
+
+    Readiness is one line on stdout, written once the worker is started, as the stack's
+    single process used to go on to the API only then; stdout is then pointed at stderr, so
+    that nothing printed later can be mistaken for it or fill a pipe nobody reads.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    client = await connect(settings)
+    engine = create_engine(settings.database)
+    try:
+        worker = build_worker(
+            client, task_queue=settings.task_queue, engine=engine, settings=settings
+        )
+        async with worker:
+            os.write(sys.stdout.fileno(), WORKER_READY)
+            os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+            await stop.wait()
+    finally:
+        await engine.dispose()
+
+
 class _ApiServer(uvicorn.Server):
     """uvicorn would take SIGINT itself and raise it again once served; here the stack owns the
     signals and stops its parts in order."""
@@ -131,6 +216,7 @@ async def run_dev_stack(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     migrate(settings.database)
     token = settings.coordinator_token()
+    settings.link_secret()  # generated here, before the worker process reads it too
     # Ports first: a port someone else holds is a clear error now, not a hang or a stranger's
     # Temporal server later.
     api_socket = _listen(settings.api_host, settings.api_port, "the API")
@@ -153,10 +239,7 @@ async def run_dev_stack(settings: Settings) -> None:
         if settings.smtp_host is None:
             sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
             stack.push_async_callback(_close_server, sink)
-        worker = build_worker(
-            client, task_queue=settings.task_queue, engine=engine, settings=settings
-        )
-        await stack.enter_async_context(worker)
+        worker = await stack.enter_async_context(worker_process(settings))
         app = create_app(settings, client=client, engine=engine)
         api = _ApiServer(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
@@ -164,14 +247,20 @@ async def run_dev_stack(settings: Settings) -> None:
         api_task = asyncio.create_task(api.serve(sockets=[api_socket]))
         while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
             await asyncio.sleep(0.05)
+        worker_exit: asyncio.Task[int] | None = None
         if api.started:
             print(_banner(settings, token), flush=True)
             stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait([api_task, stopping], return_when=asyncio.FIRST_COMPLETED)
+            worker_exit = asyncio.create_task(worker.wait())
+            await asyncio.wait(
+                [api_task, stopping, worker_exit], return_when=asyncio.FIRST_COMPLETED
+            )
             stopping.cancel()
             print("stopping missionflow ...", flush=True)
             api.should_exit = True
         await api_task
+        if worker_exit is not None and worker_exit.done():
+            raise RuntimeError(f"the worker exited ({worker.returncode}); its errors are above")
     print("missionflow stopped.", flush=True)
 
 
@@ -219,3 +308,9 @@ def _banner(settings: Settings, token: str) -> str:
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the worker process started by `worker_process`
+    if sys.argv[1:] != ["worker"]:
+        sys.exit("usage: python -m missionflow.dev_stack worker (started by `missionflow dev`)")
+    asyncio.run(_serve_worker(Settings()))

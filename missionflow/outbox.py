@@ -202,19 +202,14 @@ async def add_all(session: AsyncSession, rows: list[OutboxMessage]) -> list[Outb
         if row.idempotency_key not in stored:
             stored[row.idempotency_key] = row  # a later row with this key gets this one
             fresh.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = _INSERTS[session.get_bind().dialect.name]
     for start in range(0, len(fresh), INSERT_ROWS):
         chunk = fresh[start : start + INSERT_ROWS]
-        # ON CONFLICT rather than a savepoint around the INSERT: on SQLite (pysqlite, aiosqlite)
-        # a SAVEPOINT opened before the transaction's first write starts the transaction
-        # itself, and its RELEASE commits the caller's work behind its back.
-        # RETURNING says which rows were written (psycopg reports no rowcount for it).
+        # One statement, the rows as its parameters: SQLAlchemy sends them as one multi-row
+        # INSERT ("insertmanyvalues") and compiles it once per process, where rows written into
+        # the statement itself made it compile a new one (~9 ms) for every call.
         inserted = await session.exec(  # type: ignore[call-overload]
-            insert(OutboxMessage)
-            .values([row.model_dump() for row in chunk])
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(col(OutboxMessage.idempotency_key))
+            statement, params=[row.model_dump() for row in chunk]
         )
         written = set(inserted.scalars().all())
         late = [row.idempotency_key for row in chunk if row.idempotency_key not in written]
@@ -224,6 +219,25 @@ async def add_all(session: AsyncSession, rows: list[OutboxMessage]) -> list[Outb
                 raise RuntimeError(f"outbox rows {missing!r} conflicted but cannot be read")
             stored.update(found)
     return [stored[row.idempotency_key] for row in rows]
+
+
+def _insert(insert: Any) -> Any:
+    """INSERT into the outbox, each row skipped if its idempotency key is there already.
+
+    ON CONFLICT rather than a savepoint around the INSERT: on SQLite (pysqlite, aiosqlite) a
+    SAVEPOINT opened before the transaction's first write starts the transaction itself, and its
+    RELEASE commits the caller's work behind its back. RETURNING says which rows were written
+    (psycopg reports no rowcount for it). Core, on the table: the ORM's bulk INSERT would build
+    an object for every row it returns.
+    """
+    return (
+        insert(OutboxMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.__table__.c.idempotency_key)
+    )
+
+
+_INSERTS = {"postgresql": _insert(postgresql_insert), "sqlite": _insert(sqlite_insert)}
 
 
 async def _by_keys(session: AsyncSession, keys: list[str]) -> dict[str, OutboxMessage]:
@@ -285,7 +299,9 @@ def message_bytes(row: OutboxMessage, *, sender: str, now: datetime) -> bytes:
     message, most of an application's confirmation. Here each header goes through the very same
     two policy calls, once: `header_store_parse` as it is set (a line break in a value is a
     ValueError), `fold_binary` as it is written (encoded words, folding); those that are the
-    same for every message of a mission are parsed and folded once per process. The bodies are
+    same for every message of a mission are parsed and folded once per process, and so are the
+    Message-ID and the multipart Content-Type, whose only changing part (the id, the boundary's
+    digits) cannot change how they fold (see `_folded_shaped`). The bodies are
     encoded as `set_content` encodes them, and the parts joined as the generator joins them, in
     the same order, so a faulty message fails with the same error. A message of any other shape
     (a stored header `compose` does not write) is built the slow way.
@@ -306,7 +322,7 @@ def message_bytes(row: OutboxMessage, *, sender: str, now: datetime) -> bytes:
         ),
         _store(policy, "To", str(_address(row.recipient_name, row.recipient))),
         _store_once(policy, "Date", format_datetime(now)),  # the same for a second
-        _store(policy, "Message-ID", row.message_id),
+        _store_shaped(policy, "Message-ID", row.message_id, _MESSAGE_ID),
         *(_store_once(policy, name, value) for name, value in headers.items()),
         _store_once(policy, "MIME-Version", "1.0"),
     ]
@@ -325,7 +341,7 @@ def message_bytes(row: OutboxMessage, *, sender: str, now: datetime) -> bytes:
                 policy.fold_binary(*header) if folded is None else folded
                 for header, folded in stored
             ),
-            policy.fold_binary(*policy.header_store_parse("Content-Type", content_type)),
+            _folded_shaped(policy, "Content-Type", content_type, _MULTIPART),
             b"\r\n",
             delimiter + b"\r\n",
             parts[0],
@@ -367,6 +383,43 @@ def _folded_once(policy: email.policy.EmailPolicy, name: str, value: str) -> byt
     """A header of our own making, parsed and folded once per process."""
     header, folded = _store_once(policy, name, value)
     return policy.fold_binary(*header) if folded is None else folded
+
+
+_MESSAGE_ID = re.compile(r"<([0-9a-f]{32})@[A-Za-z0-9.-]+>")
+"""A Message-ID as `compose` makes it: the variable part is the hex of a UUID."""
+
+_MULTIPART = re.compile(r'multipart/alternative; boundary="={15}([0-9]{19})=="')
+"""The Content-Type `message_bytes` writes, around a boundary `_boundary` makes: 19 digits."""
+
+
+def _folded_shaped(
+    policy: email.policy.EmailPolicy, name: str, value: str, shape: re.Pattern[str]
+) -> bytes:
+    """`fold_binary(*header_store_parse(name, value))`, parsed and folded once per shape.
+
+    Parsing and folding a header depend on the classes of its characters and on its length,
+    never on which digit or hex letter stands where. So a value of `shape` is folded once with
+    its variable part (the shape's group) replaced by as many zeros, and the zeros of the
+    result are replaced by the value's own characters. A value of another shape, or a stand-in
+    whose zeros are not found exactly once in the result, is parsed and folded itself.
+    """
+    header, folded = _store_shaped(policy, name, value, shape)
+    return policy.fold_binary(*header) if folded is None else folded
+
+
+def _store_shaped(
+    policy: email.policy.EmailPolicy, name: str, value: str, shape: re.Pattern[str]
+) -> _Stored:
+    """`_store`, with the folded bytes when `value` has `shape` (see `_folded_shaped`)."""
+    match = shape.fullmatch(value)
+    if match is not None:
+        variable = match.group(1)
+        zeros = "0" * len(variable)
+        start, end = match.span(1)
+        _, folded = _store_once(policy, name, value[:start] + zeros + value[end:])
+        if folded is not None and folded.count(zeros.encode("ascii")) == 1:
+            return (name, value), folded.replace(zeros.encode("ascii"), variable.encode("ascii"))
+    return _store(policy, name, value)
 
 
 def _text_part(

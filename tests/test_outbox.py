@@ -1068,6 +1068,26 @@ def test_message_bytes_are_build_messages_bytes(
     assert fast == build_message(row, sender=MAIL_FROM, now=now).as_bytes()
 
 
+@pytest.mark.parametrize("digits", [0, 42, 1234567890123456789, 9999999999999999999])
+@pytest.mark.parametrize(
+    "domain", ["example.org", "mail." + "very-long-subdomain." * 4 + "example.org", "x.y"]
+)
+def test_message_bytes_fold_every_message_id_and_boundary_as_the_email_package(
+    digits: int, domain: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Message-IDs as `compose` makes them and boundaries as the generator makes them are
+    folded once per shape and filled in: the bytes are still the email package's, also where
+    the header is too long for one line."""
+    monkeypatch.setattr("random.randrange", lambda _: digits)
+    now = datetime(2017, 3, 1, 12, 30, tzinfo=UTC)
+    for hex_id in ("0" * 32, "f" * 32, "0123456789abcdef" * 2, "a0" * 16):
+        row = outbox_row(message_id=f"<{hex_id}@{domain}>")
+
+        fast = message_bytes(row, sender=MAIL_FROM, now=now)
+
+        assert fast == build_message(row, sender=MAIL_FROM, now=now).as_bytes()
+
+
 @pytest.mark.parametrize(
     "changes",
     [

@@ -309,21 +309,26 @@ async def _views(
 
 
 async def _mission(session: AsyncSession, mission_id: str) -> MissionFile:
-    row = await session.get(Mission, mission_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
-    key = (row.id, row.created_at)
-    if (known := _VALIDATED.get(key)) is None:
+    created_at = (
+        await session.exec(select(Mission.created_at).where(Mission.id == mission_id))
+    ).first()
+    key = (mission_id, created_at)
+    if created_at is None or (known := _VALIDATED.get(key)) is None:
+        row = await session.get(Mission, mission_id)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
         if len(_VALIDATED) >= 1000:
             _VALIDATED.clear()
-        known = _VALIDATED[key] = MissionFile.model_validate(row.file)
+        known = _VALIDATED[(row.id, row.created_at)] = MissionFile.model_validate(row.file)
     return known
 
 
-_VALIDATED: dict[tuple[str, datetime], MissionFile] = {}
+_VALIDATED: dict[tuple[str, datetime | None], MissionFile] = {}
 """Mission files already validated, by row: a mission's file never changes once its row is
-written, and validating it again cost more than the rest of an application's checks. The row is
-still read for each request (a missing mission is a 404). Callers must not modify the file."""
+written, and validating it again cost more than the rest of an application's checks. Each
+request still reads the row's creation instant (a missing mission is a 404, a mission deleted
+and created again under the same id is read anew), but the file itself, a JSON document to
+decode, only when it is not known yet. Callers must not modify the file."""
 
 
 async def _read_body(request: Request) -> tuple[dict[str, Any], UploadFile | None]:
