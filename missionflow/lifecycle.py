@@ -8,7 +8,7 @@ replays identically.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from missionflow import matchmaking, seats, visits
 from missionflow.durations import IsoDuration
@@ -85,6 +85,10 @@ def surveys_close_at(mission: MissionFile) -> datetime:
 
 
 FEEDBACK_REMINDER_LEAD = IsoDuration(days=1)
+
+REPORT_REFRESH = timedelta(hours=1)
+"""Answers that arrive after the report was produced are gathered for an hour, then the report
+is produced again once for all of them: a burst of survey answers is one new version."""
 
 
 def feedback_reminder_at(mission: MissionFile) -> datetime:
@@ -456,6 +460,15 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 mission.timezone,
             )
         )
+    if progress.enabled and progress.reports and progress.stale_since is not None:
+        planned.append(
+            Milestone(
+                "report_refresh",
+                "the report is produced again",
+                progress.stale_since + REPORT_REFRESH,
+                mission.timezone,
+            )
+        )
     if progress.enabled and not progress.reports:
         planned.append(
             Milestone(
@@ -472,6 +485,8 @@ def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
     kind = milestone.name.split(":")[0]
     if kind == "visit_reminder":
         return phase in _BEFORE_THE_VISITS
+    if kind == "report_refresh":
+        return phase in (Phase.REPORTING, Phase.FOLLOW_UP)
     return _PHASE_OF_MILESTONE[kind] is phase
 
 
@@ -589,6 +604,11 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
             closes = describe(mission.feedback_closes_at, mission.timezone)
             answered = f"; {milestone.label} {when}" if kind[0] == "feedback_reminder" else ""
             return f"Reporting: collecting feedback until {closes}{answered}"
+        case "report_refresh":
+            return (
+                f"{Phase(state.phase).title}: answers arrived after report version "
+                f"{state.reporting.reports}; it is produced again {when}"
+            )
         case "report_due" if state.reporting.reports:
             return (
                 f"Reporting: report version {state.reporting.reports} produced; "

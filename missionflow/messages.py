@@ -143,7 +143,9 @@ class ReportingProgress(BaseModel):
     feedback_requested: bool = False
     feedback_reminded: bool = False
     reports: int = Field(default=0, description="Versions of the report produced so far.")
-    stale: bool = Field(default=False, description="Answers arrived since the last report.")
+    stale_since: AwareDatetime | None = Field(
+        default=None, description="When the first answer since the last report arrived."
+    )
     surveys_sent: int = 0
     final: bool = Field(default=False, description="The closing report was produced and sent.")
 

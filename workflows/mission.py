@@ -819,8 +819,8 @@ class MissionWorkflow:
         activity: Callable[[FeedbackActivities, AnswerRecord], Awaitable[AnswerReceipt]],
         record: AnswerRecord,
     ) -> AnswerReceipt:
-        """A local activity; an answer after the report was produced marks it stale and wakes
-        the main loop to produce it again."""
+        """A local activity; an answer after the report was produced marks it stale, and the
+        main loop produces it again once `REPORT_REFRESH` has gathered the answers around it."""
         try:
             receipt = await workflow.execute_local_activity_method(
                 activity, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=RETRY
@@ -829,9 +829,10 @@ class MissionWorkflow:
             if (refusal := _refusal(error)) is not None:
                 raise refusal from None
             raise
-        if receipt.changed and self._state.reporting.reports:
-            self._set_reporting(stale=True)
-            self._changes += 1
+        progress = self._state.reporting
+        if receipt.changed and progress.reports and progress.stale_since is None:
+            self._set_reporting(stale_since=workflow.now())
+            self._changes += 1  # re-plan: the refresh is now the next instant
         return receipt
 
     async def _run_post_event(self) -> None:
@@ -874,7 +875,9 @@ class MissionWorkflow:
             self._mail_queued += 1
         if now >= closes and not self._state.reporting.reports:
             await self._produce_report("The feedback closed", email=True)
-        elif self._state.reporting.stale:
+        elif (stale := self._state.reporting.stale_since) is not None and (
+            now >= stale + lifecycle.REPORT_REFRESH
+        ):
             await self._produce_report("Answers arrived after the last version", email=False)
         surveys = lifecycle.follow_ups(self._mission)
         for number, at in enumerate(surveys, start=1):
@@ -898,7 +901,7 @@ class MissionWorkflow:
 
     async def _produce_report(self, reason: str, *, email: bool, final: bool = False) -> None:
         version = self._state.reporting.reports + 1
-        self._set_reporting(stale=False)  # answers during the production mark it stale again
+        self._set_reporting(stale_since=None)  # answers from now on are for the next version
         await workflow.execute_activity_method(
             ReportActivities.produce_report,
             ReportingNotice(
@@ -926,7 +929,7 @@ class MissionWorkflow:
         if not progress.enabled or self._state.phase is not Phase.COMPLETED or progress.final:
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._state.reporting.stale or self._mission.reporting.follow_up:
+        if self._state.reporting.stale_since is not None or self._mission.reporting.follow_up:
             await self._produce_report("The mission is complete", email=True, final=True)
 
     def _set_reporting(self, **changes: object) -> None:

@@ -29,7 +29,9 @@ WALK_2017 = [
     ("visits", utc("2017-05-15T21:30:00")),  # matchmaking ends 15 May 17:30 EDT
     ("reporting", utc("2017-05-18T20:00:00")),  # last visit (Washington DC) ends 16:00 EDT
     ("follow_up", utc("2017-05-22T10:00:00")),  # report due 22 May 12:00 CEST
-    ("completed", utc("2017-11-22T11:00:00")),  # follow-up P6M after the report, 12:00 CET
+    # The last survey goes out P6M after the report (22 Nov, 12:00 CET) and takes answers for
+    # P1M (survey_within): the mission completes then.
+    ("completed", utc("2017-12-22T11:00:00")),
 ]
 
 

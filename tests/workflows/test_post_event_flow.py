@@ -97,6 +97,10 @@ async def test_feedback_report_and_follow_up(
             MissionWorkflow.give_feedback, _feedback(beta, PRIVATE, consent=False)
         )
         assert late.late
+        status = await handle.query(MissionWorkflow.status)
+        assert "answers arrived after report version 1" in status.waiting_for
+        # Answers are gathered for an hour, then the report is produced once for all of them.
+        await time_env.sleep(lifecycle.REPORT_REFRESH + timedelta(minutes=1))
         latest = await eventually(lambda: _report(session_factory, mission.id, 2))
         assert PRAISE in latest.html and PRIVATE not in latest.html
         assert PRIVATE not in latest.article and PRIVATE not in latest.csv
@@ -115,9 +119,15 @@ async def test_feedback_report_and_follow_up(
             MissionWorkflow.answer_follow_up,
             FollowUpInput(application_id=alpha, survey=1, agreements=2, mous=1),
         )
+        await handle.execute_update(
+            MissionWorkflow.answer_follow_up,
+            FollowUpInput(application_id=beta, survey=1, revisits=1),
+        )
         too_soon = await _refused(handle, FollowUpInput(application_id=alpha, survey=2))
         assert too_soon.type == CONFLICT
+        await time_env.sleep(lifecycle.REPORT_REFRESH + timedelta(minutes=1))
         third = await eventually(lambda: _report(session_factory, mission.id, 3))
+        assert third.figures["follow_up"] != latest.figures["follow_up"]
         assert third.figures != latest.figures
 
         await sleep_until(time_env, second + timedelta(hours=1))
