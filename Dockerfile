@@ -10,6 +10,12 @@ RUN groupadd --system --gid 10001 missionflow \
     && useradd --system --uid 10001 --gid missionflow --create-home \
         --home-dir /home/missionflow --shell /usr/sbin/nologin missionflow
 
+# WeasyPrint renders the report's PDF with Pango; DejaVu gives it fonts to render with.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -17,6 +23,7 @@ COPY missionflow/ missionflow/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
+COPY email_templates/ email_templates/
 
 # The source stays root-owned and read-only for the app; only its home is writable.
 RUN pip install --no-cache-dir . \

@@ -330,8 +330,11 @@ def test_dockerfile_installs_the_project_and_runs_as_a_user() -> None:
     users = [arguments for keyword, arguments in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}, f"runs as {users or 'root'}"
     copied = " ".join(arguments for keyword, arguments in instructions if keyword == "COPY")
-    for path in ("pyproject.toml", "missionflow/", "workflows/", "activities/", "api/"):
+    packages = ("missionflow/", "workflows/", "activities/", "api/", "email_templates/")
+    for path in ("pyproject.toml", *packages):
         assert path in copied, f"the Dockerfile does not copy {path}"
+    for library in ("libpango-1.0-0", "libpangoft2-1.0-0"):  # WeasyPrint's, for the report
+        assert library in runs, f"the Dockerfile does not install {library}"
     assert ("EXPOSE", "8000") in instructions, "the Dockerfile does not expose 8000"
     assert ("CMD", '["missionflow", "api"]') in instructions, "the default command is not the API"
 
