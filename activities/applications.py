@@ -216,16 +216,20 @@ class ApplicationActivities:
 _MISSIONS: dict[str, MissionFile] = {}
 
 
-async def mission_file(session: AsyncSession, mission_id: str) -> MissionFile:
-    """The mission's file, read once per process: it never changes once the mission started
-    (what does change, like an extended deadline, lives in the workflow), and validating it
-    costs more than the rest of an application's write."""
-    if (cached := _MISSIONS.get(mission_id)) is not None:
+async def mission_file(
+    session: AsyncSession, mission_id: str, *, fresh: bool = False
+) -> MissionFile:
+    """The mission's file, read once per process: validating it costs more than the rest of an
+    application's write, and what changes while the mission runs (an extended deadline, the
+    places on visits) lives in the workflow. The visits themselves can change (a coordinator
+    moves or cancels one, and the stored file follows); what shows them reads `fresh`."""
+    if not fresh and (cached := _MISSIONS.get(mission_id)) is not None:
         return cached
     row = await session.get(Mission, mission_id)
     if row is None:
         raise ApplicationError(f"mission {mission_id} has no row in the database")
-    return _MISSIONS.setdefault(mission_id, MissionFile.model_validate(row.file))
+    _MISSIONS[mission_id] = MissionFile.model_validate(row.file)
+    return _MISSIONS[mission_id]
 
 
 async def _application(session: AsyncSession, mission_id: str, application_id: Any) -> Application:

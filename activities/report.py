@@ -54,7 +54,7 @@ class ReportActivities:
         async with self._sessions() as session:
             if (done := await _version(session, notice)) is not None:
                 return summary(done)
-            mission = await mission_file(session, notice.mission_id)
+            mission = await mission_file(session, notice.mission_id, fresh=True)
             data = await read(session, mission, notice)
         figures = report.figures(data)
         async with _alive():

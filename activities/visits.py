@@ -167,7 +167,8 @@ class VisitActivities:
             }
             stored.updated_at = notice.at
             session.add(stored)
-            mission = await mission_file(session, notice.mission_id)
+            await session.flush()
+            mission = await mission_file(session, notice.mission_id, fresh=True)
             index = notice.visits.index(visit)
             context: dict[str, Any] = {
                 "visit": itinerary.rows(notice.visits)[index],

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from support import rehearsal
 from temporalio.testing import ActivityEnvironment
 
+from activities.applications import mission_file
 from activities.report import ReportActivities
 from missionflow.messages import ReportingNotice
 from missionflow.mission_file import MissionFile, load_mission
@@ -278,3 +279,24 @@ async def test_late_feedback_makes_a_new_version_and_keeps_the_old(
     assert reports[1].figures["feedback"]["late"] == 1
     assert "Late, but glad we came." in reports[1].article
     assert len(emails) == 2 and all(":report_ready:2:" in e.idempotency_key for e in emails)
+
+
+async def test_the_report_shows_the_visits_as_changed_after_the_file_was_read(
+    engine: AsyncEngine, settings: Settings, mission: MissionFile, session_factory
+) -> None:
+    """A worker reads a mission's file once; a coordinator's change to a visit later rewrites
+    the stored file, and the report must show the visit as it now stands."""
+    async with session_factory() as session:
+        await mission_file(session, mission.id)  # cached by this process, as a worker would
+        stored = await session.get(Mission, mission.id)
+        assert stored is not None
+        visits = [dict(v) for v in stored.file["visits"]]
+        visits[1]["cancelled"] = True
+        stored.file = {**stored.file, "visits": visits}
+        session.add(stored)
+        await session.commit()
+
+    await ReportActivities(engine, settings).produce_report(notice(mission, 1))
+
+    (row,), _ = await _rows(session_factory)
+    assert [v["cancelled"] for v in row.figures["visits"]["by_visit"]] == [False, True]
