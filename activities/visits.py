@@ -13,17 +13,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import itinerary, mail
+from missionflow import itinerary, mail, participants
 from missionflow.db import sessions, transaction
 from missionflow.messages import VisitNotice, VisitPlace, VisitReceipt
 from missionflow.mission_file import MissionFile, Visit
-from missionflow.models import Application, Mission, SelectionDecision, VisitRegistration
+from missionflow.models import Application, Mission, VisitRegistration
 from missionflow.outbox import Attachment, sender_domain
 from missionflow.refusals import CONFLICT
 from missionflow.settings import Settings
@@ -96,7 +96,7 @@ class VisitActivities:
                     stamp=notice.at,
                 ),
             )
-            delegates = await confirmed_delegates(session, mission.id)
+            delegates = await participants.delegation(session, mission.id)
             for number, delegate in enumerate(delegates, start=1):
                 statuses = _statuses(notice.places, delegate.id)
                 await mail.post(
@@ -233,20 +233,6 @@ class VisitActivities:
                 stamp=notice.at,
             ),
         )
-
-
-async def confirmed_delegates(session: AsyncSession, mission_id: str) -> Sequence[Application]:
-    """The delegation: applications whose seat is confirmed, by organisation."""
-    return (
-        await session.exec(
-            select(Application)
-            .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
-            .where(SelectionDecision.mission_id == mission_id)
-            .where(SelectionDecision.seat == "confirmed")
-            .where(Application.status != "withdrawn")
-            .order_by(col(Application.organisation))
-        )
-    ).all()
 
 
 async def _registration(

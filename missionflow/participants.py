@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -35,17 +36,23 @@ class Participant:
     unavailable: tuple[str, ...] = ()
 
 
-async def everyone(session: AsyncSession, mission_id: str) -> list[Participant]:
-    """The confirmed delegates and every host."""
-    delegates = (
+async def delegation(session: AsyncSession, mission_id: str) -> Sequence[Application]:
+    """The applications whose seat is confirmed and still held, by organisation."""
+    return (
         await session.exec(
             select(Application)
             .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
             .where(Application.mission_id == mission_id)
             .where(Application.status != ApplicationStatus.WITHDRAWN.value)
             .where(SelectionDecision.seat == "confirmed")
+            .order_by(col(Application.organisation))
         )
     ).all()
+
+
+async def everyone(session: AsyncSession, mission_id: str) -> list[Participant]:
+    """The confirmed delegates and every host."""
+    delegates = await delegation(session, mission_id)
     hosts = (await session.exec(select(Host).where(Host.mission_id == mission_id))).all()
     return [delegate(a) for a in delegates] + [host(h) for h in hosts]
 

@@ -718,7 +718,7 @@ class MissionWorkflow:
         if visits.itinerary_due(self._mission, self._state):
             await workflow.wait_condition(workflow.all_handlers_finished)
             async with self._visits_lock:
-                await workflow.execute_activity_method(
+                await self._post(
                     VisitActivities.send_itinerary,
                     VisitNotice(
                         mission_id=self._mission.id,
@@ -729,18 +729,13 @@ class MissionWorkflow:
                         ],
                         sequences=self._state.visits.sequences,
                     ),
-                    start_to_close_timeout=timedelta(minutes=10),
-                    heartbeat_timeout=timedelta(minutes=1),
-                    retry_policy=RETRY,
-                    summary=f"Send the delegation the itinerary of {len(self._mission.visits)} "
-                    "visit(s)",
+                    f"Send the delegation the itinerary of {len(self._mission.visits)} visit(s)",
                 )
             progress = self._state.visits.model_copy(update={"itinerary_sent": True})
             self._state = self._state.model_copy(update={"visits": progress})
-            self._mail_queued += 1
         for visit in visits.reminders_due(self._mission, self._state, now):
             async with self._visits_lock:
-                await workflow.execute_activity_method(
+                await self._post(
                     VisitActivities.remind_visit,
                     VisitNotice(
                         mission_id=self._mission.id,
@@ -750,12 +745,10 @@ class MissionWorkflow:
                         places=visits.holding(self._state, visit.id, visits.REGISTERED),
                         sequence=self._state.visits.sequences.get(visit.id, 0),
                     ),
-                    start_to_close_timeout=timedelta(minutes=10),
-                    retry_policy=RETRY,
-                    summary=f"Remind the delegates of {visits.title(self._mission, visit)}",
+                    f"Remind the delegates of {visits.title(self._mission, visit)}",
+                    heartbeat=False,
                 )
             self._state = visits.reminded(self._state, visit)
-            self._mail_queued += 1
 
     # After the event: feedback, the report, the follow-up
 
@@ -849,30 +842,22 @@ class MissionWorkflow:
         closes = self._mission.feedback_closes_at
         notice = ReportingNotice(mission_id=self._mission.id, at=now, closes_at=closes)
         if not progress.feedback_requested:
-            await workflow.execute_activity_method(
+            await self._post(
                 FeedbackActivities.request_feedback,
                 notice,
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=RETRY,
-                summary="Ask the delegates and hosts for their feedback",
+                "Ask the delegates and hosts for their feedback",
             )
             self._set_reporting(feedback_requested=True)
-            self._mail_queued += 1
         if (
             not self._state.reporting.feedback_reminded
             and lifecycle.feedback_reminder_at(self._mission) <= now < closes
         ):
-            await workflow.execute_activity_method(
+            await self._post(
                 FeedbackActivities.remind_feedback,
                 notice,
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=RETRY,
-                summary="Remind those who have not given feedback",
+                "Remind those who have not given feedback",
             )
             self._set_reporting(feedback_reminded=True)
-            self._mail_queued += 1
         if now >= closes and not self._state.reporting.reports:
             await self._produce_report("The feedback closed", email=True)
         elif (stale := self._state.reporting.stale_since) is not None and (
@@ -888,16 +873,31 @@ class MissionWorkflow:
                 if number < len(surveys)
                 else lifecycle.surveys_close_at(self._mission)
             )
-            await workflow.execute_activity_method(
+            await self._post(
                 FeedbackActivities.send_survey,
                 notice.model_copy(update={"survey": number, "closes_at": survey_closes}),
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=RETRY,
-                summary=f"Send follow-up survey {number} of {len(surveys)}",
+                f"Send follow-up survey {number} of {len(surveys)}",
             )
             self._set_reporting(surveys_sent=number)
-            self._mail_queued += 1
+
+    async def _post(
+        self,
+        activity: Callable[..., Awaitable[object]],
+        notice: VisitNotice | ReportingNotice,
+        summary: str,
+        *,
+        heartbeat: bool = True,
+    ) -> None:
+        """Run an activity that writes emails to the outbox, then wake the postman."""
+        await workflow.execute_activity_method(
+            activity,
+            notice,
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=1) if heartbeat else None,
+            retry_policy=RETRY,
+            summary=summary,
+        )
+        self._mail_queued += 1
 
     async def _produce_report(self, reason: str, *, email: bool, final: bool = False) -> None:
         version = self._state.reporting.reports + 1

@@ -13,6 +13,7 @@ from support import eventually, keep_history, rehearsal
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from test_matchmaking_flow import _got
 from test_mission_walk import sleep_until
 from test_selection_review import apply
 
@@ -188,7 +189,3 @@ async def _report(session_factory, mission_id: str, version: int) -> Report:
 
 async def _assert(condition: bool) -> None:
     assert condition
-
-
-async def _got(mailbox, template: str, to: str | None, count: int) -> None:
-    assert len(mailbox.sent(template, to)) >= count

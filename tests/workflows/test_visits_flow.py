@@ -10,12 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar
 from sqlmodel import select
 from support import eventually, keep_history, rehearsal
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from test_matchmaking_flow import _calendar, _got
 from test_mission_walk import sleep_until
 from test_selection_review import apply
 
@@ -219,14 +219,3 @@ async def _refused_attendance(handle: WorkflowHandle, who: uuid.UUID) -> Applica
         )
     assert isinstance(refused.value.cause, ApplicationError)
     return refused.value.cause
-
-
-def _calendar(message) -> Calendar:
-    (attachment,) = list(message.iter_attachments())
-    assert attachment.get_content_type() == "text/calendar"
-    content = attachment.get_content()
-    return Calendar.from_ical(content if isinstance(content, bytes) else content.encode())
-
-
-async def _got(mailbox, template: str, to: str | None, count: int) -> None:
-    assert len(mailbox.sent(template, to)) >= count
