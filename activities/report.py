@@ -59,7 +59,8 @@ class ReportActivities:
         figures = report.figures(data)
         async with _alive():
             page = await asyncio.to_thread(report_render.html, figures)
-            pdf = await asyncio.to_thread(report_render.pdf, page)
+            # A version nobody is emailed may never be downloaded as PDF: printed on demand.
+            pdf = await asyncio.to_thread(report_render.pdf, page) if notice.email else None
         row = Report(
             mission_id=mission.id,
             version=notice.version,
@@ -80,6 +81,7 @@ class ReportActivities:
         return summary(row)
 
     async def _tell(self, session: AsyncSession, mission: MissionFile, row: Report) -> None:
+        assert row.pdf is not None, "an emailed version is printed before it is told"
         name = f"{mission.id}-report-v{row.version}"
         attachments = [
             Attachment(filename=f"{name}.pdf", content_type="application/pdf", content=row.pdf),

@@ -368,4 +368,9 @@ class Report(SQLModel, table=True):
     html: str = Field(sa_column=Column(Text, nullable=False))
     csv: str = Field(sa_column=Column(Text, nullable=False))
     article: str = Field(sa_column=Column(Text, nullable=False), description="Markdown.")
-    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pdf: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary, nullable=True),
+        description="Printed from `html` when first needed (seconds of CPU): for the "
+        "coordinators' email, or at the first download.",
+    )

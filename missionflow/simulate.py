@@ -47,7 +47,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow import lifecycle, missions, synthetic
+from missionflow import lifecycle, missions, report_render, synthetic
 from missionflow.applications import ApplicationForm
 from missionflow.db import create_engine, migrate, sessions, transaction
 from missionflow.matchmaking import parse_hosts, slots_of
@@ -902,7 +902,7 @@ async def write_output(
     }
     files = {
         "report.html": report.html.encode(),
-        "report.pdf": report.pdf,
+        "report.pdf": report.pdf or await asyncio.to_thread(report_render.pdf, report.html),
         "report.csv": report.csv.encode(),
         "report.json": json.dumps(report.figures, indent=2, ensure_ascii=False).encode(),
         "article.md": report.article.encode(),

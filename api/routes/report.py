@@ -7,6 +7,8 @@ what the coordinators were emailed; nothing is rendered on the request path.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import col, select
@@ -53,6 +55,13 @@ async def report_html(session: SessionDep, mission: MissionRow) -> HTMLResponse:
 )
 async def report_pdf(session: SessionDep, mission: MissionRow) -> Response:
     row = await _newest(session, mission)
+    if row.pdf is None:  # a version nobody was emailed: printed now, once
+        # Imported here: the printing loads Pango and matplotlib, which the API needs only now.
+        from missionflow.report_render import pdf
+
+        row.pdf = await asyncio.to_thread(pdf, row.html)
+        session.add(row)
+        await session.commit()
     return Response(row.pdf, media_type="application/pdf", headers=_download(row, ".pdf"))
 
 

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 from support import rehearsal
 
 from activities.report import ReportActivities
 from missionflow.db import sessions
 from missionflow.messages import ReportingNotice
 from missionflow.mission_file import load_mission
-from missionflow.models import Mission
+from missionflow.models import Mission, Report
 from missionflow.settings import Settings
 
 FORMATS = {
@@ -58,7 +59,7 @@ async def test_the_report_in_every_format(
         assert before.json()["detail"].startswith("No report has been produced for mission")
 
     activities = ReportActivities(engine, settings)
-    for version in (1, 2):
+    for version in (1, 2):  # nobody is emailed: the PDF is printed at the first download
         await activities.produce_report(
             ReportingNotice(
                 mission_id=mission.id,
@@ -68,6 +69,9 @@ async def test_the_report_in_every_format(
             )
         )
 
+    async with sessions(engine)() as session:
+        stored = (await session.exec(select(Report))).all()
+    assert len(stored) == 2 and all(row.pdf is None for row in stored)
     answers = {name: await api.get(f"{path}/{name}") for name in FORMATS}
     for name, content_type in FORMATS.items():
         assert answers[name].status_code == 200, answers[name].text
@@ -81,6 +85,11 @@ async def test_the_report_in_every_format(
         f'filename="{mission.id}-report-v2.pdf"'
         in answers["report.pdf"].headers["content-disposition"]
     )
+    async with sessions(engine)() as session:
+        printed = {row.version: row.pdf for row in (await session.exec(select(Report))).all()}
+    assert printed == {1: None, 2: answers["report.pdf"].content}  # kept for the next download
+    again = await api.get(f"{path}/report.pdf")
+    assert again.content == answers["report.pdf"].content
     table = list(csv.DictReader(io.StringIO(answers["report.csv"].content.decode("utf-8-sig"))))
     assert {"table": "applications", "measure": "received", "value": "0"}.items() <= table[
         0
