@@ -349,7 +349,10 @@ async def take_application(
         if row is None:
             raise Unavailable("The application was accepted but cannot be read; try again.")
         return Taken(row=row, created=receipt.changed)
-    (written,) = await intake.write_applications(sessions, mission, [(submission, receipt.at)])
+    try:
+        (written,) = await intake.write_applications(sessions, mission, [(submission, receipt.at)])
+    except IntegrityError:  # lost every race: the workflow's admitter writes it shortly
+        raise Unavailable("The application was accepted; its record is being written.") from None
     return Taken(row=written.row, created=written.row.id == submission.application_id)
 
 
