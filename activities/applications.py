@@ -1,16 +1,17 @@
-"""Writing applications: run as local activities from the mission workflow's Update handlers.
+"""Writing applications, for the mission workflow once it has said the call is open.
 
-The workflow has already said the call is open; these write the row, attach the slide the API
-stored, and queue the confirmation email, all in one transaction. Each is idempotent: a retried
-attempt, or the same applicant applying twice, finds the existing row and changes nothing.
+Submissions are admitted by a regular activity after their Updates were answered (see
+`missionflow.intake`); amendments and withdrawals, and the submissions of runs that started
+before that, are written by local activities from the Update handlers. Each is idempotent: a
+retried attempt, or the same applicant applying twice, finds the existing row and changes
+nothing.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -18,15 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow import mail, outbox
-from missionflow.applications import (
-    ApplicationStatus,
-    email_key,
-    missing_items,
-    organisation_key,
-)
+from missionflow import intake, mail, outbox
+from missionflow.applications import ApplicationStatus, missing_items, organisation_key
 from missionflow.db import sessions, transaction
 from missionflow.messages import (
+    Admissions,
     ApplicationBatch,
     ApplicationReceipt,
     ApplicationReceipts,
@@ -52,108 +49,82 @@ class ApplicationActivities:
 
     @activity.defn(name="record_applications")
     async def record_applications(self, batch: ApplicationBatch) -> ApplicationReceipts:
-        """Submissions accepted together, written together: one read, one transaction."""
+        """Submissions accepted together, written together: what missions record whose run
+        started before the sender of a submission wrote it."""
         receipts = await self._record_submissions(batch.mission_id, batch.records)
         return ApplicationReceipts(receipts=receipts)
+
+    @activity.defn(name="admit_applications")
+    async def admit_applications(self, batch: ApplicationBatch) -> Admissions:
+        """Applications the workflow accepted and answered a moment ago: write those their
+        senders have not written, and queue every admitted one's confirmation. An applicant
+        who had applied before is not admitted twice."""
+        written = await self._write_and_confirm(batch.mission_id, batch.records)
+        return Admissions(admitted=sum(admitted for _, admitted in written))
 
     async def _record_submissions(
         self, mission_id: str, records: list[ApplicationRecord]
     ) -> list[ApplicationReceipt]:
-        """Write each new application, attach its staged slide and queue its confirmation, all
-        in one transaction; answer one receipt per record, in order.
-
-        An application whose id or applicant (organisation and contact email) is already
-        recorded, in the database or earlier in the same list, changes nothing and gets that
-        application's receipt with `changed=False`: a retried attempt writes nothing twice.
-        """
-        submissions = [record.submission for record in records if record.submission is not None]
-        if len(submissions) != len(records):
-            raise ApplicationError("a record to write has no submission", non_retryable=True)
-        # Read and compose outside the write transaction: on SQLite writers queue one at a
-        # time, so only the writes themselves are done while holding that place.
-        async with self._sessions() as session:
-            mission = await mission_file(session, mission_id)
-            known = await _known(session, mission_id, submissions)
-            staged = await _staged_among(
-                session, mission_id, [s.slide_id for s in submissions if s.slide_id is not None]
-            )
-        by_id = {row.id: row for row in known}
-        by_applicant = {(row.email_key, row.organisation_key): row for row in known}
-        receipts: list[ApplicationReceipt] = []
-        rows: list[Application] = []
-        slides: list[dict[str, Any]] = []
-        confirmations: list[OutboxMessage] = []
-        for record, submission in zip(records, submissions, strict=True):
-            form = submission.form
-            applicant = (email_key(form.contact_email), organisation_key(form.organisation))
-            existing = by_id.get(submission.application_id) or by_applicant.get(applicant)
-            if existing is not None:
-                receipts.append(_receipt(existing, changed=False))
-                continue
-            slide_id = submission.slide_id
-            has_slide = slide_id is not None and slide_id in staged
-            if slide_id is not None:
-                staged.discard(slide_id)  # a slide is attached to one application at most
-            missing = missing_items(mission, form.answers, has_slide=has_slide)
-            row = Application(
-                id=submission.application_id,
-                mission_id=mission_id,
-                organisation=form.organisation,
-                organisation_key=applicant[1],
-                organisation_type=form.organisation_type.value,
-                country=form.country,
-                city=form.city,
-                website=str(form.website) if form.website else None,
-                contact_name=form.contact_name,
-                contact_email=str(form.contact_email),
-                email_key=applicant[0],
-                sectors=form.sectors,
-                answers=form.answers,
-                consent=form.consent,
-                status=ApplicationStatus.RECEIVED.value,
-                complete=not missing,
-                missing=missing,
-                submitted_at=record.at,
-                updated_at=record.at,
-            )
-            by_id[row.id] = by_applicant[applicant] = row
-            rows.append(row)
-            if has_slide:
-                slides.append({"id": slide_id, "application_id": row.id})
-            confirmations.append(
-                mail.compose(
-                    mission,
-                    self._settings,
-                    template="application_received",
-                    recipient=row.contact_email,
-                    recipient_name=row.contact_name,
-                    context={
-                        "application": _summary(row),
-                        "missing": missing,
-                        "private_url": mail.private_url(self._settings, mission.id, row.id),
-                        "deadline": record.deadline,
-                    },
-                    key=f"application_received:{row.id}",
-                    application_id=row.id,
-                )
-            )
-            receipts.append(_receipt(row, changed=True))
-        if not rows:
-            return receipts
+        """One receipt per record, in order: `changed=False` for one written already (by id,
+        or the same applicant)."""
         try:
-            # A concurrent attempt for the same applicant makes the insert fail on the unique
-            # key; the retry then finds that application above.
-            async with transaction(self._sessions) as session:
-                session.add_all(rows)
-                await session.flush()
-                if slides:
-                    # ORM bulk UPDATE by primary key: one statement for every slide.
-                    await session.exec(update(Slide), params=slides)  # type: ignore[call-overload]
-                await outbox.add_all(session, confirmations)
-            return receipts
+            written = await self._write_and_confirm(mission_id, records)
         except IntegrityError:
             # The same applicant, applying twice at once: the other attempt's row now exists.
             raise ApplicationError("applied twice at once; retrying finds the first") from None
+        return [_receipt(result.row, changed=result.new) for result, _ in written]
+
+    async def _write_and_confirm(
+        self, mission_id: str, records: list[ApplicationRecord]
+    ) -> list[tuple[intake.Written, bool]]:
+        """Write the applications and queue the confirmation of each one admitted (its own row
+        is written, by this call or before): each record's result, and whether it is admitted.
+
+        Rows and emails are two transactions; the outbox keeps one message per key, so an
+        attempt retried after the first queues what is missing and nothing twice.
+        """
+        async with self._sessions() as session:
+            mission = await mission_file(session, mission_id)
+        submitted = _submitted(records)
+        written = await intake.write_applications(
+            self._sessions, mission, [(s, record.at) for record, s in submitted]
+        )
+        results = [
+            (result, result.row.id == submission.application_id)
+            for (_, submission), result in zip(submitted, written, strict=True)
+        ]
+        admitted = [
+            (record, result.row)
+            for record, (result, own) in zip(records, results, strict=True)
+            if own
+        ]
+        if admitted:
+            confirmations = self._confirmations(mission, admitted)  # composed before locking
+            async with transaction(self._sessions) as session:
+                await outbox.add_all(session, confirmations)
+        return results
+
+    def _confirmations(
+        self, mission: MissionFile, admitted: list[tuple[ApplicationRecord, Application]]
+    ) -> list[OutboxMessage]:
+        return [
+            mail.compose(
+                mission,
+                self._settings,
+                template="application_received",
+                recipient=row.contact_email,
+                recipient_name=row.contact_name,
+                context={
+                    "application": _summary(row),
+                    "missing": row.missing,
+                    "private_url": mail.private_url(self._settings, mission.id, row.id),
+                    "deadline": record.deadline,
+                },
+                key=f"application_received:{row.id}",
+                application_id=row.id,
+            )
+            for record, row in admitted
+        ]
 
     @activity.defn(name="amend_application")
     async def amend_application(self, record: ApplicationRecord) -> ApplicationReceipt:
@@ -239,34 +210,6 @@ async def _application(session: AsyncSession, mission_id: str, application_id: A
     return row
 
 
-async def _known(
-    session: AsyncSession, mission_id: str, submissions: list[ApplicationSubmission]
-) -> list[Application]:
-    """Applications of the mission that may be one of `submissions` again: the same id, or the
-    same contact email (the caller compares the organisation too)."""
-    ids = {s.application_id for s in submissions}
-    emails = {email_key(s.form.contact_email) for s in submissions}
-    query = select(Application).where(
-        Application.mission_id == mission_id,
-        or_(col(Application.id).in_(ids), col(Application.email_key).in_(emails)),
-    )
-    return list((await session.exec(query)).all())
-
-
-async def _staged_among(
-    session: AsyncSession, mission_id: str, slide_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Which of `slide_ids` are stored for this mission and attached to no application yet."""
-    if not slide_ids:
-        return set()
-    query = select(Slide.id).where(
-        col(Slide.id).in_(slide_ids),
-        Slide.mission_id == mission_id,
-        col(Slide.application_id).is_(None),
-    )
-    return set((await session.exec(query)).all())
-
-
 async def _staged(session: AsyncSession, mission_id: str, slide_id: Any) -> bool:
     slide = await session.get(Slide, slide_id)
     return slide is not None and slide.mission_id == mission_id and slide.application_id is None
@@ -276,6 +219,14 @@ async def _attach(session: AsyncSession, row: Application, slide_id: Any) -> Non
     await session.exec(  # type: ignore[call-overload]
         update(Slide).where(col(Slide.id) == slide_id).values(application_id=row.id)
     )
+
+
+def _submitted(
+    records: list[ApplicationRecord],
+) -> list[tuple[ApplicationRecord, ApplicationSubmission]]:
+    if any(record.submission is None for record in records):
+        raise ApplicationError("a record to write has no submission", non_retryable=True)
+    return [(record, record.submission) for record in records if record.submission is not None]
 
 
 def _receipt(row: Application, *, changed: bool) -> ApplicationReceipt:

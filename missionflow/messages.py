@@ -256,6 +256,11 @@ class ApplicationReceipt(BaseModel):
     )
     complete: bool
     missing: list[str]
+    at: AwareDatetime | None = Field(
+        default=None,
+        description="When the workflow accepted a submission it leaves to its sender to write; "
+        "None from runs (and Updates) that write before answering.",
+    )
 
 
 class ApplicationRecord(BaseModel):
@@ -281,6 +286,13 @@ class ApplicationReceipts(BaseModel):
     """One receipt per record of an `ApplicationBatch`, in the same order."""
 
     receipts: list[ApplicationReceipt]
+
+
+class Admissions(BaseModel):
+    """How many of an `ApplicationBatch` are admitted: their own rows written. An applicant who
+    had applied before, through another request, is not."""
+
+    admitted: int
 
 
 class CallNotice(BaseModel):

@@ -386,8 +386,8 @@ class Simulation:
                 slide_id=slides.pop() if person.with_slide else None,
             )
             try:
-                receipt = await missions.submit_application(
-                    self.client, self.mission.id, submission
+                taken = await missions.take_application(
+                    self.client, self.sessions, self.mission, submission
                 )
             except missions.Refused as refused:
                 if refused.kind != CONFLICT:
@@ -395,8 +395,8 @@ class Simulation:
                 self.tally["refused_late"] += 1
                 await self.unstage(submission.slide_id)
             else:
-                self.tally["received"] += 1
-                self.tally["incomplete"] += not receipt.complete
+                self.tally["received"] += taken.created
+                self.tally["incomplete"] += taken.created and not taken.row.complete
             self.progress.advance()
 
         await self.each(people, one)

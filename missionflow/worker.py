@@ -50,6 +50,7 @@ def build_worker(
             records.record_phase,
             applications.record_application,
             applications.record_applications,
+            applications.admit_applications,
             applications.amend_application,
             applications.withdraw_application,
             call.announce_call,

@@ -7,9 +7,13 @@ Update whose validator is the one place that says whether the call is open, to t
 read it with the `status` query, the `MissionId`/`MissionPhase` search attributes and the current
 details in the UI.
 
-Applications accepted together are written together (group commit): each `submit_application`
-handler leaves its submission with a second coroutine, the recorder, and awaits the receipt; the
-recorder takes everything waiting and writes it with one local activity, one transaction.
+An application is answered as soon as the validator has said the call is open: the handler
+writes nothing and waits for nothing, since a write inside the Update held the workflow task
+open and the server takes only a few Updates per workflow at once. The sender writes the row on
+the answer (`missionflow.intake`); a second coroutine, the admitter, gathers what was accepted
+for a second and writes it again with one activity (nothing for rows the senders wrote, the row
+for any sender that failed to) and queues the confirmations. Runs that started before that wrote
+each submission inside its Update, in batches (the recorder) or one by one.
 
 Emails are written to the outbox by the activity that causes them; a separate coroutine, the
 postman, runs the delivery activity whenever something was queued, so a large delivery never
@@ -40,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.selection import SelectionActivities
     from activities.visits import VisitActivities
     from missionflow import lifecycle, matchmaking, review, seats, visits
+    from missionflow.applications import ApplicationStatus, missing_items
     from missionflow.instants import describe
     from missionflow.lifecycle import CallAction, Milestone
     from missionflow.messages import (
@@ -136,13 +141,21 @@ approval; missions started before it moved on at the decision instant."""
 BATCHED_INTAKE = "batched-intake"
 """Patch id: submissions are written in batches by the recorder, not one local activity each."""
 
+ADMIT_AFTER_ANSWER = "admit-after-answer"
+"""Patch id: a submission's Update is answered before anything is written; its sender writes the
+row, and the admitter writes what the senders did not and queues the confirmations."""
+
+ADMIT_GATHERING = timedelta(seconds=1)
+"""How long the admitter lets accepted submissions gather before writing them: long enough for
+their senders to have written the rows (the admitter then only confirms them), short enough for
+the confirmation to follow the answer closely."""
+
 POST_EVENT = "post-event"
 """Patch id: visit registrations, the itinerary and reminders, feedback, the report and the
 follow-up surveys; missions started before them only walk those phases' instants."""
 
 MAX_BATCH = 100
-"""Submissions written by one activity at most. The server lets only a few Updates be in flight
-at once (10 on the dev server), so a batch is rarely near this; the cap bounds the payload."""
+"""Submissions written by one activity at most: the cap bounds the activity's payload."""
 
 
 _Waiting = tuple[ApplicationRecord, "asyncio.Future[ApplicationReceipt]"]
@@ -164,6 +177,10 @@ class MissionWorkflow:
         self._talks = False
         self._selection_lock = asyncio.Lock()
         self._visits_lock = asyncio.Lock()  # places are written in the order they were decided
+        self._admits: bool | None = None  # decided at the run's first submission
+        self._admitting: list[ApplicationRecord] = []  # accepted, not yet admitted
+        self._admissions_under_way = 0  # batches and single applications being written
+        self._admitter: asyncio.Task[None] | None = None
         self._batched: bool | None = None  # decided at the run's first submission
         self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -532,7 +549,7 @@ class MissionWorkflow:
         due = now >= event.requests_deadline and (progress.version == 0 or progress.changes)
         if not due or now >= event.ends_at:
             return
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._settled)
         version = self._state.matchmaking.version + 1
         self._set_matchmaking(version=version, changes=0)
         report = await workflow.execute_activity_method(
@@ -716,7 +733,7 @@ class MissionWorkflow:
             return
         now = workflow.now()
         if visits.itinerary_due(self._mission, self._state):
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            await workflow.wait_condition(self._settled)
             async with self._visits_lock:
                 await self._post(
                     VisitActivities.send_itinerary,
@@ -928,7 +945,7 @@ class MissionWorkflow:
         progress = self._state.reporting
         if not progress.enabled or self._state.phase is not Phase.COMPLETED or progress.final:
             return
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._settled)
         if self._state.reporting.stale_since is not None or self._mission.reporting.follow_up:
             await self._produce_report("The mission is complete", email=True, final=True)
 
@@ -943,6 +960,8 @@ class MissionWorkflow:
         """Record an application accepted while the call is open; answer with its receipt."""
         self._changed(replan=False)
         record = self._record(submission=submission)
+        if self._admitting_after_answer():
+            return self._accepted(record, submission)
         if self._batching():
             receipt = await self._written_in_batch(record)
         else:
@@ -956,6 +975,7 @@ class MissionWorkflow:
     @workflow.update
     async def amend_application(self, change: ApplicationChange) -> ApplicationReceipt:
         self._changed(replan=False)
+        await self._every_application_admitted()
         return await self._write_application(
             ApplicationActivities.amend_application, self._record(change=change)
         )
@@ -979,6 +999,7 @@ class MissionWorkflow:
     @workflow.update
     async def withdraw_application(self, withdrawal: ApplicationWithdrawal) -> ApplicationReceipt:
         self._changed(replan=False)
+        await self._every_application_admitted()
         receipt = await self._write_application(
             ApplicationActivities.withdraw_application, self._record(withdrawal=withdrawal)
         )
@@ -1037,6 +1058,99 @@ class MissionWorkflow:
         if receipt.changed:
             self._mail_queued += 1
         return receipt
+
+    def _admitting_after_answer(self) -> bool:
+        """Whether this run answers submissions before writing them; decided once per run at its
+        first submission, as `_batching` is, and before it: a run recorded on either older path
+        finds no marker here and goes on to that path."""
+        if self._admits is None:
+            self._admits = workflow.patched(ADMIT_AFTER_ANSWER)
+            if self._admits:
+                self._admitter = asyncio.create_task(self._admit())
+        return self._admits
+
+    def _accepted(
+        self, record: ApplicationRecord, submission: ApplicationSubmission
+    ) -> ApplicationReceipt:
+        """Count the submission, leave it with the admitter and answer at once, `at` the
+        acceptance."""
+        self._admitting.append(record)
+        self._state = lifecycle.count_application(self._state, received=1)
+        missing = missing_items(
+            self._mission, submission.form.answers, has_slide=submission.slide_id is not None
+        )
+        return ApplicationReceipt(
+            application_id=submission.application_id,
+            status=ApplicationStatus.RECEIVED,
+            changed=True,
+            complete=not missing,
+            missing=missing,
+            at=record.at,
+        )
+
+    def _settled(self) -> bool:
+        """Every Update handled and every accepted application admitted: what the mission waits
+        for before reading its applications to count them, tell them or move on."""
+        return workflow.all_handlers_finished() and self._admitted_all()
+
+    def _admitted_all(self) -> bool:
+        """Whether every submission accepted so far is admitted (none waits, none is written)."""
+        return not self._admitting and not self._admissions_under_way
+
+    async def _every_application_admitted(self) -> None:
+        """An amendment or a withdrawal may follow its submission closer than the admitter, and
+        what tells applicants must reach every one accepted: rows are written first.
+
+        Awaiting even a true condition yields to the other coroutines, which would reorder
+        the commands of runs recorded before the admitter: only wait when something waits."""
+        if not self._admitted_all():
+            await workflow.wait_condition(self._admitted_all)
+
+    async def _admit(self) -> None:
+        """The admitter: once submissions were accepted, let more gather for a moment, then
+        write them all with one activity. A batch that fails `BATCH_RETRY`'s attempts is split,
+        and each of its submissions written alone, retried until it succeeds, beside the
+        admitter, which goes on: one that cannot be written delays only its own confirmation.
+        Closing the call, continuing as new and ending wait until everything is admitted."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._admitting))
+            self._admissions_under_way += 1  # from the gathering on: `_admitting` empties
+            await workflow.sleep(
+                ADMIT_GATHERING, summary="gather the applications accepted meanwhile"
+            )
+            while self._admitting:
+                batch, self._admitting = self._admitting[:MAX_BATCH], self._admitting[MAX_BATCH:]
+                try:
+                    await self._admit_batch(batch, BATCH_RETRY)
+                except ActivityError:
+                    for record in batch:
+                        self._admissions_under_way += 1
+                        alone = asyncio.create_task(self._admit_alone(record))
+                        self._alone.add(alone)  # referenced until done
+                        alone.add_done_callback(self._alone.discard)
+            self._admissions_under_way -= 1
+
+    async def _admit_alone(self, record: ApplicationRecord) -> None:
+        try:
+            await self._admit_batch([record], RETRY)
+        except ActivityError as error:  # not retryable: a bug, for the logs and the UI
+            workflow.logger.error("an accepted application cannot be admitted: %s", error)
+        finally:
+            self._admissions_under_way -= 1
+
+    async def _admit_batch(self, batch: list[ApplicationRecord], retry_policy: RetryPolicy) -> None:
+        admissions = await workflow.execute_activity_method(
+            ApplicationActivities.admit_applications,
+            ApplicationBatch(mission_id=self._mission.id, records=batch),
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=retry_policy,
+            summary=f"Admit {len(batch)} application(s) and queue their confirmations",
+        )
+        # Counted when accepted; an applicant who had applied before is taken back.
+        self._state = lifecycle.count_application(
+            self._state, received=admissions.admitted - len(batch)
+        )
+        self._mail_queued += 1
 
     def _batching(self) -> bool:
         """Whether this run writes submissions in batches: decided once per run, at its first
@@ -1161,9 +1275,11 @@ class MissionWorkflow:
         new, only the delivery under way is awaited: what is left stays in the outbox for the
         next run, so a server that keeps deferring one message cannot hold the mission's intake.
         """
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._settled)
         if self._recorder is not None:  # idle: every submission's handler has its receipt
             self._recorder.cancel()
+        if self._admitter is not None:  # idle: every accepted submission is admitted
+            self._admitter.cancel()
         if postman is not None:
             if every_email:
                 await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
@@ -1175,9 +1291,11 @@ class MissionWorkflow:
         """Announce, remind, tell of extensions and close the call, each once, when due."""
         now = workflow.now()
         for action in lifecycle.call_actions_due(self._mission, self._state, now):
+            # Every application accepted so far is written before anyone is told or counted.
+            await self._every_application_admitted()
             if action.kind == "close":
                 # Applications accepted before the deadline finish writing before the count.
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(self._settled)
             await workflow.execute_activity_method(
                 _CALL_ACTIVITIES[action.kind],
                 CallNotice(
@@ -1257,7 +1375,7 @@ class MissionWorkflow:
             return
         now = workflow.now()
         if now >= lifecycle.lock_instant(self._mission, self._state) and not selection.locked:
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            await workflow.wait_condition(self._settled)
             changes = []
             for seat in seats.held(self._state):
                 if seat.state == seats.OFFERED:
@@ -1295,7 +1413,7 @@ class MissionWorkflow:
         self._mail_queued += 1
 
     async def _tell_cancellation(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._settled)
         cancelled_in = self._state.entered[-2].phase
         await workflow.execute_activity_method(
             CallActivities.announce_cancellation,

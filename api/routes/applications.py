@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
@@ -38,6 +39,7 @@ from missionflow.applications import (
     form_errors,
     organisation_key,
 )
+from missionflow.db import sessions
 from missionflow.messages import (
     ApplicationChange,
     ApplicationSubmission,
@@ -48,9 +50,9 @@ from missionflow.mission_file import MissionFile
 from missionflow.missions import (
     amend_application,
     answer_seat,
-    submit_application,
     withdraw_application,
 )
+from missionflow.missions import take_application as take
 from missionflow.models import Application, Mission, SelectionDecision, SelectionEvent, Slide
 from missionflow.settings import Settings
 from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
@@ -110,21 +112,20 @@ async def take_application(
     if content is not None:
         submission.slide_id = await _stage_slide(session, mission_id, slide, content)
     try:
-        receipt = await submit_application(client, mission_id, submission)
+        taken = await take(client, same_database(session), mission, submission)
     except BaseException:
         await _unstage(session, submission.slide_id)
         raise
-    if not receipt.changed:  # the same applicant, a moment earlier, through another request
+    row = taken.row
+    if not taken.created:  # the same applicant, a moment earlier, through another request
         await _unstage(session, submission.slide_id)
-        existing = await session.get(Application, receipt.application_id)
-        assert existing is not None
-        return False, _duplicate(existing, form, settings.link_secret())
+        return False, _duplicate(row, form, settings.link_secret())
     return True, ApplicationCreated(
-        application_id=receipt.application_id,
-        access_token=access_token(settings.link_secret(), receipt.application_id),
-        status=receipt.status,
-        complete=receipt.complete,
-        missing=receipt.missing,
+        application_id=row.id,
+        access_token=access_token(settings.link_secret(), row.id),
+        status=ApplicationStatus(row.status),
+        complete=row.complete,
+        missing=row.missing,
     )
 
 
@@ -398,6 +399,13 @@ def _upload(value: Any) -> UploadFile | None:
     if isinstance(value, UploadFile) and value.filename:
         return value
     return None
+
+
+def same_database(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `session`'s engine: the writes of an accepted application are transactions
+    of their own (and on SQLite queue behind this process's other writers)."""
+    assert isinstance(session.bind, AsyncEngine)
+    return sessions(session.bind)
 
 
 def _checked_form(mission: MissionFile, fields: dict[str, Any]) -> ApplicationForm:

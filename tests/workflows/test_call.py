@@ -25,12 +25,16 @@ from missionflow.messages import (
     CancelRequest,
     DeadlineExtension,
 )
-from missionflow.missions import start_mission
-from missionflow.models import Slide
+from missionflow.missions import start_mission, take_application
+from missionflow.models import Application, Slide
 from missionflow.refusals import CONFLICT
 from workflows.mission import MissionWorkflow
 
 DEADLINE_2017 = utc("2017-03-22T23:00:00")  # 22 Mar 24:00 CET
+
+
+def submission(number: int) -> ApplicationSubmission:
+    return ApplicationSubmission(application_id=uuid.uuid4(), form=form(number))
 
 
 def form(number: int, **changes: object) -> ApplicationForm:
@@ -189,11 +193,12 @@ async def test_an_extension_is_told_and_moves_the_close(
     assert f"29 Mar {year} 24:00 CEST" in told.get_body(("plain",)).get_content()
 
 
-async def test_applications_arriving_together_are_written_together(
+async def test_applications_arriving_together_are_admitted_together(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:
-    """Group commit: Updates that arrive at once are written by one local activity each batch;
-    the same applicant twice at once is one application and one email."""
+    """Updates are answered before anything is written; each sender writes its own row, and the
+    admitter confirms everything accepted meanwhile with one activity. The same applicant twice
+    at once is one application, one email and one count."""
     now = await time_env.get_current_time()
     mission, years = eu_us_later(now)
     async with worker_for(time_env):
@@ -202,43 +207,53 @@ async def test_applications_arriving_together_are_written_together(
         )
         await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
         numbers = [1, 2, 3, 4, 5, 6, 1, 2]  # applicants 1 and 2 apply twice, at once
-        receipts = await asyncio.gather(*(apply(handle, n) for n in numbers))
-        status = await handle.query(MissionWorkflow.status)
-        assert status.applications == status.updates_handled - 2 == 6
+        taken = await asyncio.gather(
+            *(
+                take_application(time_env.client, session_factory, mission, submission(n))
+                for n in numbers
+            )
+        )
+        async with session_factory() as session:  # written when answered, not later
+            rows = (await session.exec(select(Application))).all()
+        assert sorted(row.organisation for row in rows) == [f"Cluster {n}" for n in range(1, 7)]
         for applicant in ("contact1@", "contact3@"):
             await eventually(lambda a=applicant: _each_got(mailbox, "application_received", [a]))
+        status = await handle.query(MissionWorkflow.status)
+        assert status.applications == status.updates_handled - 2 == 6
         history = await handle.fetch_history()
-        await keep_history(handle, "batched-applications")
+        await keep_history(handle, "admitted-applications")
         await handle.terminate("test over")
     by_applicant: dict[int, set[uuid.UUID]] = {}
-    for number, receipt in zip(numbers, receipts, strict=True):
-        by_applicant.setdefault(number, set()).add(receipt.application_id)
+    for number, one in zip(numbers, taken, strict=True):
+        by_applicant.setdefault(number, set()).add(one.row.id)
     assert all(len(ids) == 1 for ids in by_applicant.values())
-    assert sum(r.changed for r in receipts) == 6
+    assert sum(one.created for one in taken) == 6
     assert len(mailbox.sent("application_received", "contact1@")) == 1
-    writes = _local_activities(history)
-    assert "record_application" not in writes
-    assert 1 <= writes.count("record_applications") <= len(numbers)
+    assert not _local_activities(history)  # nothing is written inside an Update
+    admits = _scheduled(history, "admit_applications")
+    assert 1 <= len(admits) < len(numbers)
 
 
-async def test_an_application_that_cannot_be_written_holds_up_only_itself(
+async def test_the_workflow_writes_what_no_sender_did(
     time_env: WorkflowEnvironment,
     worker_for,
     session_factory,
     task_queue,
+    mailbox,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A batch that keeps failing is split, and its applications written one by one: the one
-    that cannot be written retries alone while the others, and the call, go on."""
+    """Senders that sent the Update and never wrote the row (they crashed): the admitter writes
+    it. A batch that keeps failing is split, and the one application that cannot be written is
+    retried alone, while the others are confirmed and the call goes on."""
     poisoned = {"Cluster 99"}
-    write = ApplicationActivities._record_submissions
+    write = ApplicationActivities._write_and_confirm
 
     async def failing(self, mission_id, records):  # type: ignore[no-untyped-def]
         if any(r.submission.form.organisation in poisoned for r in records):
             raise RuntimeError("this application cannot be written (yet)")
         return await write(self, mission_id, records)
 
-    monkeypatch.setattr(ApplicationActivities, "_record_submissions", failing)
+    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", failing)
     now = await time_env.get_current_time()
     mission, years = eu_us_later(now)
     async with worker_for(time_env):
@@ -246,22 +261,29 @@ async def test_an_application_that_cannot_be_written_holds_up_only_itself(
             time_env.client, session_factory, mission, task_queue=task_queue, now=now
         )
         await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
-        stuck = asyncio.create_task(apply(handle, 99))
-        others = await asyncio.wait_for(
-            asyncio.gather(*(apply(handle, n) for n in range(1, 6))), timeout=60
+        receipts = await asyncio.gather(*(apply(handle, n) for n in [99, 1, 2, 3]))
+        assert all(r.changed and r.at is not None for r in receipts)
+        await eventually(
+            lambda: _each_got(mailbox, "application_received", ["contact1@", "contact3@"]),
+            within=60,
         )
-        assert all(r.changed for r in others)
-        later = await asyncio.wait_for(apply(handle, 6), timeout=60)  # the intake goes on
-        assert later.changed and not stuck.done()
+        assert not mailbox.sent("application_received", "contact99@")
         poisoned.clear()  # the cause is fixed: its next attempt writes it
-        assert (await asyncio.wait_for(stuck, timeout=60)).changed
+        await eventually(
+            lambda: _each_got(mailbox, "application_received", ["contact99@"]), within=120
+        )
         status = await handle.query(MissionWorkflow.status)
-        assert status.applications == 7
+        assert status.applications == 4
         history = await handle.fetch_history()
-        await keep_history(handle, "batched-applications-split")
+        await keep_history(handle, "admitted-applications-split")
         await handle.terminate("test over")
-    writes = _local_activities(history)
-    assert set(writes) == {"record_applications"}
+    async with session_factory() as session:
+        rows = (await session.exec(select(Application))).all()
+    assert {row.id for row in rows} == {r.application_id for r in receipts}
+    assert {at.replace(microsecond=0) for at in (r.submitted_at for r in rows)} == {
+        r.at.replace(microsecond=0) for r in receipts if r.at
+    }
+    assert len(_scheduled(history, "admit_applications")) >= 2
 
 
 async def test_cancelling_tells_everyone_concerned(

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from missionflow.applications import ApplicationForm
 from missionflow.messages import ApplicationSubmission
 from missionflow.mission_file import load_mission
-from missionflow.missions import start_mission, submit_application
+from missionflow.missions import start_mission, take_application
 from missionflow.models import Application, OutboxMessage
 from workflows.mission import MissionWorkflow
 
@@ -53,12 +53,13 @@ async def test_a_thousand_applicants_across_continued_runs(
                     "consent": True,
                 }
             )
-            receipt = await submit_application(
+            taken = await take_application(
                 dev_env.client,
-                mission.id,
+                session_factory,
+                mission,
                 ApplicationSubmission(application_id=uuid.uuid4(), form=form),
             )
-            assert receipt.changed
+            assert taken.created
 
     async with worker_for(dev_env):
         handle = await start_mission(

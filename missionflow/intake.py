@@ -1,0 +1,167 @@
+"""Writing accepted applications: the one function both writers of an application call.
+
+The mission workflow answers a submission's Update as soon as its validator has said the call
+is open, without waiting for any database write (see `missions.take_application`): whoever sent
+the Update writes the row as soon as the answer is in, and the workflow writes, a moment later
+and in batches, every application it accepted, for the sender that never did (it crashed, or
+lost its connection). Both writes are this idempotent function, keyed by the application's id,
+and the applicant's organisation and email stay unique: whoever comes second changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from missionflow.applications import (
+    ApplicationStatus,
+    email_key,
+    missing_items,
+    organisation_key,
+)
+from missionflow.db import transaction
+from missionflow.messages import ApplicationSubmission
+from missionflow.mission_file import MissionFile
+from missionflow.models import Application, Slide
+
+WRITE_ATTEMPTS = 3
+"""A write loses a race at most once or twice (the workflow's own write of the same application,
+the same applicant twice at once); the next attempt then reads what won."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a record became: its own row (`new` if this write inserted it), or, for an applicant
+    who had applied already, that earlier application's row."""
+
+    row: Application
+    new: bool
+
+
+Accepted = tuple[ApplicationSubmission, datetime]
+"""A submission the workflow accepted, and the instant it did."""
+
+
+async def write_applications(
+    sessions: async_sessionmaker[AsyncSession],
+    mission: MissionFile,
+    records: Sequence[Accepted],
+) -> list[Written]:
+    """Write each application not written yet, attaching its stored slide, in one transaction;
+    what each record became, in order.
+
+    A record whose id is written already, or whose applicant (organisation and contact email)
+    applied before, in the database or earlier in `records`, changes nothing.
+    """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return await _write(sessions, mission, records)
+        except IntegrityError:
+            # A concurrent write of one of these applications, or of the same applicant, won;
+            # reading again finds it.
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _write(
+    sessions: async_sessionmaker[AsyncSession],
+    mission: MissionFile,
+    records: Sequence[Accepted],
+) -> list[Written]:
+    submissions = [submission for submission, _ in records]
+    # Read outside the write transaction: on SQLite writers queue one at a time, so only the
+    # writes themselves are done while holding that place.
+    async with sessions() as session:
+        known = await _known(session, mission.id, submissions)
+        staged = await _staged_among(
+            session, mission.id, [s.slide_id for s in submissions if s.slide_id is not None]
+        )
+    by_id = {row.id: row for row in known}
+    by_applicant = {(row.email_key, row.organisation_key): row for row in known}
+    written: list[Written] = []
+    rows: list[Application] = []
+    slides: list[dict[str, Any]] = []
+    for submission, at in records:
+        form = submission.form
+        applicant = (email_key(form.contact_email), organisation_key(form.organisation))
+        existing = by_id.get(submission.application_id) or by_applicant.get(applicant)
+        if existing is not None:
+            written.append(Written(row=existing, new=False))
+            continue
+        slide_id = submission.slide_id
+        has_slide = slide_id is not None and slide_id in staged
+        if slide_id is not None:
+            staged.discard(slide_id)  # a slide is attached to one application at most
+        missing = missing_items(mission, form.answers, has_slide=has_slide)
+        row = Application(
+            id=submission.application_id,
+            mission_id=mission.id,
+            organisation=form.organisation,
+            organisation_key=applicant[1],
+            organisation_type=form.organisation_type.value,
+            country=form.country,
+            city=form.city,
+            website=str(form.website) if form.website else None,
+            contact_name=form.contact_name,
+            contact_email=str(form.contact_email),
+            email_key=applicant[0],
+            sectors=form.sectors,
+            answers=form.answers,
+            consent=form.consent,
+            status=ApplicationStatus.RECEIVED.value,
+            complete=not missing,
+            missing=missing,
+            submitted_at=at,
+            updated_at=at,
+        )
+        by_id[row.id] = by_applicant[applicant] = row
+        rows.append(row)
+        if has_slide:
+            slides.append({"id": slide_id, "application_id": row.id})
+        written.append(Written(row=row, new=True))
+    if rows:
+        async with transaction(sessions) as session:
+            session.add_all(rows)
+            await session.flush()
+            if slides:
+                # ORM bulk UPDATE by primary key: one statement for every slide.
+                await session.exec(update(Slide), params=slides)  # type: ignore[call-overload]
+    return written
+
+
+async def _known(
+    session: AsyncSession, mission_id: str, submissions: list[ApplicationSubmission]
+) -> list[Application]:
+    """Applications of the mission that may be one of `submissions` again: the same id, or the
+    same contact email (the caller compares the organisation too)."""
+    ids = {s.application_id for s in submissions}
+    emails = {email_key(s.form.contact_email) for s in submissions}
+    query = select(Application).where(
+        Application.mission_id == mission_id,
+        or_(col(Application.id).in_(ids), col(Application.email_key).in_(emails)),
+    )
+    return list((await session.exec(query)).all())
+
+
+async def _staged_among(
+    session: AsyncSession, mission_id: str, slide_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `slide_ids` are stored for this mission and attached to no application yet."""
+    if not slide_ids:
+        return set()
+    query = select(Slide.id).where(
+        col(Slide.id).in_(slide_ids),
+        Slide.mission_id == mission_id,
+        col(Slide.application_id).is_(None),
+    )
+    return set((await session.exec(query)).all())
