@@ -57,6 +57,7 @@ from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from missionflow.db import write_lock
 from missionflow.messages import DeliveryReport, DeliveryRequest
 from missionflow.models import OutboxMessage, utc_now
 from missionflow.outbox import build_message
@@ -206,8 +207,9 @@ async def _claim(db: AsyncConnection, request: DeliveryRequest) -> list[OutboxMe
         .values(status="sending", claimed_at=utc_now(), attempts=col(OutboxMessage.attempts) + 1)
         .returning(*OutboxMessage.__table__.columns)
     )
-    rows = [OutboxMessage.model_validate(row._mapping) for row in await db.execute(claim)]
-    await db.commit()
+    async with write_lock(db.engine):
+        rows = [OutboxMessage.model_validate(row._mapping) for row in await db.execute(claim)]
+        await db.commit()
     return sorted(rows, key=lambda row: (row.created_at, row.id))
 
 
@@ -288,8 +290,9 @@ async def _settle(db: AsyncConnection, row: OutboxMessage, previous: str, **valu
         .where(col(OutboxMessage.attempts) == row.attempts)
         .values(**values)
     )
-    result = await db.execute(statement)
-    await db.commit()
+    async with write_lock(db.engine):
+        result = await db.execute(statement)
+        await db.commit()
     return result.rowcount == 1
 
 

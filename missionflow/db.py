@@ -80,14 +80,20 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     at once measured ~150 ms each); queueing this process's writers on a lock instead keeps each
     write at a few milliseconds. PostgreSQL needs no lock.
     """
-    engine = factory.kw["bind"]
+    async with write_lock(factory.kw["bind"]), factory() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def write_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """This process's turn to write, on SQLite; for a writer that is not a `transaction`, such
+    as the delivery's commits on its own connection. Outside the queue, such a writer met the
+    others in SQLite's busy handler, which sleeps up to 100 ms a try. PostgreSQL: no wait."""
     if engine.dialect.name == "sqlite":
-        lock = _WRITE_LOCKS.setdefault(engine.sync_engine, asyncio.Lock())
-        async with lock, factory() as session, session.begin():
-            yield session
+        async with _WRITE_LOCKS.setdefault(engine.sync_engine, asyncio.Lock()):
+            yield
     else:
-        async with factory() as session, session.begin():
-            yield session
+        yield
 
 
 async def ping(engine: AsyncEngine) -> None:
