@@ -265,10 +265,11 @@ async def run(
     applicants: int,
     seed: int = DEFAULT_SEED,
     out: Path | None = None,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
     wall_limit: float = 600.0,
 ) -> dict[str, Any]:
     """Simulate the mission in FILE and write its report and emails to `out`; the summary.
+    Progress goes to `stream`, by default the `sys.stderr` of the moment (not of the import).
 
     Raises:
         SimulationError: the mission did not complete within `wall_limit` seconds of wall time
@@ -280,7 +281,7 @@ async def run(
         async with stack(Path(workdir)) as running:
             now = await running.env.get_current_time()
             mission, years = prepare(document, now)
-            simulation = Simulation(running, mission, random.Random(seed), Progress(stream))
+            simulation = Simulation(running, mission, seed, Progress(stream or sys.stderr))
             try:
                 async with asyncio.timeout(wall_limit):
                     outcome = await simulation.drive(applicants, now)
@@ -319,14 +320,15 @@ async def _stuck(handle: WorkflowHandle[Any, Any] | None) -> str:
 class Simulation:
     """The people of one mission: what they do, when, and what the mission answered."""
 
-    def __init__(
-        self, running: Stack, mission: MissionFile, rng: random.Random, progress: Progress
-    ) -> None:
+    def __init__(self, running: Stack, mission: MissionFile, seed: int, progress: Progress) -> None:
         self.env = running.env
         self.client: Client = running.env.client
         self.sessions = running.sessions
         self.mission = mission
-        self.rng = rng
+        self.rng = random.Random(seed)
+        # Ids from a stream of their own: the same seed gives the same ids, so everything read
+        # back in id order meets the same random draws, run after run.
+        self._ids = random.Random(f"ids:{seed}")
         self.progress = progress
         self.handle: WorkflowHandle[MissionWorkflow, MissionOutcome] | None = None
         self.tally: Counter[str] = Counter()
@@ -381,7 +383,7 @@ class Simulation:
 
         async def one(person: synthetic.Applicant) -> None:
             submission = ApplicationSubmission(
-                application_id=uuid.uuid4(),
+                application_id=self.new_id(),
                 form=ApplicationForm.model_validate(person.form),
                 slide_id=slides.pop() if person.with_slide else None,
             )
@@ -544,7 +546,13 @@ class Simulation:
             HostBatch(hosts=[h.model_dump(mode="json") for h in forms]),
         )
         async with self.sessions() as db:
-            loaded = (await db.exec(select(Host).where(Host.mission_id == self.mission.id))).all()
+            loaded = (
+                await db.exec(
+                    select(Host)
+                    .where(Host.mission_id == self.mission.id)
+                    .order_by(col(Host.name_key))
+                )
+            ).all()
             sectors = {
                 a.id: a.sectors
                 for a in (
@@ -561,9 +569,9 @@ class Simulation:
         async with self.sessions() as db:
             pending = (
                 await db.exec(
-                    select(Meeting).where(
-                        Meeting.mission_id == self.mission.id, Meeting.status == "pending"
-                    )
+                    select(Meeting)
+                    .where(Meeting.mission_id == self.mission.id, Meeting.status == "pending")
+                    .order_by(col(Meeting.id))
                 )
             ).all()
         answers = []
@@ -584,9 +592,9 @@ class Simulation:
         async with self.sessions() as db:
             placed = (
                 await db.exec(
-                    select(Meeting).where(
-                        Meeting.mission_id == self.mission.id, col(Meeting.slot_id).is_not(None)
-                    )
+                    select(Meeting)
+                    .where(Meeting.mission_id == self.mission.id, col(Meeting.slot_id).is_not(None))
+                    .order_by(col(Meeting.id))
                 )
             ).all()
         attendance = [
@@ -628,7 +636,7 @@ class Simulation:
         self, requester: uuid.UUID, kind: str, invitee: uuid.UUID, invitee_kind: str
     ) -> MeetingRequestInput:
         return MeetingRequestInput(
-            request_id=uuid.uuid4(),
+            request_id=self.new_id(),
             requester_id=requester,
             requester_kind=kind,
             invitee_id=invitee,
@@ -659,11 +667,13 @@ class Simulation:
             async with self.sessions() as db:
                 places = (
                     await db.exec(
-                        select(VisitRegistration).where(
+                        select(VisitRegistration)
+                        .where(
                             VisitRegistration.mission_id == self.mission.id,
                             VisitRegistration.visit_id == visit.id,
                             VisitRegistration.status == "registered",
                         )
+                        .order_by(col(VisitRegistration.application_id))
                     )
                 ).all()
             attendance = [
@@ -693,7 +703,13 @@ class Simulation:
         mission = self.mission
         delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
         async with self.sessions() as db:
-            hosts = (await db.exec(select(Host.id).where(Host.mission_id == mission.id))).all()
+            hosts = (
+                await db.exec(
+                    select(Host.id)
+                    .where(Host.mission_id == mission.id)
+                    .order_by(col(Host.name_key))
+                )
+            ).all()
         city = mission.visits[0].city if mission.visits else mission.destination
         answers = [
             self.feedback_of(d, "delegate", city) for d in delegates if self.rng.random() < 0.8
@@ -776,11 +792,16 @@ class Simulation:
 
         await asyncio.gather(*(gated(item) for item in items))
 
+    def new_id(self) -> uuid.UUID:
+        return uuid.UUID(int=self._ids.getrandbits(128), version=4)
+
     async def decisions(self) -> Sequence[SelectionDecision]:
         async with self.sessions() as db:
             return (
                 await db.exec(
-                    select(SelectionDecision).where(SelectionDecision.mission_id == self.mission.id)
+                    select(SelectionDecision)
+                    .where(SelectionDecision.mission_id == self.mission.id)
+                    .order_by(col(SelectionDecision.application_id))
                 )
             ).all()
 
