@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -41,7 +41,9 @@ class VisitActivities:
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             for place in notice.changes:
-                row = await _registration(session, notice.mission_id, place)
+                row = await _registration(
+                    session, notice.mission_id, place.visit_id, place.application_id
+                )
                 promoted = (
                     row is not None and row.status == WAITLISTED and place.status == REGISTERED
                 )
@@ -84,17 +86,8 @@ class VisitActivities:
         file; returns how many were written to the outbox."""
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
-            calendar = Attachment(
-                filename=f"{mission.id}-itinerary.ics",
-                content_type="text/calendar",
-                content=itinerary.ics(
-                    mission.id,
-                    notice.visits,
-                    organiser_email=str(mission.coordinators[0].email),
-                    domain=sender_domain(self._settings.mail_from),
-                    sequences=notice.sequences,
-                    stamp=notice.at,
-                ),
+            calendar = self._calendar(
+                mission, notice.visits, notice, "itinerary", sequences=notice.sequences
             )
             delegates = await participants.delegation(session, mission.id)
             for number, delegate in enumerate(delegates, start=1):
@@ -126,24 +119,16 @@ class VisitActivities:
         row = itinerary.rows(notice.visits)[notice.visits.index(visit)]
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
-            calendar = self._calendar(mission, visit, notice)
-            for place in notice.places:
-                delegate = await session.get(Application, place.application_id)
-                assert delegate is not None
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="visit_reminder",
-                    recipient=delegate.contact_email,
-                    recipient_name=delegate.contact_name,
-                    context={"visit": row},
-                    key=f"visit_reminder:{visit.id}@{visit.starts_at.isoformat()}:{delegate.id}",
-                    application_id=delegate.id,
-                    reminder=True,
-                    attachments=[calendar],
-                )
-            return len(notice.places)
+            return await self._tell_places(
+                session,
+                mission,
+                visit,
+                notice,
+                template="visit_reminder",
+                key=f"visit_reminder:{visit.id}@{visit.starts_at.isoformat()}",
+                context={"visit": row},
+                reminder=True,
+            )
 
     @activity.defn(name="record_visit_change")
     async def record_visit_change(self, notice: VisitNotice) -> int:
@@ -175,37 +160,24 @@ class VisitActivities:
                 "before": itinerary.rows([*notice.visits[:index], before])[index],
                 "note": change.note,
             }
-            calendar = self._calendar(mission, visit, notice)
-            for place in notice.places:
-                delegate = await session.get(Application, place.application_id)
-                assert delegate is not None
-                await mail.post(
-                    session,
-                    mission,
-                    self._settings,
-                    template="visit_changed",
-                    recipient=delegate.contact_email,
-                    recipient_name=delegate.contact_name,
-                    context=context | {"status": place.status},
-                    key=f"visit_changed:{visit.id}:{notice.sequence}:{delegate.id}",
-                    application_id=delegate.id,
-                    attachments=[calendar],
-                )
-            return len(notice.places)
+            return await self._tell_places(
+                session,
+                mission,
+                visit,
+                notice,
+                template="visit_changed",
+                key=f"visit_changed:{visit.id}:{notice.sequence}",
+                context=context,
+            )
 
     @activity.defn(name="record_visit_attendance")
     async def record_visit_attendance(self, notice: VisitNotice) -> VisitReceipt:
         attendance = notice.attendance
         assert attendance is not None
         async with transaction(self._sessions) as session:
-            row = (
-                await session.exec(
-                    select(VisitRegistration)
-                    .where(VisitRegistration.mission_id == notice.mission_id)
-                    .where(VisitRegistration.visit_id == attendance.visit_id)
-                    .where(VisitRegistration.application_id == attendance.application_id)
-                )
-            ).first()
+            row = await _registration(
+                session, notice.mission_id, attendance.visit_id, attendance.application_id
+            )
             if row is None or row.status != REGISTERED:
                 raise ApplicationError(
                     "This delegate holds no place on the visit.", type=CONFLICT, non_retryable=True
@@ -220,30 +192,75 @@ class VisitActivities:
                 changed=changed,
             )
 
-    def _calendar(self, mission: MissionFile, visit: Visit, notice: VisitNotice) -> Attachment:
+    def _calendar(
+        self,
+        mission: MissionFile,
+        visits: list[Visit],
+        notice: VisitNotice,
+        name: str,
+        *,
+        sequences: dict[str, int],
+    ) -> Attachment:
         return Attachment(
-            filename=f"{mission.id}-{visit.id}.ics",
+            filename=f"{mission.id}-{name}.ics",
             content_type="text/calendar",
             content=itinerary.ics(
                 mission.id,
-                [visit],
+                visits,
                 organiser_email=str(mission.coordinators[0].email),
                 domain=sender_domain(self._settings.mail_from),
-                sequences={visit.id: notice.sequence},
+                sequences=sequences,
                 stamp=notice.at,
             ),
         )
 
+    async def _tell_places(
+        self,
+        session: AsyncSession,
+        mission: MissionFile,
+        visit: Visit,
+        notice: VisitNotice,
+        *,
+        template: str,
+        key: str,
+        context: dict[str, Any],
+        reminder: bool = False,
+    ) -> int:
+        """One email to each delegate of `notice.places`, with the visit's calendar event;
+        `key` and `context` are completed per delegate (their id, their place's status)."""
+        calendar = self._calendar(
+            mission, [visit], notice, visit.id, sequences={visit.id: notice.sequence}
+        )
+        ids = [place.application_id for place in notice.places]
+        rows = await session.exec(select(Application).where(col(Application.id).in_(ids)))
+        delegates = {row.id: row for row in rows.all()}
+        for place in notice.places:
+            delegate = delegates[place.application_id]
+            await mail.post(
+                session,
+                mission,
+                self._settings,
+                template=template,
+                recipient=delegate.contact_email,
+                recipient_name=delegate.contact_name,
+                context=context | {"status": place.status},
+                key=f"{key}:{delegate.id}",
+                application_id=delegate.id,
+                reminder=reminder,
+                attachments=[calendar],
+            )
+        return len(notice.places)
+
 
 async def _registration(
-    session: AsyncSession, mission_id: str, place: VisitPlace
+    session: AsyncSession, mission_id: str, visit_id: str, application_id: uuid.UUID
 ) -> VisitRegistration | None:
     return (
         await session.exec(
             select(VisitRegistration)
             .where(VisitRegistration.mission_id == mission_id)
-            .where(VisitRegistration.visit_id == place.visit_id)
-            .where(VisitRegistration.application_id == place.application_id)
+            .where(VisitRegistration.visit_id == visit_id)
+            .where(VisitRegistration.application_id == application_id)
         )
     ).first()
 

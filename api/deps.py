@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
@@ -42,8 +43,13 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The session factory, for what writes in transactions of its own."""
+    return request.app.state.sessions
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
+    async with get_sessions(request)() as session:
         yield session
 
 
@@ -80,6 +86,7 @@ def is_coordinator(request: Request) -> bool:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 
 async def get_mission(mission_id: str, session: SessionDep) -> Mission:

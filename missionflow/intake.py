@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,15 +63,12 @@ async def write_applications(
     A record whose id is written already, or whose applicant (organisation and contact email)
     applied before, in the database or earlier in `records`, changes nothing.
     """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            return await _write(sessions, mission, records)
-        except IntegrityError:
+    for _ in range(WRITE_ATTEMPTS - 1):
+        with suppress(IntegrityError):
             # A concurrent write of one of these applications, or of the same applicant, won;
             # reading again finds it.
-            if attempt == WRITE_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+            return await _write(sessions, mission, records)
+    return await _write(sessions, mission, records)
 
 
 async def _write(

@@ -21,13 +21,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
-from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep, is_coordinator
+from api.deps import (
+    Coordinator,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    TemporalDep,
+    is_coordinator,
+)
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.access import access_token, token_matches
 from missionflow.applications import (
@@ -39,7 +46,6 @@ from missionflow.applications import (
     form_errors,
     organisation_key,
 )
-from missionflow.db import sessions
 from missionflow.messages import (
     ApplicationChange,
     ApplicationSubmission,
@@ -80,11 +86,14 @@ async def apply(
     mission_id: str,
     request: Request,
     session: SessionDep,
+    sessions: SessionsDep,
     settings: SettingsDep,
     client: TemporalDep,
 ) -> JSONResponse:
     fields, slide = await _read_body(request)
-    created, body = await take_application(session, settings, client, mission_id, fields, slide)
+    created, body = await take_application(
+        session, sessions, settings, client, mission_id, fields, slide
+    )
     return JSONResponse(
         body.model_dump(mode="json"), status.HTTP_201_CREATED if created else status.HTTP_200_OK
     )
@@ -92,6 +101,7 @@ async def apply(
 
 async def take_application(
     session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     client: Client,
     mission_id: str,
@@ -112,7 +122,7 @@ async def take_application(
     if content is not None:
         submission.slide_id = await _stage_slide(session, mission_id, slide, content)
     try:
-        taken = await take(client, same_database(session), mission, submission)
+        taken = await take(client, sessions, mission, submission)
     except BaseException:
         await _unstage(session, submission.slide_id)
         raise
@@ -399,13 +409,6 @@ def _upload(value: Any) -> UploadFile | None:
     if isinstance(value, UploadFile) and value.filename:
         return value
     return None
-
-
-def same_database(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
-    """Sessions on `session`'s engine: the writes of an accepted application are transactions
-    of their own (and on SQLite queue behind this process's other writers)."""
-    assert isinstance(session.bind, AsyncEngine)
-    return sessions(session.bind)
 
 
 def _checked_form(mission: MissionFile, fields: dict[str, Any]) -> ApplicationForm:
