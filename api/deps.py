@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from missionflow.intake_gate import IntakeGates
 from missionflow.missions import Unavailable
 from missionflow.models import Mission
 from missionflow.settings import Settings
@@ -43,13 +43,13 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    """The session factory, for what writes in transactions of its own."""
-    return request.app.state.sessions
+def get_intake(request: Request) -> IntakeGates:
+    """This process's intake gates: every request to apply passes the same ones."""
+    return request.app.state.intake
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_sessions(request)() as session:
+    async with request.app.state.sessions() as session:
         yield session
 
 
@@ -86,7 +86,7 @@ def is_coordinator(request: Request) -> bool:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+IntakeDep = Annotated[IntakeGates, Depends(get_intake)]
 
 
 async def get_mission(mission_id: str, session: SessionDep) -> Mission:

@@ -29,6 +29,7 @@ from api.routes import (
 )
 from api.routes.missions import mission_file_schema
 from missionflow.db import create_engine, sessions
+from missionflow.intake_gate import IntakeGates
 from missionflow.settings import Settings
 
 
@@ -63,6 +64,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions(engine)
+    app.state.intake = IntakeGates(app.state.sessions)
     app.state.temporal = TemporalConnection(settings, client)
     app.state.coordinator_token = settings.coordinator_token()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -236,6 +236,13 @@ class ApplicationSubmission(BaseModel):
     slide_id: uuid.UUID | None = Field(default=None, description="A slide the API has stored.")
 
 
+class ApplicationSubmissions(BaseModel):
+    """Submissions that reached one API process together and go to the workflow as one Update
+    (see `missionflow.intake_gate`); each gets its own receipt, in order."""
+
+    submissions: list[ApplicationSubmission] = Field(min_length=1)
+
+
 class ApplicationChange(BaseModel):
     application_id: uuid.UUID
     amendment: ApplicationAmendment
@@ -283,7 +290,8 @@ class ApplicationBatch(BaseModel):
 
 
 class ApplicationReceipts(BaseModel):
-    """One receipt per record of an `ApplicationBatch`, in the same order."""
+    """One receipt per record of an `ApplicationBatch`, or per submission of
+    `ApplicationSubmissions`, in the same order."""
 
     receipts: list[ApplicationReceipt]
 

@@ -7,8 +7,7 @@ the workflow inside one transaction, so a refused or failed start leaves neither
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,12 +28,13 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from missionflow import intake, lifecycle
+from missionflow import lifecycle
 from missionflow.messages import (
     AnswerReceipt,
     ApplicationChange,
     ApplicationReceipt,
     ApplicationSubmission,
+    ApplicationSubmissions,
     ApplicationWithdrawal,
     AttendanceInput,
     CancelRequest,
@@ -61,7 +61,7 @@ from missionflow.messages import (
     VisitRegistrationInput,
 )
 from missionflow.mission_file import MissionFile, Visit, workflow_id_for
-from missionflow.models import Application, Mission
+from missionflow.models import Mission
 from missionflow.phases import Phase
 from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
 from missionflow.temporal import MISSION_ID, MISSION_PHASE
@@ -319,57 +319,22 @@ def _refusal(error: WorkflowUpdateFailedError) -> Exception:
     return error
 
 
-@dataclass(frozen=True)
-class Taken:
-    row: Application
-    created: bool
-
-
-async def take_application(
-    client: Client,
-    sessions: async_sessionmaker[AsyncSession],
-    mission: MissionFile,
-    submission: ApplicationSubmission,
-) -> Taken:
-    """Hand the submission to the mission and, once accepted, write it.
-
-    The workflow answers before anything is written (see `missionflow.intake`); the row is
-    written here at once, so the applicant's private link works from the answer on. `created`
-    is False when the same applicant had applied through another request: the answer is then
-    that application, and this one is never written.
-
-    Raises:
-        Refused: the call is not open, or another refusal of the workflow.
-        Unavailable: Temporal did not answer.
-    """
-    receipt = await submit_application(client, mission.id, submission)
-    if receipt.at is None:  # a run that writes inside the Update has written it
-        async with sessions() as session:
-            row = await session.get(Application, receipt.application_id)
-        if row is None:
-            raise Unavailable("The application was accepted but cannot be read; try again.")
-        return Taken(row=row, created=receipt.changed)
-    try:
-        (written,) = await intake.write_applications(sessions, mission, [(submission, receipt.at)])
-    except IntegrityError:  # lost every race: the workflow's admitter writes it shortly
-        raise Unavailable("The application was accepted; its record is being written.") from None
-    return Taken(row=written.row, created=written.row.id == submission.application_id)
-
-
-async def submit_application(
-    client: Client, mission_id: str, submission: ApplicationSubmission
-) -> ApplicationReceipt:
-    """The Update alone. Its id is the application's, so sending it again (a retry after a lost
-    answer) gets the first answer back from the server rather than a second acceptance."""
-    return await _update(
+async def submit_applications(
+    client: Client, mission_id: str, submissions: Sequence[ApplicationSubmission]
+) -> list[ApplicationReceipt]:
+    """The Update alone (see `missionflow.intake_gate`), one receipt per submission. Its id is
+    its first application's, so sending it again (a retry after a lost answer) gets the first
+    answer back from the server rather than a second acceptance."""
+    answer = await _update(
         client,
         mission_id,
         lambda h: h.execute_update(
-            MissionWorkflow.submit_application,
-            submission,
-            id=f"application-{submission.application_id}",
+            MissionWorkflow.submit_applications,
+            ApplicationSubmissions(submissions=list(submissions)),
+            id=f"applications-{submissions[0].application_id}",
         ),
     )
+    return answer.receipts
 
 
 async def amend_application(

@@ -50,6 +50,7 @@ from temporalio.testing import WorkflowEnvironment
 from missionflow import lifecycle, missions, report_render, synthetic
 from missionflow.applications import ApplicationForm
 from missionflow.db import create_engine, migrate, sessions, transaction
+from missionflow.intake_gate import IntakeGates
 from missionflow.matchmaking import parse_hosts, slots_of
 from missionflow.messages import (
     ApplicationSubmission,
@@ -324,6 +325,7 @@ class Simulation:
         self.env = running.env
         self.client: Client = running.env.client
         self.sessions = running.sessions
+        self.intake = IntakeGates(running.sessions)
         self.mission = mission
         self.rng = random.Random(seed)
         # Ids from a stream of their own: the same seed gives the same ids, so everything read
@@ -388,9 +390,7 @@ class Simulation:
                 slide_id=slides.pop() if person.with_slide else None,
             )
             try:
-                taken = await missions.take_application(
-                    self.client, self.sessions, self.mission, submission
-                )
+                taken = await self.intake.take(self.client, self.mission, submission)
             except missions.Refused as refused:
                 if refused.kind != CONFLICT:
                     raise

@@ -53,8 +53,10 @@ with workflow.unsafe.imports_passed_through():
         ApplicationBatch,
         ApplicationChange,
         ApplicationReceipt,
+        ApplicationReceipts,
         ApplicationRecord,
         ApplicationSubmission,
+        ApplicationSubmissions,
         ApplicationWithdrawal,
         AttendanceInput,
         CallNotice,
@@ -956,12 +958,34 @@ class MissionWorkflow:
     # Applicants
 
     @workflow.update
+    async def submit_applications(self, batch: ApplicationSubmissions) -> ApplicationReceipts:
+        """Accept the submissions one API process gathered while the call is open (the
+        validator answers for them all, at one instant); a receipt for each."""
+        self._changed(replan=False)
+        if self._admitting_after_answer():
+            receipts = [self._accepted(self._record(submission=s), s) for s in batch.submissions]
+        else:  # a run recorded before answering first goes on writing before it answers
+            receipts = list(
+                await asyncio.gather(
+                    *(
+                        self._written_before_answer(self._record(submission=s))
+                        for s in batch.submissions
+                    )
+                )
+            )
+        return ApplicationReceipts(receipts=receipts)
+
+    @workflow.update
     async def submit_application(self, submission: ApplicationSubmission) -> ApplicationReceipt:
-        """Record an application accepted while the call is open; answer with its receipt."""
+        """One submission per Update, as the API sent them before `submit_applications`: kept
+        for the Updates of runs recorded then."""
         self._changed(replan=False)
         record = self._record(submission=submission)
         if self._admitting_after_answer():
             return self._accepted(record, submission)
+        return await self._written_before_answer(record)
+
+    async def _written_before_answer(self, record: ApplicationRecord) -> ApplicationReceipt:
         if self._batching():
             receipt = await self._written_in_batch(record)
         else:
@@ -982,6 +1006,10 @@ class MissionWorkflow:
 
     @submit_application.validator
     def _validate_submission(self, _: ApplicationSubmission) -> None:
+        self._refuse_unless_call_open()
+
+    @submit_applications.validator
+    def _validate_submissions(self, _: ApplicationSubmissions) -> None:
         self._refuse_unless_call_open()
 
     @amend_application.validator

@@ -21,7 +21,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
@@ -29,8 +28,8 @@ from temporalio.client import Client
 
 from api.deps import (
     Coordinator,
+    IntakeDep,
     SessionDep,
-    SessionsDep,
     SettingsDep,
     TemporalDep,
     is_coordinator,
@@ -46,6 +45,7 @@ from missionflow.applications import (
     form_errors,
     organisation_key,
 )
+from missionflow.intake_gate import IntakeGates
 from missionflow.messages import (
     ApplicationChange,
     ApplicationSubmission,
@@ -58,7 +58,6 @@ from missionflow.missions import (
     answer_seat,
     withdraw_application,
 )
-from missionflow.missions import take_application as take
 from missionflow.models import Application, Mission, SelectionDecision, SelectionEvent, Slide
 from missionflow.settings import Settings
 from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
@@ -86,13 +85,13 @@ async def apply(
     mission_id: str,
     request: Request,
     session: SessionDep,
-    sessions: SessionsDep,
+    intake: IntakeDep,
     settings: SettingsDep,
     client: TemporalDep,
 ) -> JSONResponse:
     fields, slide = await _read_body(request)
     created, body = await take_application(
-        session, sessions, settings, client, mission_id, fields, slide
+        session, intake, settings, client, mission_id, fields, slide
     )
     return JSONResponse(
         body.model_dump(mode="json"), status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -101,7 +100,7 @@ async def apply(
 
 async def take_application(
     session: AsyncSession,
-    sessions: async_sessionmaker[AsyncSession],
+    intake: IntakeGates,
     settings: Settings,
     client: Client,
     mission_id: str,
@@ -122,7 +121,7 @@ async def take_application(
     if content is not None:
         submission.slide_id = await _stage_slide(session, mission_id, slide, content)
     try:
-        taken = await take(client, sessions, mission, submission)
+        taken = await intake.take(client, mission, submission)
     except BaseException:
         await _unstage(session, submission.slide_id)
         raise

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import SessionDep, SessionsDep, SettingsDep
+from api.deps import IntakeDep, SessionDep, SettingsDep
 from api.routes.applications import MAX_BODY_BYTES, _form_fields, take_application
 from missionflow.applications import OrganisationType
 from missionflow.instants import describe
@@ -136,7 +136,7 @@ async def send_form(
     mission_id: str,
     request: Request,
     session: SessionDep,
-    sessions: SessionsDep,
+    intake: IntakeDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
     row = await _mission_row(session, mission_id)
@@ -161,7 +161,7 @@ async def send_form(
         upload = slide if isinstance(slide, UploadFile) and slide.filename else None
         client = await request.app.state.temporal.client()
         created, answer = await take_application(
-            session, sessions, settings, client, mission_id, fields, upload
+            session, intake, settings, client, mission_id, fields, upload
         )
     except RequestValidationError as error:
         problems = _problems(mission, error.errors(), consented=bool(fields.get("consent")))

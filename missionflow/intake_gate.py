@@ -1,0 +1,171 @@
+"""Where this process's submissions to a mission wait for one another: they leave together.
+
+A mission's workflow takes its Updates one after another, and Temporal caps them (2,000 per run,
+10 in flight per workflow on the dev server): with one Update per applicant, the Update rate is
+the ceiling of intake. A gate sends at most `IN_FLIGHT` Updates to its mission at once; the
+submissions that arrive meanwhile queue, and the next Update carries them all (group commit, as
+the workflow's admitter does for its writes). Its validator answers for all of them at the one
+instant it runs: the call is open, or it is not. The rows are then written in one transaction.
+An idle mission's submission waits for nothing; under load the batches grow with the load, and
+so does what one Update, one workflow task and one commit carry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from missionflow import intake
+from missionflow.messages import ApplicationReceipt, ApplicationSubmission
+from missionflow.mission_file import MissionFile
+from missionflow.missions import Unavailable, submit_applications
+from missionflow.models import Application
+
+IN_FLIGHT = 3
+"""Updates a gate has under way at once: enough that a batch gathers while others travel, well
+below the server's 10 in-flight Updates per workflow, which other API processes and the
+mission's other requests (amendments, withdrawals, coordinators) share."""
+
+MAX_SUBMISSIONS = 25
+"""Submissions per Update: a few kilobytes each keeps the Update's payload far below the
+256 KB at which Temporal warns."""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What a submission became: its own new row (`created`), or the row of the same applicant's
+    earlier application, which the answer is then about."""
+
+    row: Application
+    created: bool
+
+
+Waiting = tuple[ApplicationSubmission, "asyncio.Future[Taken]"]
+
+
+class IntakeGates:
+    """One gate per mission this process has submissions for, dropped once idle."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._gates: dict[tuple[int, str], _Gate] = {}
+
+    async def take(
+        self, client: Client, mission: MissionFile, submission: ApplicationSubmission
+    ) -> Taken:
+        """Hand the submission to the mission with whatever else is waiting, and once accepted,
+        write it, so the applicant's private link works from the answer on.
+
+        Raises:
+            Refused: the call is not open, or another refusal of the workflow.
+            Unavailable: Temporal did not answer, or the row could not be written yet (the
+                workflow's admitter writes it shortly).
+        """
+        key = (id(client), mission.id)
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _Gate(
+                client, self._sessions, mission, lambda: self._gates.pop(key, None)
+            )
+        return await gate.take(submission)
+
+
+class _Gate:
+    def __init__(
+        self,
+        client: Client,
+        sessions: async_sessionmaker[AsyncSession],
+        mission: MissionFile,
+        on_idle: Callable[[], object],
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._mission = mission
+        self._on_idle = on_idle
+        self._waiting: list[Waiting] = []
+        self._in_flight = 0
+        self._batches: set[asyncio.Task[None]] = set()  # referenced until done
+
+    async def take(self, submission: ApplicationSubmission) -> Taken:
+        taken: asyncio.Future[Taken] = asyncio.get_running_loop().create_future()
+        self._waiting.append((submission, taken))
+        self._dispatch()
+        # A request cancelled while its submission waits cancels `taken`: it is never sent.
+        return await taken
+
+    def _dispatch(self) -> None:
+        while self._in_flight < IN_FLIGHT:
+            self._waiting = [(s, taken) for s, taken in self._waiting if not taken.cancelled()]
+            if not self._waiting:
+                break
+            batch = self._waiting[:MAX_SUBMISSIONS]
+            del self._waiting[:MAX_SUBMISSIONS]
+            self._in_flight += 1
+            task = asyncio.create_task(self._send(batch))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+        if not self._waiting and not self._in_flight:
+            self._on_idle()
+
+    async def _send(self, batch: list[Waiting]) -> None:
+        try:
+            outcomes = await self._taken([submission for submission, _ in batch])
+        except asyncio.CancelledError:
+            for _, taken in batch:
+                taken.cancel()
+            raise
+        except Exception as error:  # the whole batch's answer: a refusal or a failure
+            for _, taken in batch:
+                if not taken.done():
+                    taken.set_exception(error)
+        else:
+            for (_, taken), outcome in zip(batch, outcomes, strict=True):
+                if not taken.done():  # its request gave up; the application stands
+                    taken.set_result(outcome)
+        finally:
+            self._in_flight -= 1
+            self._dispatch()
+
+    async def _taken(self, submissions: Sequence[ApplicationSubmission]) -> list[Taken]:
+        receipts = await submit_applications(self._client, self._mission.id, submissions)
+        accepted = [
+            (submission, receipt.at)
+            for submission, receipt in zip(submissions, receipts, strict=True)
+            if receipt.at is not None
+        ]
+        try:
+            written = iter(
+                await intake.write_applications(self._sessions, self._mission, accepted)
+                if accepted
+                else ()
+            )
+        except IntegrityError:  # lost every race: the workflow's admitter writes them shortly
+            raise Unavailable(
+                "The application was accepted; its record is being written."
+            ) from None
+        return [
+            await self._written_by_workflow(receipt)
+            if receipt.at is None
+            else _own(next(written), submission)
+            for submission, receipt in zip(submissions, receipts, strict=True)
+        ]
+
+    async def _written_by_workflow(self, receipt: ApplicationReceipt) -> Taken:
+        """A run recorded before answering first wrote the row inside the Update."""
+        async with self._sessions() as session:
+            row = await session.get(Application, receipt.application_id)
+        if row is None:
+            raise Unavailable("The application was accepted but cannot be read; try again.")
+        return Taken(row=row, created=receipt.changed)
+
+
+def _own(written: intake.Written, submission: ApplicationSubmission) -> Taken:
+    """`created` only for the submission's own row: the same applicant, through another request a
+    moment earlier, is that application."""
+    return Taken(row=written.row, created=written.row.id == submission.application_id)
