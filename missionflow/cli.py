@@ -6,7 +6,6 @@ they work the same against the embedded stack and a remote deployment.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -15,6 +14,7 @@ import httpx
 import typer
 import uvicorn
 
+from missionflow import event_loop
 from missionflow.settings import Settings
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ def dev() -> None:
     from missionflow.dev_stack import run_dev_stack
 
     try:
-        asyncio.run(run_dev_stack(Settings()))
+        event_loop.run(run_dev_stack(Settings()))
     except RuntimeError as error:
         typer.echo(f"missionflow: {error}", err=True)
         raise typer.Exit(1) from None
@@ -37,7 +37,7 @@ def dev() -> None:
 @app.command()
 def worker() -> None:
     """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS."""
-    asyncio.run(_run_worker(Settings()))
+    event_loop.run(_run_worker(Settings()))
 
 
 async def _run_worker(settings: Settings) -> None:
@@ -161,7 +161,7 @@ def simulate(
     from missionflow.simulate import SimulationError, describe, run
 
     try:
-        summary = asyncio.run(run(file, applicants=applicants, seed=seed, out=out))
+        summary = event_loop.run(run(file, applicants=applicants, seed=seed, out=out))
     except SimulationError as error:
         typer.echo(f"missionflow: {error}", err=True)
         raise typer.Exit(1) from None

@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from api.main import create_app
+from missionflow import event_loop
 from missionflow.db import create_engine, migrate, sessions
 from missionflow.settings import Settings
 from missionflow.smtp_sink import start_sink
@@ -313,4 +314,4 @@ def _banner(settings: Settings, token: str) -> str:
 if __name__ == "__main__":  # the worker process started by `worker_process`
     if sys.argv[1:] != ["worker"]:
         sys.exit("usage: python -m missionflow.dev_stack worker (started by `missionflow dev`)")
-    asyncio.run(_serve_worker(Settings()))
+    event_loop.run(_serve_worker(Settings()))

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.applications import (
+    ApplicationForm,
     ApplicationStatus,
     email_key,
     missing_items,
@@ -71,6 +72,23 @@ async def write_applications(
     return await _write(sessions, mission, records)
 
 
+async def applied_before(
+    sessions: async_sessionmaker[AsyncSession],
+    mission_id: str,
+    submissions: Sequence[ApplicationSubmission],
+) -> list[Application | None]:
+    """For each submission, the application its applicant (organisation and contact email)
+    made before, if any: that one is the answer, and the workflow is not asked again."""
+    async with sessions() as session:
+        known = await _known(session, mission_id, list(submissions))
+    by_applicant = {(row.email_key, row.organisation_key): row for row in known}
+    return [by_applicant.get(_applicant(s.form)) for s in submissions]
+
+
+def _applicant(form: ApplicationForm) -> tuple[str, str]:
+    return email_key(form.contact_email), organisation_key(form.organisation)
+
+
 async def _write(
     sessions: async_sessionmaker[AsyncSession],
     mission: MissionFile,
@@ -91,7 +109,7 @@ async def _write(
     slides: list[dict[str, Any]] = []
     for submission, at in records:
         form = submission.form
-        applicant = (email_key(form.contact_email), organisation_key(form.organisation))
+        applicant = _applicant(form)
         existing = by_id.get(submission.application_id) or by_applicant.get(applicant)
         if existing is not None:
             written.append(Written(row=existing, new=False))
@@ -144,11 +162,16 @@ async def _known(
     same contact email (the caller compares the organisation too)."""
     ids = {s.application_id for s in submissions}
     emails = {email_key(s.form.contact_email) for s in submissions}
+    # Each side of the OR names an index of its own (the primary key; the applicant's unique
+    # key, which starts with the mission): with the mission outside the OR, SQLite's planner
+    # scanned all of the mission's applications instead, a cost growing with the call.
     query = select(Application).where(
-        Application.mission_id == mission_id,
-        or_(col(Application.id).in_(ids), col(Application.email_key).in_(emails)),
+        or_(
+            col(Application.id).in_(ids),
+            and_(Application.mission_id == mission_id, col(Application.email_key).in_(emails)),
+        )
     )
-    return list((await session.exec(query)).all())
+    return [row for row in (await session.exec(query)).all() if row.mission_id == mission_id]
 
 
 async def _staged_among(

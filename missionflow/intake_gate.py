@@ -115,22 +115,36 @@ class _Gate:
 
     async def _send(self, batch: list[Waiting]) -> None:
         try:
-            outcomes = await self._taken([submission for submission, _ in batch])
+            await self._answer(batch)
         except asyncio.CancelledError:
             for _, taken in batch:
                 taken.cancel()
             raise
-        except Exception as error:  # the whole batch's answer: a refusal or a failure
+        except Exception as error:  # the answer to all that are not answered yet
             for _, taken in batch:
                 if not taken.done():
                     taken.set_exception(error)
-        else:
-            for (_, taken), outcome in zip(batch, outcomes, strict=True):
-                if not taken.done():  # its request gave up; the application stands
-                    taken.set_result(outcome)
         finally:
             self._in_flight -= 1
             self._dispatch()
+
+    async def _answer(self, batch: list[Waiting]) -> None:
+        """Applicants who applied before have their application back at once, even once the
+        call closed (a retried request); the others go to the workflow. A request that gave up
+        meanwhile gets nothing, and its application stands."""
+        submissions = [submission for submission, _ in batch]
+        earlier = await intake.applied_before(self._sessions, self._mission.id, submissions)
+        fresh: list[Waiting] = []
+        for waiting, row in zip(batch, earlier, strict=True):
+            if row is None:
+                fresh.append(waiting)
+            elif not waiting[1].done():
+                waiting[1].set_result(Taken(row=row, created=False))
+        if fresh:
+            outcomes = await self._taken([submission for submission, _ in fresh])
+            for (_, taken), outcome in zip(fresh, outcomes, strict=True):
+                if not taken.done():
+                    taken.set_result(outcome)
 
     async def _taken(self, submissions: Sequence[ApplicationSubmission]) -> list[Taken]:
         receipts = await submit_applications(self._client, self._mission.id, submissions)

@@ -6,7 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -139,6 +148,9 @@ class OutboxMessage(SQLModel, table=True):
     """
 
     __tablename__ = "outbox_message"
+    # What a delivery claims: a mission's unsent messages, oldest first. Without it the planner
+    # reads every message the mission ever queued to find the few waiting.
+    __table_args__ = (Index("ix_outbox_message_unsent", "mission_id", "status", "created_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -41,9 +42,7 @@ from missionflow.applications import (
     ApplicationForm,
     ApplicationStatus,
     canonical_sectors,
-    email_key,
     form_errors,
-    organisation_key,
 )
 from missionflow.intake_gate import IntakeGates
 from missionflow.messages import (
@@ -113,9 +112,6 @@ async def take_application(
     """
     mission = await _mission(session, mission_id)
     form = _checked_form(mission, fields)
-    existing = await _existing(session, mission_id, form)
-    if existing is not None:
-        return False, _duplicate(existing, form, settings.link_secret())
     content = _checked_slide(slide) if slide is not None else None
     submission = ApplicationSubmission(application_id=uuid.uuid4(), form=form)
     if content is not None:
@@ -126,7 +122,7 @@ async def take_application(
         await _unstage(session, submission.slide_id)
         raise
     row = taken.row
-    if not taken.created:  # the same applicant, a moment earlier, through another request
+    if not taken.created:  # the same applicant applied before, maybe a moment before
         await _unstage(session, submission.slide_id)
         return False, _duplicate(row, form, settings.link_secret())
     return True, ApplicationCreated(
@@ -319,26 +315,24 @@ async def _views(
 
 
 async def _mission(session: AsyncSession, mission_id: str) -> MissionFile:
-    created_at = (
-        await session.exec(select(Mission.created_at).where(Mission.id == mission_id))
-    ).first()
-    key = (mission_id, created_at)
-    if created_at is None or (known := _VALIDATED.get(key)) is None:
+    """The mission's file, for its call: validated once per database and process.
+
+    Decoding and validating the file cost more than the rest of an application's checks, and a
+    mission's row is never deleted nor written again under its id; its call and questionnaire
+    never change (a coordinator's change to a visit rewrites the visits alone, which nothing
+    reading this uses). Callers must not modify the file."""
+    known = _VALIDATED.setdefault(session.bind, {})
+    mission = known.get(mission_id)
+    if mission is None:
         row = await session.get(Mission, mission_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
-        if len(_VALIDATED) >= 1000:
-            _VALIDATED.clear()
-        known = _VALIDATED[(row.id, row.created_at)] = MissionFile.model_validate(row.file)
-    return known
+        mission = known[mission_id] = MissionFile.model_validate(row.file)
+    return mission
 
 
-_VALIDATED: dict[tuple[str, datetime | None], MissionFile] = {}
-"""Mission files already validated, by row: a mission's file never changes once its row is
-written, and validating it again cost more than the rest of an application's checks. Each
-request still reads the row's creation instant (a missing mission is a 404, a mission deleted
-and created again under the same id is read anew), but the file itself, a JSON document to
-decode, only when it is not known yet. Callers must not modify the file."""
+_VALIDATED: weakref.WeakKeyDictionary[Any, dict[str, MissionFile]] = weakref.WeakKeyDictionary()
+"""Validated mission files by engine (gone with it) and mission id."""
 
 
 async def _read_body(request: Request) -> tuple[dict[str, Any], UploadFile | None]:
@@ -464,17 +458,6 @@ async def _unstage(session: AsyncSession, slide_id: uuid.UUID | None) -> None:
         delete(Slide).where(col(Slide.id) == slide_id, col(Slide.application_id).is_(None))
     )
     await session.commit()
-
-
-async def _existing(
-    session: AsyncSession, mission_id: str, form: ApplicationForm
-) -> Application | None:
-    query = select(Application).where(
-        Application.mission_id == mission_id,
-        Application.email_key == email_key(form.contact_email),
-        Application.organisation_key == organisation_key(form.organisation),
-    )
-    return (await session.exec(query)).first()
 
 
 def _duplicate(row: Application, form: ApplicationForm, secret: str) -> ApplicationCreated:
