@@ -102,11 +102,20 @@ class Settings(BaseSettings):
     def _kept_secret(self, configured: SecretStr | None, name: str) -> str:
         if configured is not None:
             return configured.get_secret_value()
-        path = self.home / name
+        path = (self.home / name).absolute()
+        if (kept := _KEPT.get(path)) is not None:
+            return kept
         if path.exists():
-            return path.read_text().strip()
-        self.home.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(24)
-        path.touch(mode=0o600)
-        path.write_text(value + "\n")
+            value = path.read_text().strip()
+        else:
+            self.home.mkdir(parents=True, exist_ok=True)
+            value = secrets.token_urlsafe(24)
+            path.touch(mode=0o600)
+            path.write_text(value + "\n")
+        _KEPT[path] = value
         return value
+
+
+_KEPT: dict[Path, str] = {}
+"""Secrets read from (or written to) `home`, by path: every private link in an email and every
+token check needs the key, and reading the file each time was a measurable share of intake."""
