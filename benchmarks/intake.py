@@ -27,7 +27,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 import yaml
 from temporalio import workflow
 from temporalio.client import Client
@@ -147,18 +147,25 @@ async def intake(
     document["matchmaking"] = None
     document["visits"] = []
     document["reporting"]["report_due"] = "+PT55M"
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(base_url=api, headers=headers, timeout=120, limits=limits) as http:
-        created = await http.post("/missions", json=document)
-        created.raise_for_status()
+    # aiohttp, not httpx: the load generator shares the two cores with what it measures, and
+    # aiohttp takes half of httpx's CPU per request (healthz: 398/s against 197/s here).
+    async with aiohttp.ClientSession(
+        api,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=aiohttp.ClientTimeout(total=120),
+        connector=aiohttp.TCPConnector(limit=concurrency * 2),
+    ) as http:
+        async with http.post("/missions", json=document) as created:
+            created.raise_for_status()
         sectors = document["call"]["sectors"]
         path = f"/missions/{document['id']}/applications"
 
         async def one(index: int) -> None:
-            response = await http.post(path, json=application(index, sectors))
-            if response.status_code != 201:
-                raise RuntimeError(f"application {index}: {response.status_code} {response.text}")
+            async with http.post(path, json=application(index, sectors)) as response:
+                if response.status != 201:
+                    text = await response.text()
+                    raise RuntimeError(f"application {index}: {response.status} {text}")
+                await response.read()
 
         started = time.perf_counter()
         latencies = await bounded(count, concurrency, one)
@@ -171,11 +178,12 @@ async def intake(
     return elapsed, latencies, delivered
 
 
-async def _confirmed(http: httpx.AsyncClient, mission_id: str, count: int) -> None:
+async def _confirmed(http: aiohttp.ClientSession, mission_id: str, count: int) -> None:
     """Wait until every applicant's confirmation is sent: the next measurement starts quiet."""
     query = {"status": "sent", "template": "application_received", "limit": 1}
     for _ in range(3000):
-        page = (await http.get(f"/missions/{mission_id}/emails", params=query)).json()
+        async with http.get(f"/missions/{mission_id}/emails", params=query) as response:
+            page = await response.json()
         if page["total"] >= count:
             return
         await asyncio.sleep(0.2)
@@ -206,12 +214,13 @@ async def main(sizes: list[int], concurrency: int) -> None:
     )
     api = f"http://127.0.0.1:{ports['API']}"
     try:
-        async with httpx.AsyncClient() as probe:
+        async with aiohttp.ClientSession() as probe:
             for _ in range(300):
                 try:
-                    if (await probe.get(f"{api}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
+                    async with probe.get(f"{api}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.2)
             else:
