@@ -187,6 +187,7 @@ class MissionWorkflow:
         self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
         self._alone: set[asyncio.Task[None]] = set()  # writes split off a failed batch
+        self._continuing = False  # draining for continue-as-new: Updates wait for the next run
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
@@ -224,6 +225,7 @@ class MissionWorkflow:
             workflow.set_current_details(self._details())
             await self._wait_for(milestone)
             if self._continue_as_new_due():
+                self._continuing = True
                 await self._drain(postman, every_email=not workflow.patched(CARRY_MAIL_OVER))
                 workflow.continue_as_new(
                     MissionInput(
@@ -320,7 +322,7 @@ class MissionWorkflow:
         if self._state.phase is not Phase.CALL_OPEN or workflow.now() >= self._state.deadline:
             refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
             raise ApplicationError(f"{refusal} Invitees can no longer be added.", type=CONFLICT)
-        if self._continue_as_new_due():
+        if self._handing_over():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     @workflow.update
@@ -479,7 +481,7 @@ class MissionWorkflow:
                 f"{self._state.phase.value}.",
                 type=CONFLICT,
             )
-        if self._continue_as_new_due():
+        if self._handing_over():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
         return event
 
@@ -618,7 +620,7 @@ class MissionWorkflow:
         if refusal is not None:
             kind, message = refusal
             raise ApplicationError(message, type=NOT_FOUND if kind == "not_found" else CONFLICT)
-        if self._continue_as_new_due():
+        if self._handing_over():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     async def _record_places(self, changes: list[VisitPlace], now: datetime) -> None:
@@ -795,7 +797,7 @@ class MissionWorkflow:
         if not progress.feedback_requested:
             opens = describe(self._mission.event_ends_at, self._mission.timezone)
             raise ApplicationError(f"Feedback opens on {opens}.", type=CONFLICT)
-        if self._continue_as_new_due():
+        if self._handing_over():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     @workflow.update
@@ -823,7 +825,7 @@ class MissionWorkflow:
             raise ApplicationError(
                 f"Follow-up survey {answer.survey} opens on {sent}.", type=CONFLICT
             )
-        if self._continue_as_new_due():
+        if self._handing_over():
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     async def _write_answer(
@@ -1020,7 +1022,7 @@ class MissionWorkflow:
         refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
         if refusal is not None:
             raise ApplicationError(refusal, type=CONFLICT)
-        if self._continue_as_new_due():
+        if self._handing_over():
             # Taken by the next run; the API retries refusals of this kind.
             raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
@@ -1291,6 +1293,17 @@ class MissionWorkflow:
                 timeout=remaining,
                 timeout_summary=f"until {milestone.label}, {milestone.text}",
             )
+
+    def _handing_over(self) -> bool:
+        """Whether validators refuse Updates (as BUSY, which the API retries) for the next run
+        to take: once this run decided to continue as new, or at its cap of Updates.
+
+        Not merely because Temporal suggests continuing: a refused Update leaves nothing in
+        history, so the SDK checks no wait condition after an activation that held only refused
+        Updates. The main loop would never see the suggestion, and every Update would be refused
+        for as long as nothing else happened (`simulate` stalled so in its feedback phase). An
+        accepted one wakes the loop, which then continues as new."""
+        return self._continuing or self._updates_this_run >= self._max_updates_per_run
 
     def _continue_as_new_due(self) -> bool:
         return (

@@ -4,12 +4,14 @@ later, and the final report when the mission completes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 from support import eventually, keep_history, rehearsal
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -20,7 +22,7 @@ from test_selection_review import apply
 from missionflow import lifecycle
 from missionflow.messages import FeedbackInput, FollowUpInput, SeatAnswer
 from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import start_mission
+from missionflow.missions import give_feedback, start_mission
 from missionflow.models import Feedback, Report
 from missionflow.refusals import CONFLICT
 from workflows.mission import MissionWorkflow
@@ -140,6 +142,50 @@ async def test_feedback_report_and_follow_up(
         final = await _report(session_factory, mission.id, 4)
         assert "complete" in final.reason.lower()
         await keep_history(handle, "post-event-report-and-follow-up")
+
+
+async def test_feedback_goes_on_when_temporal_suggests_continuing_as_new(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
+) -> None:
+    """Past 4,096 events Temporal suggests continuing as new. In the quiet of the feedback
+    phase, refusing Updates for that stalled the mission: a refused Update leaves nothing in
+    history, so the SDK re-checks no wait condition after one, and the main loop, which
+    continues as new, never woke (`simulate` hung so). Every answer is taken, and the run hands
+    over to the next."""
+    now = await time_env.get_current_time()
+    mission = reporting_mission(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        alpha = await apply(handle, "Alpha Cluster", "DE")
+        await sleep_until(time_env, mission.selection.decision_due + timedelta(hours=1))
+        await handle.execute_update(
+            MissionWorkflow.answer_seat, SeatAnswer(application_id=alpha, accept=True)
+        )
+        await sleep_until(time_env, mission.event_ends_at + timedelta(minutes=1))
+        await eventually(lambda: _got(mailbox, "feedback_request", None, 1))
+        first_run = (await handle.describe()).run_id
+        answers = 0
+        while (await handle.describe()).run_id == first_run:
+            for _ in range(50):  # one by one, each answered before the next is sent
+                answers += 1
+                answer = _feedback(alpha, f"Answer {answers}", consent=True)
+                receipt = await asyncio.wait_for(
+                    give_feedback(time_env.client, mission.id, answer), timeout=30
+                )
+                assert receipt.changed
+            assert answers < 3000, "the run never continued as new"
+        status = await handle.query(MissionWorkflow.status)
+        assert status.phase == "reporting"
+        await handle.terminate("test over")
+    first = time_env.client.get_workflow_handle(mission.workflow_id, run_id=first_run)
+    events = [event async for event in first.fetch_history_events()]
+    assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    assert len(events) > 4096
+    async with session_factory() as session:
+        (row,) = (await session.exec(select(Feedback))).all()
+    assert row.testimonial == f"Answer {answers}"
 
 
 def _feedback(who: Any, testimonial: str, *, consent: bool) -> FeedbackInput:
