@@ -1,7 +1,7 @@
 """Writing accepted applications: the one function both writers of an application call.
 
 The mission workflow answers a submission's Update as soon as its validator has said the call
-is open, without waiting for any database write (see `missions.take_application`): whoever sent
+is open, without waiting for any database write (see `missionflow.intake_gate`): whoever sent
 the Update writes the row as soon as the answer is in, and the workflow writes, a moment later
 and in batches, every application it accepted, for the sender that never did (it crashed, or
 lost its connection). Both writes are this idempotent function, keyed by the application's id,
