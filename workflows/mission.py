@@ -322,8 +322,7 @@ class MissionWorkflow:
         if self._state.phase is not Phase.CALL_OPEN or workflow.now() >= self._state.deadline:
             refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
             raise ApplicationError(f"{refusal} Invitees can no longer be added.", type=CONFLICT)
-        if self._handing_over():
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
 
     @workflow.update
     async def review_selection(self, request: SelectionRequest) -> SelectionView:
@@ -481,8 +480,7 @@ class MissionWorkflow:
                 f"{self._state.phase.value}.",
                 type=CONFLICT,
             )
-        if self._handing_over():
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
         return event
 
     async def _write_meeting(
@@ -620,8 +618,7 @@ class MissionWorkflow:
         if refusal is not None:
             kind, message = refusal
             raise ApplicationError(message, type=NOT_FOUND if kind == "not_found" else CONFLICT)
-        if self._handing_over():
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
 
     async def _record_places(self, changes: list[VisitPlace], now: datetime) -> None:
         if not changes:
@@ -797,8 +794,7 @@ class MissionWorkflow:
         if not progress.feedback_requested:
             opens = describe(self._mission.event_ends_at, self._mission.timezone)
             raise ApplicationError(f"Feedback opens on {opens}.", type=CONFLICT)
-        if self._handing_over():
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
 
     @workflow.update
     async def answer_follow_up(self, answer: FollowUpInput) -> AnswerReceipt:
@@ -825,8 +821,7 @@ class MissionWorkflow:
             raise ApplicationError(
                 f"Follow-up survey {answer.survey} opens on {sent}.", type=CONFLICT
             )
-        if self._handing_over():
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
 
     async def _write_answer(
         self,
@@ -1022,9 +1017,7 @@ class MissionWorkflow:
         refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
         if refusal is not None:
             raise ApplicationError(refusal, type=CONFLICT)
-        if self._handing_over():
-            # Taken by the next run; the API retries refusals of this kind.
-            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
+        self._refuse_while_handing_over()
 
     @workflow.update
     async def withdraw_application(self, withdrawal: ApplicationWithdrawal) -> ApplicationReceipt:
@@ -1294,16 +1287,17 @@ class MissionWorkflow:
                 timeout_summary=f"until {milestone.label}, {milestone.text}",
             )
 
-    def _handing_over(self) -> bool:
-        """Whether validators refuse Updates (as BUSY, which the API retries) for the next run
-        to take: once this run decided to continue as new, or at its cap of Updates.
+    def _refuse_while_handing_over(self) -> None:
+        """In a validator: refuse the Update as BUSY, for the next run to take (the API retries
+        it), once this run decided to continue as new or reached its cap of Updates.
 
         Not merely because Temporal suggests continuing: a refused Update leaves nothing in
         history, so the SDK checks no wait condition after an activation that held only refused
         Updates. The main loop would never see the suggestion, and every Update would be refused
         for as long as nothing else happened (`simulate` stalled so in its feedback phase). An
         accepted one wakes the loop, which then continues as new."""
-        return self._continuing or self._updates_this_run >= self._max_updates_per_run
+        if self._continuing or self._updates_this_run >= self._max_updates_per_run:
+            raise ApplicationError("The mission is handing over to a new run.", type=BUSY)
 
     def _continue_as_new_due(self) -> bool:
         return (
