@@ -20,7 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import mail, report, report_render
+from missionflow import mail, press, report
 from missionflow.applications import ApplicationStatus, email_key
 from missionflow.db import sessions, transaction
 from missionflow.messages import ReportingNotice, ReportSummary
@@ -58,9 +58,8 @@ class ReportActivities:
             data = await read(session, mission, notice)
         figures = report.figures(data)
         async with _alive():
-            page = await asyncio.to_thread(report_render.html, figures)
             # A version nobody is emailed may never be downloaded as PDF: printed on demand.
-            pdf = await asyncio.to_thread(report_render.pdf, page) if notice.email else None
+            page, pdf = await press.render(figures, pdf=notice.email)
         row = Report(
             mission_id=mission.id,
             version=notice.version,
@@ -258,7 +257,7 @@ def _feedback(
 
 @contextlib.asynccontextmanager
 async def _alive() -> AsyncIterator[None]:
-    """Heartbeats while rendering runs in a thread, so a dead worker is noticed and a slow
+    """Heartbeats while the printing process renders, so a dead worker is noticed and a slow
     render is not."""
     if not activity.in_activity():
         yield

@@ -3,7 +3,9 @@
 Charts are drawn by matplotlib's SVG backend through its object API (no pyplot, so no global
 figure state shared between threads) and inlined in the page, so the HTML stands alone: no
 script, no network, nothing to fetch. WeasyPrint prints the same HTML to A4, so the page and the
-PDF can never disagree. Both are CPU-bound: the activity runs them in a thread.
+PDF can never disagree. Both are CPU-bound and slow to import: `missionflow.press` runs them in a
+process of their own, and they are imported where they are used, so that importing this module
+(for its colours, or to hand its functions to that process) costs nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 CHART_COLOUR = "#0f766e"
 """The bars' colour (a teal found nowhere else on the page): tests find the charts by it."""
@@ -47,10 +46,22 @@ def html(report: dict[str, Any]) -> str:
 
 
 def pdf(page: str) -> bytes:
-    """The report page printed to A4 by WeasyPrint (imported here: it loads Pango)."""
+    """The report page printed to A4 by WeasyPrint."""
     from weasyprint import HTML
 
     return HTML(string=page).write_pdf()
+
+
+def load() -> None:
+    """Import what drawing and printing need (two seconds and more), ahead of the first report."""
+    import matplotlib.figure  # noqa: F401
+    import weasyprint  # noqa: F401
+
+
+def render(report: dict[str, Any], with_pdf: bool) -> tuple[str, bytes | None]:
+    """The page, and its PDF when `with_pdf`: one trip to the printing process for both."""
+    page = html(report)
+    return page, pdf(page) if with_pdf else None
 
 
 def charts(report: dict[str, Any]) -> dict[str, Markup]:
@@ -107,6 +118,10 @@ def _bars(
     legend: tuple[str, str] | None = None,
 ) -> Markup:
     """Horizontal bars, the first label on top, as an `<svg>` element ready to inline."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     rows = max(len(labels), 1)
     figure = Figure(figsize=(6.4, 0.5 + 0.32 * rows * (2 if second else 1)))
     axes = figure.add_subplot()

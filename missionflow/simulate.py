@@ -47,7 +47,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow import lifecycle, missions, report_render, synthetic
+from missionflow import lifecycle, missions, press, synthetic
 from missionflow.applications import ApplicationForm
 from missionflow.db import create_engine, migrate, sessions, transaction
 from missionflow.intake_gate import IntakeGates
@@ -239,6 +239,7 @@ async def stack(workdir: Path) -> AsyncIterator[Stack]:
             worker = build_worker(
                 env.client, task_queue=TASK_QUEUE, engine=engine, settings=settings
             )
+            press.warm()  # the report comes within the minute
             async with worker:
                 yield Stack(env=env, sessions=sessions(engine), sink=sink)
         finally:
@@ -923,7 +924,7 @@ async def write_output(
     }
     files = {
         "report.html": report.html.encode(),
-        "report.pdf": report.pdf or await asyncio.to_thread(report_render.pdf, report.html),
+        "report.pdf": report.pdf or await press.print_pdf(report.html),
         "report.csv": report.csv.encode(),
         "report.json": json.dumps(report.figures, indent=2, ensure_ascii=False).encode(),
         "article.md": report.article.encode(),

@@ -2,18 +2,18 @@
 and the article draft that comes with it.
 
 Every format is read from the stored `Report` row as produced, so what is downloaded is exactly
-what the coordinators were emailed; nothing is rendered on the request path.
+what the coordinators were emailed; nothing is rendered on the request path but the PDF of a
+version nobody was emailed, printed once, on first download, out of the API's process.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import col, select
 
 from api.deps import Coordinator, MissionRow, SessionDep
+from missionflow import press
 from missionflow.models import Report
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["report"], dependencies=[Coordinator])
@@ -56,10 +56,7 @@ async def report_html(session: SessionDep, mission: MissionRow) -> HTMLResponse:
 async def report_pdf(session: SessionDep, mission: MissionRow) -> Response:
     row = await _newest(session, mission)
     if row.pdf is None:  # a version nobody was emailed: printed now, once
-        # Imported here: the printing loads Pango and matplotlib, which the API needs only now.
-        from missionflow.report_render import pdf
-
-        row.pdf = await asyncio.to_thread(pdf, row.html)
+        row.pdf = await press.print_pdf(row.html)
         session.add(row)
         await session.commit()
     return Response(row.pdf, media_type="application/pdf", headers=_download(row, ".pdf"))
