@@ -21,6 +21,14 @@ DEFAULT_UPDATES_PER_RUN = 1000
 """Continue-as-new after this many Updates in one run: half the server's cap of 2,000 per run,
 and about 5,000 history events, well under the 10,240-event warning (DESIGN.md)."""
 
+QUIET_HANDOVER_EVENTS = 2_000
+"""A run whose history is longer than this continues as new when it enters a phase. Phases begin
+at the mission's own instants, when few requests are in flight; Temporal's suggestion to
+continue comes wherever the history crosses its threshold, often amid a burst of Updates. An
+Update reaching a run as it completes makes the time-skipping test server (unlike the real one,
+which hands the Update to the next run) refuse the completion, and the worker then replays the
+whole run: seconds for `simulate`, in the middle of a burst."""
+
 
 class PhaseEntry(BaseModel):
     phase: Phase
@@ -174,6 +182,11 @@ class MissionInput(BaseModel):
         default=None, description="Set when the mission continues as new; None on the first run."
     )
     max_updates_per_run: int = Field(default=DEFAULT_UPDATES_PER_RUN, ge=1)
+    handover_events: int = Field(
+        default=QUIET_HANDOVER_EVENTS,
+        ge=0,
+        description="Continue as new on entering a phase once the history is longer than this.",
+    )
 
 
 class CancelRequest(BaseModel):

@@ -152,6 +152,9 @@ ADMIT_GATHERING = timedelta(seconds=1)
 their senders to have written the rows (the admitter then only confirms them), short enough for
 the confirmation to follow the answer closely."""
 
+QUIET_HANDOVER = "quiet-handover"
+"""Patch id: a long run continues as new as it enters a phase (`messages.QUIET_HANDOVER_EVENTS`)."""
+
 POST_EVENT = "post-event"
 """Patch id: visit registrations, the itinerary and reminders, feedback, the report and the
 follow-up surveys; missions started before them only walk those phases' instants."""
@@ -171,6 +174,7 @@ class MissionWorkflow:
         self._mission = input.mission
         self._state = input.state or lifecycle.begin(input.mission, workflow.now())
         self._max_updates_per_run = input.max_updates_per_run
+        self._handover_events = input.handover_events
         self._updates_this_run = 0
         self._changes = 0
         self._mail_queued = 0
@@ -188,6 +192,7 @@ class MissionWorkflow:
         self._recorder: asyncio.Task[None] | None = None
         self._alone: set[asyncio.Task[None]] = set()  # writes split off a failed batch
         self._continuing = False  # draining for continue-as-new: Updates wait for the next run
+        self._hand_over = False  # a long run entered a phase: continue as new now
 
     @workflow.run
     async def run(self, input: MissionInput) -> MissionOutcome:
@@ -232,6 +237,7 @@ class MissionWorkflow:
                         mission=self._mission,
                         state=self._state,
                         max_updates_per_run=self._max_updates_per_run,
+                        handover_events=self._handover_events,
                     )
                 )
             if self._talks:
@@ -240,7 +246,14 @@ class MissionWorkflow:
             await self._run_seats()
             await self._run_matchmaking()
             await self._run_post_event()
+            entered = len(self._state.entered)
             self._state = lifecycle.advance(self._mission, self._state, workflow.now())
+            if (
+                len(self._state.entered) > entered
+                and workflow.info().get_current_history_length() > self._handover_events
+                and workflow.patched(QUIET_HANDOVER)
+            ):
+                self._hand_over = True
         if self._talks and self._state.phase is Phase.CANCELLED:
             await self._tell_cancellation()
         await self._close_the_report()
@@ -1301,7 +1314,8 @@ class MissionWorkflow:
 
     def _continue_as_new_due(self) -> bool:
         return (
-            self._updates_this_run >= self._max_updates_per_run
+            self._hand_over
+            or self._updates_this_run >= self._max_updates_per_run
             or workflow.info().is_continue_as_new_suggested()
         )
 

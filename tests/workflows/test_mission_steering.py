@@ -163,3 +163,41 @@ async def test_deadline_extensions_survive_continue_as_new(
     assert recorded["call_open"].run_id == first_run  # not written again by the second run
     assert recorded["selection"].at == extensions[-1] and recorded["selection"].run_id == second_run
     assert in_year_offset(WALK_2017[0][1], years) + timedelta(days=3) == extensions[-1]
+
+
+async def test_a_long_run_continues_as_new_as_it_enters_a_phase(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue
+) -> None:
+    """With the threshold at 0 every run is "long": each phase from confirmation on is entered
+    by a new run, and the mission walks to the end the same."""
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client,
+            session_factory,
+            mission,
+            task_queue=task_queue,
+            now=now,
+            handover_events=0,
+        )
+        first_run = (await handle.describe()).run_id
+        outcome = await handle.result()
+    assert outcome.phase == "completed"
+
+    async with session_factory() as session:
+        rows = (
+            await session.exec(
+                select(PhaseTransition)
+                .where(PhaseTransition.mission_id == mission.id)
+                .order_by(col(PhaseTransition.at))
+            )
+        ).all()
+    assert [(r.phase, r.at) for r in rows] == [
+        ("call_open", rows[0].at),
+        *((phase, in_year_offset(at, years)) for phase, at in WALK_2017),
+    ]
+    # A run records the phase it enters, then hands over: call_open and selection are the first
+    # run's, and each later phase is recorded by the run that began in the phase before it.
+    assert rows[0].run_id == rows[1].run_id == first_run
+    assert len({r.run_id for r in rows[1:]}) == len(rows) - 1
