@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -277,11 +278,14 @@ async def _update(
     mission_id: str,
     send: Callable[[WorkflowHandle[Any, Any]], Awaitable[T]],
 ) -> T:
-    """Send an Update, waiting out the server's cap on in-flight Updates per workflow.
+    """Send an Update, trying again while Temporal answers "not now" rather than yes or no.
 
-    The dev server refuses an eleventh concurrent Update with RESOURCE_EXHAUSTED; that is load,
-    not an answer, so the request waits and tries again rather than failing a coordinator or an
-    applicant.
+    Three answers are load, not a decision, so the request waits and tries again rather than
+    failing a coordinator or an applicant: the server's cap on in-flight Updates per workflow
+    (RESOURCE_EXHAUSTED on the eleventh), a run handing over to the next (BUSY from a validator),
+    and an Update the server aborted because the workflow task carrying it was refused
+    (WorkflowNotReady). That last one happens when a request races the completion of another
+    workflow task; the aborted Update was never applied, so sending it again is safe.
     """
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     delay = 0.02
@@ -295,7 +299,7 @@ async def _update(
                 continue
             raise _refusal(error) from error
         except RPCError as error:
-            if error.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            if error.status == RPCStatusCode.RESOURCE_EXHAUSTED or _aborted(error):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
                 continue
@@ -305,6 +309,13 @@ async def _update(
                 ) from error
             raise Unavailable(f"Temporal did not take the request: {error.message}") from error
     raise Unavailable("The mission is busy; try again in a moment.")
+
+
+def _aborted(error: RPCError) -> bool:
+    """The server aborted the Update with its workflow task (WorkflowNotReady)."""
+    return error.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in error.grpc_status.details
+    )
 
 
 def _busy(error: WorkflowUpdateFailedError) -> bool:

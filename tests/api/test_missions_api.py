@@ -263,7 +263,8 @@ async def test_extend_the_deadline(api: httpx.AsyncClient) -> None:
         f"Call open: waiting for the deadline, {after['text']}"
     )
 
-    await api.post(f"/missions/{mission_id}/cancel", json={"reason": "done"})
+    cancelled = await api.post(f"/missions/{mission_id}/cancel", json={"reason": "done"})
+    assert cancelled.status_code == 200, cancelled.text
     closed = await api.post(f"/missions/{mission_id}/deadline", json={"deadline": "+PT2M40S"})
     assert closed.status_code == 409
 
