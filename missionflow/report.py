@@ -227,6 +227,7 @@ def _selection(applications: Sequence[ApplicationFacts]) -> dict[str, Any]:
         "selected": decisions["selected"],
         "waitlisted": decisions["waitlisted"],
         "not_selected": decisions["not_selected"],
+        "not_eligible": decisions["not_eligible"],
         "selection_rate": rate(
             decisions["selected"], len(decided), "applications with a selection decision"
         ),

@@ -41,8 +41,8 @@ def app(name: str, country: str, **facts: Any) -> ApplicationFacts:
     )
 
 
-# Eight applications: four delegates (DE, DE, FR, IT), one offer still open, one declined, one
-# waitlisted, one not selected who withdrew, one without a decision.
+# Nine applications: four delegates (DE, DE, FR, IT), one offer still open, one declined, one
+# waitlisted, one not selected who withdrew, one not eligible (its answers incomplete).
 NANO = app("Nano Bavaria", "DE", decision="selected", seat="confirmed")
 BIO = app("BioCluster Berlin", "DE", decision="selected", seat="confirmed", sector="Biotech")
 MAT = app("Materials Lyon", "FR", decision="selected", seat="confirmed", organisation_type="sme")
@@ -51,7 +51,8 @@ OPEN = app("Open Offer", "FR", decision="selected", seat="offered")
 GONE = app("Declined Seat", "ES", decision="selected", seat="released")
 WAIT = app("Waiting", "ES", decision="waitlisted")
 LEFT = app("Left", "PL", decision="not_selected", withdrawn=True, sector="Biotech")
-APPLICATIONS = [NANO, BIO, MAT, CHEM, OPEN, GONE, WAIT, LEFT]
+SHORT = app("Short Answers", "PT", decision="not_eligible", complete=False)
+APPLICATIONS = [NANO, BIO, MAT, CHEM, OPEN, GONE, WAIT, LEFT, SHORT]
 HOST_A, HOST_B = uuid.uuid4(), uuid.uuid4()
 
 VISITS = [
@@ -153,12 +154,13 @@ def seen(value: dict[str, Any]) -> tuple[int, int, float | None]:
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        (("applications", "received"), 8),
+        (("applications", "received"), 9),
         (("applications", "withdrawn"), 1),
-        (("selection", "decided"), 8),
+        (("selection", "decided"), 9),
         (("selection", "selected"), 6),
         (("selection", "waitlisted"), 1),
         (("selection", "not_selected"), 1),
+        (("selection", "not_eligible"), 1),
         (("selection", "seats_offered"), 6),
         (("delegation", "size"), 4),
         (("delegation", "countries"), 3),
@@ -187,8 +189,8 @@ def test_counts_match_the_raw_data(figures: dict, path: tuple[str, str], expecte
 @pytest.mark.parametrize(
     ("path", "expected", "basis"),
     [
-        (("applications", "complete"), ratio(7, 8), "applications received"),
-        (("selection", "selection_rate"), ratio(6, 8), "applications with a selection decision"),
+        (("applications", "complete"), ratio(7, 9), "applications received"),
+        (("selection", "selection_rate"), ratio(6, 9), "applications with a selection decision"),
         (("selection", "confirmation_rate"), ratio(4, 6), "seat offers (waitlist included)"),
         (("meetings", "acceptance_rate"), ratio(8, 10), "requests answered (accepted or declined)"),
         (("meetings", "scheduling_rate"), ratio(7, 8), "accepted requests"),
@@ -212,14 +214,14 @@ def test_rates_say_what_they_are_a_share_of(
 def test_applications_by_country_sector_and_type(figures: dict) -> None:
     by = figures["applications"]
     assert [(r["key"], r["count"]) for r in by["by_country"]] == [
-        ("DE", 2), ("ES", 2), ("FR", 2), ("IT", 1), ("PL", 1),
+        ("DE", 2), ("ES", 2), ("FR", 2), ("IT", 1), ("PL", 1), ("PT", 1),
     ]  # fmt: skip
-    assert by["by_country"][0]["label"] == "Germany" and by["by_country"][0]["rate"] == 0.25
+    assert by["by_country"][0]["label"] == "Germany" and by["by_country"][0]["rate"] == 0.2222
     assert [(r["key"], r["count"]) for r in by["by_sector"]] == [
-        ("Nanotechnologies", 6), ("Biotech", 2),
+        ("Nanotechnologies", 7), ("Biotech", 2),
     ]  # fmt: skip
     assert [(r["label"], r["count"]) for r in by["by_organisation_type"]] == [
-        ("Cluster organisation", 7), ("SME", 1),
+        ("Cluster organisation", 8), ("SME", 1),
     ]  # fmt: skip
 
 
@@ -295,7 +297,7 @@ def test_the_csv_is_one_filterable_table(figures: dict) -> None:
         return row
 
     assert find("applications_by_country", "DE", "count")["value"] == "2"
-    assert find("applications_by_country", "DE", "count")["of"] == "8"
+    assert find("applications_by_country", "DE", "count")["of"] == "9"
     rate = find("meetings", "", "acceptance_rate")
     assert (rate["value"], rate["of"]) == ("8", "10")
     assert rate["basis"] == "requests answered (accepted or declined)"
@@ -314,7 +316,7 @@ def test_the_article_has_a_title_a_lead_figures_and_two_testimonials(figures: di
     assert lead.startswith("4 organisations from 3 countries took part in the High-level EU")
     assert "They held 5 B2B meetings with 2 host organisations" in lead
     assert "visited Boston and Philadelphia." in lead
-    assert "- 8 applications from 5 countries" in text
+    assert "- 9 applications from 6 countries" in text
     assert "- 12 meetings requested, 8 accepted, 7 scheduled, 5 held" in text
     # Best-rated first; what people typed is quoted as text, never as markup.
     quotes = text.split("## In their words\n\n")[1]

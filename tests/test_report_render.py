@@ -52,6 +52,12 @@ def test_the_page_stands_alone_with_inline_charts(page: str) -> None:
     assert SECRET not in page and "hated" not in page
 
 
+def test_every_decision_is_shown(page: str) -> None:
+    """The waitlisted, not selected and not eligible add up, with the selected, to the decided."""
+    row = re.search(r"Waitlisted / not selected / not eligible</td><td[^>]*>([^<]+)<", page)
+    assert row is not None and row.group(1).split(" / ") == ["1", "1", "1"]
+
+
 def test_the_pdf_first_page_shows_the_title_and_a_chart(page: str, tmp_path: Path) -> None:
     pdf = report_render.pdf(page)
     assert pdf.startswith(b"%PDF-")
