@@ -862,6 +862,7 @@ class Simulation:
                 "selected": status["selected"],
                 "waitlisted": status["waitlisted"],
                 "not_selected": status["not_selected"],
+                "not_eligible": status["not_eligible"],
             },
             "seats": {
                 "confirmed": seats["confirmed"],

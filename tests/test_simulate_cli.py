@@ -59,6 +59,7 @@ def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
     by_country = {row["key"]: row["count"] for row in figures["applications"]["by_country"]}
     assert by_country == applications["by_country"]
     assert figures["final"] is True
+    assert_report_matches_rows(figures, summary)
 
     emails = sorted((out / "emails").iterdir())
     assert len(emails) == summary["emails"]["captured"]
@@ -84,3 +85,35 @@ def test_the_same_seed_simulates_the_same_mission(tmp_path: Path) -> None:
         summaries.append({k: v for k, v in summary.items() if k not in ("wall_seconds", "output")})
     assert summaries[0] == summaries[1]
     assert summaries[0]["emails"]["captured"] > 0
+
+
+def assert_report_matches_rows(figures: dict, summary: dict) -> None:
+    """The report's figures against the simulation's own count of the rows the mission wrote
+    (`simulate.Simulation.summary` reads the tables without `missionflow.report`)."""
+    selection, seats = summary["selection"], summary["seats"]
+    for decision in ("selected", "waitlisted", "not_selected", "not_eligible"):
+        assert figures["selection"][decision] == selection[decision], decision
+    assert figures["selection"]["decided"] == sum(selection.values())
+    assert figures["delegation"]["size"] == seats["confirmed"]
+    meetings = summary["matchmaking"]
+    assert figures["meetings"]["hosts"] == meetings["hosts"]
+    for figure, row in [
+        ("requested", "requests"),
+        ("accepted", "accepted"),
+        ("declined", "declined"),
+        ("pending", "unanswered"),
+        ("scheduled", "scheduled"),
+        ("held", "held"),
+        ("no_show", "no_show"),
+    ]:
+        assert figures["meetings"][figure] == meetings[row], figure
+    assert figures["visits"]["registered"] == summary["visits"]["places"]
+    assert figures["visits"]["attended"] == summary["visits"]["attended"]
+    feedback = summary["feedback"]
+    assert figures["feedback"]["delegates"]["count"] == feedback["delegates"]
+    assert figures["feedback"]["hosts"]["count"] == feedback["hosts"]
+    assert figures["feedback"]["responses"] == feedback["delegates"] + feedback["hosts"]
+    surveys = {
+        f"survey_{s['survey']}": s["responses"]["count"] for s in figures["follow_up"]["surveys"]
+    }
+    assert surveys == summary["follow_up"]
