@@ -183,6 +183,11 @@ async def test_a_long_run_continues_as_new_as_it_enters_a_phase(
         )
         first_run = (await handle.describe()).run_id
         outcome = await handle.result()
+        await keep_history(
+            time_env.client.get_workflow_handle(handle.id, run_id=first_run),
+            "quiet-handover-first-run",
+        )
+        await keep_history(handle, "quiet-handover-last-run")
     assert outcome.phase == "completed"
 
     async with session_factory() as session:

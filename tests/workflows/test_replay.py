@@ -26,6 +26,7 @@ def test_histories_are_recorded() -> None:
         } <= names
     assert {"v2-call-extended-and-closed", "call-extended-and-closed"} <= names
     assert {"batched-applications", "batched-applications-split"} <= names
+    assert {"quiet-handover-first-run", "quiet-handover-last-run"} <= names
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
