@@ -293,21 +293,17 @@ async def _update(
         try:
             return await send(handle)
         except WorkflowUpdateFailedError as error:
-            if _busy(error):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-                continue
-            raise _refusal(error) from error
+            if not _busy(error):
+                raise _refusal(error) from error
         except RPCError as error:
-            if error.status == RPCStatusCode.RESOURCE_EXHAUSTED or _aborted(error):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-                continue
-            if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
-                raise Refused(
-                    "The mission has ended; it takes no more requests.", kind=CONFLICT
-                ) from error
-            raise Unavailable(f"Temporal did not take the request: {error.message}") from error
+            if error.status != RPCStatusCode.RESOURCE_EXHAUSTED and not _aborted(error):
+                if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
+                    raise Refused(
+                        "The mission has ended; it takes no more requests.", kind=CONFLICT
+                    ) from error
+                raise Unavailable(f"Temporal did not take the request: {error.message}") from error
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
     raise Unavailable("The mission is busy; try again in a moment.")
 
 
