@@ -7,7 +7,9 @@ of bare Updates (a no-op handler) into one workflow with the same concurrency, b
 intake: the faster of the two is the ceiling intake is compared with. Intake's figure is its
 requests' answers; each size then waits until every confirmation is sent (and says when), so
 the next measurement starts on a quiet machine. Prints applications/s, p50/p99 latency and the
-ratio, per N.
+ratio, per N, and where the CPU went while the requests were answered: milliseconds per
+application in the API process (with the dev SMTP sink), the worker, the Temporal server and
+this load generator, beside the same per bare Update (Linux only; from /proc).
 
     .venv/bin/python -m benchmarks.intake --sizes 100 1000 10000 --concurrency 10
 """
@@ -93,7 +95,9 @@ RAW_UPDATES_PER_WORKFLOW = 1000
 mission continues as new every 1,000."""
 
 
-async def raw_updates(client: Client, count: int, concurrency: int) -> tuple[float, list[float]]:
+async def raw_updates(
+    client: Client, count: int, concurrency: int, pids: dict[str, int]
+) -> tuple[float, list[float], str]:
     task_queue = f"bare-{uuid.uuid4().hex[:6]}"
     async with Worker(client, task_queue=task_queue, workflows=[BareUpdates]):
         handles = [
@@ -114,12 +118,48 @@ async def raw_updates(client: Client, count: int, concurrency: int) -> tuple[flo
                         raise
                     await asyncio.sleep(0.01)
 
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         latencies = await bounded(count, concurrency, one)
         elapsed = time.perf_counter() - started
+        cpu = cpu_row("Update", count, cpu_before, cpu_seconds(pids))
         for handle in handles:
             await handle.signal(BareUpdates.finish)
-    return elapsed, latencies
+    return elapsed, latencies, cpu
+
+
+PROCESSES = {"API and sink": "missionflow dev", "worker": "dev_stack worker", "Temporal": "server"}
+"""The stack's processes, by what their command lines hold: the stack, and its two children."""
+
+
+def stack_processes(stack_pid: int) -> dict[str, int]:
+    """The pid of each of `PROCESSES`: the stack itself and its children (Linux)."""
+    found = {"API and sink": stack_pid}
+    children = Path(f"/proc/{stack_pid}/task/{stack_pid}/children")
+    for pid in children.read_text().split() if children.exists() else ():
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        for name, marker in PROCESSES.items():
+            if name != "API and sink" and marker in command:
+                found[name] = int(pid)
+    return found
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User and system CPU seconds of each process so far, and of this one."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds[name] = (int(fields[11]) + int(fields[12])) / ticks
+    own = os.times()
+    seconds["load generator"] = own.user + own.system
+    return seconds
+
+
+def cpu_row(name: str, count: int, before: dict[str, float], after: dict[str, float]) -> str:
+    spent = {key: (after[key] - before[key]) * 1000 / count for key in after}
+    parts = ", ".join(f"{key} {value:.1f}" for key, value in spent.items())
+    return f"{'':<14} CPU ms per {name}: {parts} (total {sum(spent.values()):.1f})"
 
 
 def application(index: int, sectors: list[str]) -> dict[str, object]:
@@ -137,8 +177,8 @@ def application(index: int, sectors: list[str]) -> dict[str, object]:
 
 
 async def intake(
-    client: Client, api: str, count: int, concurrency: int
-) -> tuple[float, list[float], float]:
+    client: Client, api: str, count: int, concurrency: int, pids: dict[str, int]
+) -> tuple[float, list[float], float, str]:
     document = yaml.safe_load((ROOT / "examples" / "rehearsal.yaml").read_text())
     document["id"] = f"bench-{uuid.uuid4().hex[:8]}"
     document["call"]["deadline"] = "+PT50M"
@@ -167,15 +207,17 @@ async def intake(
                     raise RuntimeError(f"application {index}: {response.status} {text}")
                 await response.read()
 
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         latencies = await bounded(count, concurrency, one)
         elapsed = time.perf_counter() - started
+        cpu = cpu_row("application", count, cpu_before, cpu_seconds(pids))
         await _confirmed(http, document["id"], count)
         delivered = time.perf_counter() - started
     # Ended without the cancellation's emails to every applicant, which would still be going
     # out while the next size's baseline is measured.
     await client.get_workflow_handle(workflow_id_for(document["id"])).terminate("benchmark over")
-    return elapsed, latencies, delivered
+    return elapsed, latencies, delivered, cpu
 
 
 async def _confirmed(http: aiohttp.ClientSession, mission_id: str, count: int) -> None:
@@ -231,16 +273,17 @@ async def main(sizes: list[int], concurrency: int) -> None:
             f"concurrency {concurrency}"
         )
         print(f"{'':<14} {'count':>7} {'seconds':>8} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        pids = stack_processes(stack.pid)
         for size in sizes:
             # The baseline before and after intake, and the faster of the two: a shared VM's
             # speed drifts within minutes, and a slow baseline would flatter the ratio.
-            before = await raw_updates(client, size, concurrency)
-            print(row("raw Updates", size, *before))
-            elapsed, latencies, delivered = await intake(client, api, size, concurrency)
-            print(row("applications", size, elapsed, latencies))
+            before = await raw_updates(client, size, concurrency, pids)
+            print(row("raw Updates", size, *before[:2]), before[2], sep="\n")
+            elapsed, latencies, delivered, cpu = await intake(client, api, size, concurrency, pids)
+            print(row("applications", size, elapsed, latencies), cpu, sep="\n")
             print(f"{'':<14} every confirmation sent {delivered:.1f} s after the first request")
-            after = await raw_updates(client, size, concurrency)
-            print(row("raw Updates", size, *after))
+            after = await raw_updates(client, size, concurrency, pids)
+            print(row("raw Updates", size, *after[:2]), after[2], sep="\n")
             raw_elapsed = min(before[0], after[0])
             ratio = raw_elapsed / elapsed
             print(f"{'ratio':<14} {size:>7} intake / faster raw Updates = {ratio:.2f}\n")
