@@ -57,19 +57,25 @@ async def write_applications(
     sessions: async_sessionmaker[AsyncSession],
     mission: MissionFile,
     records: Sequence[Accepted],
+    *,
+    known: Sequence[Application] | None = None,
 ) -> list[Written]:
     """Write each application not written yet, attaching its stored slide, in one transaction;
     what each record became, in order.
 
     A record whose id is written already, or whose applicant (organisation and contact email)
-    applied before, in the database or earlier in `records`, changes nothing.
+    applied before, in the database or earlier in `records`, changes nothing. `known` are the
+    rows of those the caller read a moment ago (`applied_before`): the first attempt trusts
+    them rather than reading again, and a row written since makes it fail on the unique keys,
+    so the next attempt reads.
     """
     for _ in range(WRITE_ATTEMPTS - 1):
         with suppress(IntegrityError):
             # A concurrent write of one of these applications, or of the same applicant, won;
             # reading again finds it.
-            return await _write(sessions, mission, records)
-    return await _write(sessions, mission, records)
+            return await _write(sessions, mission, records, known)
+        known = None
+    return await _write(sessions, mission, records, None)
 
 
 async def applied_before(
@@ -93,15 +99,19 @@ async def _write(
     sessions: async_sessionmaker[AsyncSession],
     mission: MissionFile,
     records: Sequence[Accepted],
+    known: Sequence[Application] | None,
 ) -> list[Written]:
     submissions = [submission for submission, _ in records]
+    slide_ids = [s.slide_id for s in submissions if s.slide_id is not None]
     # Read outside the write transaction: on SQLite writers queue one at a time, so only the
     # writes themselves are done while holding that place.
-    async with sessions() as session:
-        known = await _known(session, mission.id, submissions)
-        staged = await _staged_among(
-            session, mission.id, [s.slide_id for s in submissions if s.slide_id is not None]
-        )
+    if known is None or slide_ids:
+        async with sessions() as session:
+            if known is None:
+                known = await _known(session, mission.id, submissions)
+            staged = await _staged_among(session, mission.id, slide_ids)
+    else:
+        staged = set()
     by_id = {row.id: row for row in known}
     by_applicant = {(row.email_key, row.organisation_key): row for row in known}
     written: list[Written] = []
