@@ -75,6 +75,7 @@ def one_line(value: str | None) -> str:
     return " ".join(_UNSAFE.sub(" ", value or "").split())
 
 
+@functools.lru_cache(maxsize=16)
 def sender_domain(mail_from: str) -> str:
     """The domain of the MAIL_FROM address, which Message-IDs are made in.
 
@@ -151,7 +152,7 @@ def compose(
         "X-Missionflow-Mission": mission_id,
     }
     if reply_to:
-        headers["Reply-To"] = ", ".join(str(_address(n, a)) for n, a in getaddresses(reply_to))
+        headers["Reply-To"] = _reply_to(tuple(reply_to))
     if auto_submitted:
         headers["Auto-Submitted"] = "auto-generated"
     row = OutboxMessage(
@@ -313,14 +314,13 @@ def message_bytes(row: OutboxMessage, *, sender: str, now: datetime) -> bytes:
     if not _KNOWN_HEADERS.issuperset(headers):
         return build_message(row, sender=sender, now=now).as_bytes()
     policy = _POLICY if row.recipient.isascii() else _POLICY_UTF8
-    sender_name, sender_address = parseaddr(sender)
+    sender_name, sender_address = _parsed(sender)
     # Set in build_message's order, then written in it.
     stored = [
-        _store(policy, "Subject", one_line(row.subject)),
-        _store_once(
-            policy, "From", str(_address(headers.pop("From", sender_name), sender_address))
-        ),
-        _store(policy, "To", str(_address(row.recipient_name, row.recipient))),
+        # A mission's message of one kind has one subject for everyone it goes to.
+        _store_once(policy, "Subject", one_line(row.subject)),
+        _store_once(policy, "From", _formatted(headers.pop("From", sender_name), sender_address)),
+        _store_to(policy, row.recipient_name, row.recipient),
         _store_once(policy, "Date", format_datetime(now)),  # the same for a second
         _store_shaped(policy, "Message-ID", row.message_id, _MESSAGE_ID),
         *(_store_once(policy, name, value) for name, value in headers.items()),
@@ -383,6 +383,50 @@ def _folded_once(policy: email.policy.EmailPolicy, name: str, value: str) -> byt
     """A header of our own making, parsed and folded once per process."""
     header, folded = _store_once(policy, name, value)
     return policy.fold_binary(*header) if folded is None else folded
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+"
+"""Printable ASCII that needs no quoting in a header (RFC 5322 atext), less "=" and "?", which
+could begin or end an encoded word."""
+
+_PLAIN_NAME = re.compile(f"{_ATOM}( {_ATOM})*")
+"""A display name of words, one space apart, that a header shows as it is."""
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+"""An ASCII address of dot-atoms, as most are."""
+
+
+def _store_to(policy: email.policy.EmailPolicy, name: str | None, address: str) -> _Stored:
+    """`_store` of the recipient, folded at once when it is plain: a display name of words
+    (`_PLAIN_NAME`) and a plain address on one short line, which the email package writes
+    unchanged. The To header is the one that differs from message to message, and parsing it
+    was a fifth of a message's cost; any other is parsed as before (and refused as before)."""
+    shown = one_line(name)
+    value = f"{shown} <{address}>" if shown else address
+    if (
+        (not shown or _PLAIN_NAME.fullmatch(shown))
+        and _PLAIN_ADDRESS.fullmatch(address)
+        and len("To: ") + len(value) <= policy.max_line_length
+    ):
+        return ("To", value), f"To: {value}\r\n".encode("ascii")
+    return _store(policy, "To", str(_address(name, address)))
+
+
+@functools.lru_cache(maxsize=256)
+def _formatted(name: str | None, address: str) -> str:
+    """`str(_address(name, address))`, once per process: the organiser and the coordinators."""
+    return str(_address(name, address))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(sender: str) -> tuple[str, str]:
+    """MAIL_FROM's name and address: the same for every message."""
+    return parseaddr(sender)
+
+
+@functools.lru_cache(maxsize=256)
+def _reply_to(coordinators: tuple[str, ...]) -> str:
+    return ", ".join(_formatted(name, address) for name, address in getaddresses(coordinators))
 
 
 _MESSAGE_ID = re.compile(r"<([0-9a-f]{32})@[A-Za-z0-9.-]+>")
@@ -455,13 +499,19 @@ def _encode_text(text: str, policy: email.policy.EmailPolicy) -> tuple[str, str]
         with suppress(UnicodeDecodeError):
             return "7bit", (b"\n".join(lines) + b"\n").decode("ascii")
     sniff = linesep.join(lines[:10]) + linesep
-    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), maximum)
-    if len(sniff_qp) > len(binascii.b2a_base64(sniff)):
+    encoded = [_quoted_printable_line(line, maximum) for line in lines]
+    # `body_encode` ends its result with a line break when the body ends with one, as here.
+    if len("\n".join(encoded[:10]) + "\n") > len(binascii.b2a_base64(sniff)):
         return "base64", _encode_base64(linesep.join(lines) + linesep, maximum)
-    if len(lines) <= 10:
-        return "quoted-printable", sniff_qp
-    body = (b"\n".join(lines) + b"\n").decode("latin-1")
-    return "quoted-printable", quoprimime.body_encode(body, maximum)
+    return "quoted-printable", "\n".join(encoded) + "\n"
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted_printable_line(line: bytes, maximum: int) -> str:
+    """One line of `quoprimime.body_encode`'s result, which encodes each line on its own (with
+    its soft breaks): a template's lines recur in every message made from it, and are encoded
+    once per process."""
+    return quoprimime.body_encode(line.decode("latin-1"), maximum)
 
 
 def _encode_base64(data: bytes, max_line_length: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import random
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +26,9 @@ import pytest
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from aiosmtplib import SMTPException
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -1066,6 +1070,53 @@ def test_message_bytes_are_build_messages_bytes(
     fast = message_bytes(row, sender=MAIL_FROM, now=now)
 
     assert fast == build_message(row, sender=MAIL_FROM, now=now).as_bytes()
+
+
+_NAME_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+"""Any name people type: plain words most of the time, specials, quotes, non-ASCII and
+controls at others (the fast paths must recognise what they cannot write)."""
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.one_of(
+        st.none(),
+        st.from_regex(r"[A-Za-z0-9'_-]{1,20}( [A-Za-z0-9.'_-]{1,20}){0,4}", fullmatch=True),
+        st.text(_NAME_CHARACTERS, max_size=80),
+    ),
+    local=st.from_regex(r"[A-Za-z0-9_+-]{1,30}(\.[A-Za-z0-9_+-]{1,10}){0,2}", fullmatch=True),
+    domain=st.from_regex(r"[A-Za-z0-9-]{1,20}(\.[A-Za-z0-9-]{1,20}){1,3}", fullmatch=True),
+    subject=st.text(_NAME_CHARACTERS, min_size=1, max_size=120),
+    body=st.lists(
+        st.sampled_from(["Dear Ana,", "", "Déjà vu – ñ", "x" * 90, "ends in a space ", "=?"])
+        | st.text(_NAME_CHARACTERS, max_size=100),
+        max_size=14,
+    ),
+)
+def test_message_bytes_are_build_messages_bytes_for_any_name_subject_and_body(
+    name: str | None, local: str, domain: str, subject: str, body: list[str]
+) -> None:
+    """The recipient written without parsing, the subject folded once and the bodies encoded
+    line by line from a cache: what goes out is still, byte for byte, the email package's, or
+    the same refusal."""
+    text = "\n".join(body)
+    row = outbox_row(
+        recipient_name=name,
+        recipient=f"{local}@{domain}",
+        subject=subject,
+        text_body=text,
+        html_body=f"<p>{text}</p>",
+    )
+    now = datetime(2017, 3, 1, 12, 30, tzinfo=UTC)
+    random.seed(7)
+    try:
+        expected = build_message(row, sender=MAIL_FROM, now=now).as_bytes()
+    except ValueError:
+        with pytest.raises(ValueError):
+            message_bytes(row, sender=MAIL_FROM, now=now)
+        return
+    random.seed(7)
+    assert message_bytes(row, sender=MAIL_FROM, now=now) == expected
 
 
 @pytest.mark.parametrize("digits", [0, 42, 1234567890123456789, 9999999999999999999])
