@@ -9,6 +9,7 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -99,7 +100,10 @@ class ApplicationActivities:
             if own
         ]
         if admitted:
-            confirmations = self._confirmations(mission, admitted)  # composed before locking
+            # Composed before locking, and beside the event loop: a hundred messages take a
+            # few hundred milliseconds, which the worker's workflow tasks (the Updates of the
+            # applicants waiting for their answer) would otherwise wait out.
+            confirmations = await asyncio.to_thread(self._confirmations, mission, admitted)
             async with transaction(self._sessions) as session:
                 await outbox.add_all(session, confirmations)
         return results

@@ -152,6 +152,12 @@ ADMIT_GATHERING = timedelta(seconds=1)
 their senders to have written the rows (the admitter then only confirms them), short enough for
 the confirmation to follow the answer closely."""
 
+GATHER_EACH_BATCH = "gather-each-batch"
+"""Patch id: under a steady stream of applications the admitter lets each batch gather as it
+does the first, rather than writing whatever came during the previous write: a few full batches
+a second instead of one small one per workflow task, each an activity, a workflow task more
+between the Updates, and a transaction."""
+
 QUIET_HANDOVER = "quiet-handover"
 """Patch id: a long run continues as new as it enters a phase (`messages.QUIET_HANDOVER_EVENTS`)."""
 
@@ -187,6 +193,7 @@ class MissionWorkflow:
         self._admitting: list[ApplicationRecord] = []  # accepted, not yet admitted
         self._admissions_under_way = 0  # batches and single applications being written
         self._admitter: asyncio.Task[None] | None = None
+        self._gathers: bool | None = None  # decided at the run's second batch
         self._batched: bool | None = None  # decided at the run's first submission
         self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -1164,7 +1171,18 @@ class MissionWorkflow:
                         alone = asyncio.create_task(self._admit_alone(record))
                         self._alone.add(alone)  # referenced until done
                         alone.add_done_callback(self._alone.discard)
+                if 0 < len(self._admitting) < MAX_BATCH and self._gathering_between_batches():
+                    await workflow.sleep(
+                        ADMIT_GATHERING, summary="gather the applications accepted meanwhile"
+                    )
             self._admissions_under_way -= 1
+
+    def _gathering_between_batches(self) -> bool:
+        """Whether the admitter lets a part batch gather before writing it (`GATHER_EACH_BATCH`);
+        a run recorded before wrote what came during a write at once, and goes on doing so."""
+        if self._gathers is None:
+            self._gathers = workflow.patched(GATHER_EACH_BATCH)
+        return self._gathers
 
     async def _admit_alone(self, record: ApplicationRecord) -> None:
         try:

@@ -297,6 +297,72 @@ async def test_the_workflow_writes_what_no_sender_did(
     assert len(_scheduled(history, "admit_applications")) >= 2
 
 
+async def test_applications_arriving_during_a_write_gather_before_the_next(
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue,
+    mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a steady stream, what arrives while the admitter writes is let gather again (a
+    timer) before the next write, rather than written at once: a few full batches instead of
+    one small one per workflow task. Everyone is still confirmed once."""
+    writing, written = asyncio.Event(), asyncio.Event()
+    write = ApplicationActivities._write_and_confirm
+
+    async def slow(self, mission_id, records):  # type: ignore[no-untyped-def]
+        if not writing.is_set():  # the first batch is held until the second group is in
+            writing.set()
+            await written.wait()
+        return await write(self, mission_id, records)
+
+    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", slow)
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        first = await asyncio.gather(*(apply(handle, n) for n in (1, 2, 3)))
+        await asyncio.wait_for(writing.wait(), 60)
+        second = await asyncio.gather(*(apply(handle, n) for n in (4, 5, 6)))
+        written.set()
+        await eventually(
+            lambda: _each_got(
+                mailbox, "application_received", [f"contact{n}@" for n in range(1, 7)]
+            ),
+            within=60,
+        )
+        history = await handle.fetch_history()
+        await keep_history(handle, "admitted-in-gathered-batches")
+        await handle.terminate("test over")
+    assert all(r.changed and r.at is not None for r in first + second)
+    assert len(_scheduled(history, "admit_applications")) == 2
+    # Between the end of the first write and the start of the second, a timer of its own.
+    admits = [
+        event.event_id
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name
+        == "admit_applications"
+    ]
+    (first_done,) = (
+        event.event_id
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and event.activity_task_completed_event_attributes.scheduled_event_id == admits[0]
+    )
+    assert any(
+        event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+        for event in history.events
+        if first_done < event.event_id < admits[1]
+    )
+    for n in range(1, 7):
+        assert len(mailbox.sent("application_received", f"contact{n}@")) == 1
+
+
 async def test_cancelling_tells_everyone_concerned(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:

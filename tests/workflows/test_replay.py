@@ -27,6 +27,7 @@ def test_histories_are_recorded() -> None:
     assert {"v2-call-extended-and-closed", "call-extended-and-closed"} <= names
     assert {"batched-applications", "batched-applications-split"} <= names
     assert {"quiet-handover-first-run", "quiet-handover-last-run"} <= names
+    assert "admitted-in-gathered-batches" in names  # the `gather-each-batch` patch
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
