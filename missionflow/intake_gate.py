@@ -30,9 +30,9 @@ from missionflow.models import Application
 IN_FLIGHT = 1
 """Updates a gate has under way at once. A mission's workflow takes its Updates one workflow
 task after another anyway: while one travels, the next batch gathers, and the fewer and fuller
-the Updates, the fewer the workflow tasks, each costing the worker and the server alike (one
-at a time carried 5 submissions an Update and cost 14 ms of CPU per application, all
-processes together; three at a time, 2.5 and 18 ms). It is also well below the server's 10
+the Updates, the fewer the workflow tasks, each costing the worker and the server alike
+(measured: one at a time carried twice the submissions an Update that three at a time did, for
+a fifth less CPU per application, all processes together). It is also well below the server's 10
 in-flight Updates per workflow, which other API processes and the mission's other requests
 (amendments, withdrawals, coordinators) share. An Update is under way from the check of the
 applicants who applied before to the workflow's answer; the rows are written after it, while
