@@ -341,13 +341,7 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
     assert all(r.changed and r.at is not None for r in first + second)
     assert len(_scheduled(history, "admit_applications")) == 2
     # Between the end of the first write and the start of the second, a timer of its own.
-    admits = [
-        event.event_id
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and event.activity_task_scheduled_event_attributes.activity_type.name
-        == "admit_applications"
-    ]
+    admits = [event.event_id for event in _scheduled_events(history, "admit_applications")]
     (first_done,) = (
         event.event_id
         for event in history.events
@@ -398,6 +392,14 @@ def _scheduled(history, activity_type: str) -> list[datetime]:
     """When the workflow scheduled each run of an activity, in the server's (skipped) time."""
     return [
         event.event_time.ToDatetime().replace(tzinfo=UTC)
+        for event in _scheduled_events(history, activity_type)
+    ]
+
+
+def _scheduled_events(history, activity_type: str) -> list:
+    """The event scheduling each run of an activity, in order."""
+    return [
+        event
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
