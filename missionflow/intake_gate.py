@@ -8,6 +8,14 @@ the workflow's admitter does for its writes). Its validator answers for all of t
 instant it runs: the call is open, or it is not. The rows are then written in one transaction.
 An idle mission's submission waits for nothing; under load the batches grow with the load, and
 so does what one Update, one workflow task and one commit carry.
+
+Under load, a free gate waits a moment for company: until as many submissions wait as it
+expects, for at most `LINGER`. It expects what the previous Update carried and what arrived while
+that one travelled; an idle mission's gate expects one, and sends it at once. Sending whatever
+waits the instant the gate is free wasted half the Updates: applicants answered together come
+back one after another, the first left alone, and the rest waited for it (ten clients, measured:
+Updates of 1, 9, 1, 9... submissions; with the wait, of 10, and a third less CPU per
+application).
 """
 
 from __future__ import annotations
@@ -38,6 +46,15 @@ in-flight Updates per workflow, which other API processes and the mission's othe
 applicants who applied before to the workflow's answer; the rows are written after it, while
 the next one travels."""
 
+LINGER = 0.010
+"""Seconds a free gate holds fewer submissions than it expects, for the others to join them: a
+third of an Update's round trip on the 2-core machine of DESIGN.md, and nothing an applicant
+notices. When the load drops, the gate waits it once and then expects what came."""
+
+KEPT_IDLE = 60.0
+"""Seconds an idle gate is kept, so that what it expects outlives the moment between one batch's
+answers and the requests its applicants send next."""
+
 MAX_SUBMISSIONS = 25
 """Submissions per Update: a few kilobytes each keeps the Update's payload far below the
 256 KB at which Temporal warns."""
@@ -56,7 +73,8 @@ Waiting = tuple[ApplicationSubmission, "asyncio.Future[Taken]"]
 
 
 class IntakeGates:
-    """One gate per mission this process has submissions for, dropped once idle."""
+    """One gate per mission this process has submissions for, dropped once idle for
+    `KEPT_IDLE`."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -96,6 +114,10 @@ class _Gate:
         self._on_idle = on_idle
         self._waiting: list[Waiting] = []
         self._in_flight = 0
+        self._expected = 1  # submissions worth waiting `LINGER` for
+        self._lingering: asyncio.TimerHandle | None = None
+        self._lingered = False  # waited `LINGER` already: what waits leaves as it is
+        self._dropping: asyncio.TimerHandle | None = None
         self._batches: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def take(self, submission: ApplicationSubmission) -> Taken:
@@ -106,10 +128,22 @@ class _Gate:
         return await taken
 
     def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._dropping is not None:
+            self._dropping.cancel()
+            self._dropping = None
         while self._in_flight < IN_FLIGHT:
             self._waiting = [(s, taken) for s, taken in self._waiting if not taken.cancelled()]
             if not self._waiting:
                 break
+            if len(self._waiting) < self._expected and not self._lingered:
+                if self._lingering is None:
+                    self._lingering = loop.call_later(LINGER, self._lingered_enough)
+                return
+            if self._lingering is not None:  # the company came before `LINGER` ran out
+                self._lingering.cancel()
+                self._lingering = None
+            self._lingered = False
             batch = self._waiting[:MAX_SUBMISSIONS]
             del self._waiting[:MAX_SUBMISSIONS]
             self._in_flight += 1
@@ -117,7 +151,12 @@ class _Gate:
             self._batches.add(task)
             task.add_done_callback(self._batches.discard)
         if not self._waiting and not self._in_flight:
-            self._on_idle()
+            self._dropping = loop.call_later(KEPT_IDLE, self._on_idle)
+
+    def _lingered_enough(self) -> None:
+        self._lingering = None
+        self._lingered = True
+        self._dispatch()
 
     async def _send(self, batch: list[Waiting]) -> None:
         try:
@@ -125,6 +164,8 @@ class _Gate:
                 fresh, receipts = await self._ask(batch)
             finally:  # the Update is answered: the next batch may go while this one is written
                 self._in_flight -= 1
+                # Those answered may well be back soon, beside those who came meanwhile.
+                self._expected = min(len(batch) + len(self._waiting), MAX_SUBMISSIONS)
                 self._dispatch()
             if fresh:
                 outcomes = await self._taken([submission for submission, _ in fresh], receipts)

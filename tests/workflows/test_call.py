@@ -18,8 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until, utc
 
 from activities.applications import ApplicationActivities
+from missionflow import intake_gate
 from missionflow.applications import ApplicationForm
-from missionflow.intake_gate import IN_FLIGHT, IntakeGates
+from missionflow.intake_gate import IN_FLIGHT, IntakeGates, Taken
 from missionflow.messages import (
     ApplicationReceipt,
     ApplicationSubmission,
@@ -243,6 +244,52 @@ async def test_applications_arriving_together_are_admitted_together(
     assert not _local_activities(history)  # nothing is written inside an Update
     admits = _scheduled(history, "admit_applications")
     assert 1 <= len(admits) < len(numbers)
+
+
+async def test_a_busy_gate_waits_a_moment_for_the_applicants_it_expects(
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Applicants answered together come back one after another: the first waits for the
+    others rather than leaving alone, at most `LINGER`; an applicant whose company does not come
+    leaves after it, and the gate then expects fewer."""
+    monkeypatch.setattr(intake_gate, "LINGER", 1.0)  # far beyond any scheduling jitter
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        intake = IntakeGates(session_factory)
+
+        async def updates() -> int:
+            return (await handle.query(MissionWorkflow.status)).updates_handled
+
+        def take(number: int) -> asyncio.Task[Taken]:
+            return asyncio.create_task(intake.take(time_env.client, mission, submission(number)))
+
+        before = await updates()
+        await asyncio.gather(take(1), take(2), take(3))  # 1 alone, then 2 and 3
+        assert await updates() == before + 2
+        # The gate now expects two: the first to come back waits for the second.
+        first = take(4)
+        await asyncio.sleep(0.05)
+        second = take(5)
+        taken = await asyncio.gather(first, second)
+        assert [one.row.organisation for one in taken] == ["Cluster 4", "Cluster 5"]
+        assert await updates() == before + 3
+        started = asyncio.get_running_loop().time()
+        await take(6)  # nobody comes: it leaves alone once `LINGER` ran out
+        assert asyncio.get_running_loop().time() - started >= 1.0
+        assert await updates() == before + 4
+        await handle.terminate("test over")
+    async with session_factory() as session:
+        rows = (await session.exec(select(Application))).all()
+    assert sorted(row.organisation for row in rows) == [f"Cluster {n}" for n in range(1, 7)]
 
 
 async def test_the_workflow_writes_what_no_sender_did(
