@@ -9,12 +9,15 @@ engine's connections belong to the loop that opened them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import logging
+import re
 import socket
+from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -35,12 +38,39 @@ def parse(raw: bytes) -> EmailMessage:
     return message
 
 
-def parse_headers(raw: bytes) -> EmailMessage:
-    """The message's headers, read as `parse` reads them; the body is left unparsed (storing a
-    caught message needs four headers, and parsing its MIME parts cost more than the rest)."""
-    message = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    return message
+STORED_HEADERS = ("subject", "message-id", "x-missionflow-template", "x-missionflow-mission")
+"""The headers a caught message's row keeps, beside its raw text."""
+
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def stored_headers(raw: bytes) -> dict[str, str]:
+    """The first value of each of `STORED_HEADERS` the message has, unfolded and decoded, by
+    lower-case name.
+
+    Only the header block is read, as text, with the email package's plain (compat32) parser and
+    its RFC 2047 decoding: the default policy's header objects cost 0.6 ms a message, six times
+    as much and most of what the sink spent on one. The message page still reads the whole
+    message with `parse`. A value too malformed to decode is kept as it came: caught mail is
+    untrusted input, and a broken header must not lose the message.
+    """
+    blank = _BLANK_LINE.search(raw)
+    head = (raw if blank is None else raw[: blank.start()]).decode("utf-8", errors="replace")
+    found: dict[str, str] = {}
+    for name, value in HeaderParser(policy=email.policy.compat32).parsestr(head).raw_items():
+        key = name.lower()
+        if key in STORED_HEADERS and key not in found:
+            found[key] = _decoded(value)
+    return found
+
+
+def _decoded(value: str) -> str:
+    value = _FOLD.sub("", value)
+    if "=?" in value:
+        with contextlib.suppress(Exception):  # the email package raises various errors here
+            return str(make_header(decode_header(value)))
+    return value
 
 
 def header(message: EmailMessage, name: str) -> str | None:
@@ -73,14 +103,14 @@ class MailboxHandler:
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode()
-        message = parse_headers(data)
+        headers = stored_headers(data)
         row = SinkMessage(
             mail_from=_text(envelope.mail_from or "", 500) or "",
             recipients=list(envelope.rcpt_tos),
-            subject=_text(header(message, "Subject")) or "",
-            message_id=_text(header(message, "Message-ID"), 500),
-            template=_text(header(message, "X-Missionflow-Template"), 100),
-            mission_id=_text(header(message, "X-Missionflow-Mission"), 64),
+            subject=_text(headers.get("subject")) or "",
+            message_id=_text(headers.get("message-id"), 500),
+            template=_text(headers.get("x-missionflow-template"), 100),
+            mission_id=_text(headers.get("x-missionflow-mission"), 64),
             raw=_text(data.decode("utf-8", errors="replace")) or "",
         )
         try:

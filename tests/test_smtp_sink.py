@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.main import create_app
 from missionflow.models import SinkMessage
 from missionflow.settings import Settings
-from missionflow.smtp_sink import start_sink
+from missionflow.smtp_sink import STORED_HEADERS, header, parse, start_sink, stored_headers
 
 SUBJECT = "Délégation – agenda"
 HTML = "<p>Your <b>agenda</b> is attached.</p><script>alert('owned')</script>"
@@ -61,6 +62,37 @@ def notice_email(message_id: str) -> EmailMessage:
     message["X-Missionflow-Mission"] = "eu-japan-2016"
     message.set_content("The call is closed: 42 applications.\n")
     return message
+
+
+def folded_email() -> EmailMessage:
+    """Long subjects, folded over several lines (one encoded), and a repeated header."""
+    message = notice_email(make_msgid(domain="example.org"))
+    message.replace_header("Subject", "Réunion B2B – " + "délégation européenne " * 8)
+    message["X-Missionflow-Template"] = "a second one, which a reader ignores"
+    message["X-Missionflow-Mission"] = "a-mission-" + "very-long-" * 10 + "id"
+    return message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        agenda_email("<agenda@example.org>").as_bytes(),
+        notice_email("<notice@example.org>").as_bytes(),
+        folded_email().as_bytes(),
+        folded_email().as_bytes(policy=email.policy.SMTPUTF8),  # raw UTF-8 headers
+        b"Subject: no other header\r\n\r\nX-Missionflow-Template: in the body\r\n",
+    ],
+    ids=["agenda", "notice", "folded", "smtputf8", "headers-end-at-the-blank-line"],
+)
+def test_stored_headers_read_as_the_email_package_reads_them(raw: bytes) -> None:
+    message = parse(raw)
+    expected = {name: header(message, name) for name in STORED_HEADERS}
+    assert stored_headers(raw) == {n: v for n, v in expected.items() if v is not None}
+
+
+def test_stored_headers_keep_what_cannot_be_decoded() -> None:
+    raw = b"Subject: =?x-no-such-charset?q?caf=E9?=\r\n\r\nbody\r\n"
+    assert stored_headers(raw) == {"subject": "=?x-no-such-charset?q?caf=E9?="}
 
 
 @pytest.fixture

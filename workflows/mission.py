@@ -126,6 +126,11 @@ one that can never be written (or a long outage) holds up only itself, as before
 
 DEFERRED_RETRY = timedelta(minutes=1)
 
+DELIVERY_BATCH = 100
+"""Messages one delivery activity claims at most: a second's work or so. Continuing as new waits
+for the delivery under way, and intake waits for the handover: at the outbox's default of 1,000
+it stood still for 7.5 s at 10,000 applicants, while the confirmations flowed beside it."""
+
 CALL_COMMUNICATIONS = "call-communications"
 """Patch id: missions started before the call sent emails keep their recorded timers."""
 
@@ -1505,7 +1510,7 @@ class MissionWorkflow:
             self._delivering = True
             report = await workflow.execute_activity_method(
                 EmailActivities.deliver_outbox,
-                DeliveryRequest(mission_id=self._mission.id),
+                DeliveryRequest(mission_id=self._mission.id, limit=DELIVERY_BATCH),
                 start_to_close_timeout=timedelta(minutes=30),
                 # The activity beats every few seconds whatever SMTP does: a dead worker's batch
                 # is taken over by another within this.

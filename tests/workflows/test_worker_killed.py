@@ -31,10 +31,12 @@ from missionflow.db import create_engine, migrate, sessions
 from missionflow.mission_file import load_mission
 from missionflow.missions import start_mission
 from missionflow.models import OutboxMessage
+from workflows.mission import DELIVERY_BATCH
 
 INVITEES = 500
-KILL_AT = 100
-"""The message, counted from 1, during which the worker is killed."""
+KILL_AT = DELIVERY_BATCH // 2
+"""The message, counted from 1, during which the worker is killed: in the middle of the first
+delivery's batch, so that some of the messages it claimed are still unsent."""
 
 Step = Literal["envelope", "answer"]
 
