@@ -1163,9 +1163,7 @@ class MissionWorkflow:
         while True:
             await workflow.wait_condition(lambda: bool(self._admitting))
             self._admissions_under_way += 1  # from the gathering on: `_admitting` empties
-            await workflow.sleep(
-                ADMIT_GATHERING, summary="gather the applications accepted meanwhile"
-            )
+            await self._gather()
             while self._admitting:
                 batch, self._admitting = self._admitting[:MAX_BATCH], self._admitting[MAX_BATCH:]
                 try:
@@ -1177,10 +1175,11 @@ class MissionWorkflow:
                         self._alone.add(alone)  # referenced until done
                         alone.add_done_callback(self._alone.discard)
                 if 0 < len(self._admitting) < MAX_BATCH and self._gathering_between_batches():
-                    await workflow.sleep(
-                        ADMIT_GATHERING, summary="gather the applications accepted meanwhile"
-                    )
+                    await self._gather()
             self._admissions_under_way -= 1
+
+    async def _gather(self) -> None:
+        await workflow.sleep(ADMIT_GATHERING, summary="gather the applications accepted meanwhile")
 
     def _gathering_between_batches(self) -> bool:
         """Whether the admitter lets a part batch gather before writing it (`GATHER_EACH_BATCH`);

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +31,7 @@ from missionflow.messages import (
     CancelRequest,
     DeadlineExtension,
 )
+from missionflow.mission_file import MissionFile
 from missionflow.missions import start_mission
 from missionflow.models import Application, Slide
 from missionflow.refusals import CONFLICT
@@ -70,6 +73,21 @@ async def apply(handle: WorkflowHandle, number: int, **changes: object) -> Appli
     )
     (receipt,) = answer.receipts
     return receipt
+
+
+@asynccontextmanager
+async def call_open(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue: str
+) -> AsyncIterator[tuple[MissionFile, WorkflowHandle]]:
+    """A mission started under a worker, its clock on 1 March at noon: the call is open."""
+    now = await time_env.get_current_time()
+    mission, years = eu_us_later(now)
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+        yield mission, handle
 
 
 async def test_the_deadline_holds_to_the_second(
@@ -211,13 +229,7 @@ async def test_applications_arriving_together_are_admitted_together(
     written; the gate writes their rows, and the admitter confirms everything accepted meanwhile
     with one activity. The same applicant twice at once is one application, one email and one
     count."""
-    now = await time_env.get_current_time()
-    mission, years = eu_us_later(now)
-    async with worker_for(time_env):
-        handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
-        )
-        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (mission, handle):
         numbers = [1, 2, 3, 4, 5, 6, 1, 2]  # applicants 1 and 2 apply twice, at once
         intake = IntakeGates(session_factory)
         taken = await asyncio.gather(
@@ -257,13 +269,7 @@ async def test_a_busy_gate_waits_a_moment_for_the_applicants_it_expects(
     others rather than leaving alone, at most `LINGER`; an applicant whose company does not come
     leaves after it, and the gate then expects fewer."""
     monkeypatch.setattr(intake_gate, "LINGER", 1.0)  # far beyond any scheduling jitter
-    now = await time_env.get_current_time()
-    mission, years = eu_us_later(now)
-    async with worker_for(time_env):
-        handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
-        )
-        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (mission, handle):
         intake = IntakeGates(session_factory)
 
         async def updates() -> int:
@@ -312,13 +318,7 @@ async def test_the_workflow_writes_what_no_sender_did(
         return await write(self, mission_id, records)
 
     monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", failing)
-    now = await time_env.get_current_time()
-    mission, years = eu_us_later(now)
-    async with worker_for(time_env):
-        handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
-        )
-        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (_, handle):
         receipts = await asyncio.gather(*(apply(handle, n) for n in [99, 1, 2, 3]))
         assert all(r.changed and r.at is not None for r in receipts)
         await eventually(
@@ -365,13 +365,7 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
         return await write(self, mission_id, records)
 
     monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", slow)
-    now = await time_env.get_current_time()
-    mission, years = eu_us_later(now)
-    async with worker_for(time_env):
-        handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
-        )
-        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (_, handle):
         first = await asyncio.gather(*(apply(handle, n) for n in (1, 2, 3)))
         await asyncio.wait_for(writing.wait(), 60)
         second = await asyncio.gather(*(apply(handle, n) for n in (4, 5, 6)))
@@ -407,13 +401,7 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
 async def test_cancelling_tells_everyone_concerned(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:
-    now = await time_env.get_current_time()
-    mission, years = eu_us_later(now)
-    async with worker_for(time_env):
-        handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
-        )
-        await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (mission, handle):
         await apply(handle, 1)
         await handle.execute_update(
             MissionWorkflow.cancel, CancelRequest(reason="The conference was called off")
