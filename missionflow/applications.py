@@ -16,12 +16,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     model_validator,
 )
 
+from missionflow.email_address import EmailAddress
 from missionflow.mission_file import MissionFile, OrganisationType, QuestionType
 
 MAX_TEXT_ANSWER = 5000
@@ -58,7 +58,7 @@ class ApplicationForm(_Form):
     city: Annotated[str, Field(min_length=1, max_length=200)]
     website: HttpUrl | None = None
     contact_name: Annotated[str, Field(min_length=1, max_length=200)]
-    contact_email: EmailStr
+    contact_email: EmailAddress
     sectors: Annotated[list[str], Field(min_length=1)]
     answers: dict[str, Any] = Field(default_factory=dict)
     consent: bool = Field(description="Consent to the processing of the data; required.")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from missionflow.applications import Country, organisation_key
+from missionflow.email_address import EmailAddress
 from missionflow.instants import describe, local
 from missionflow.mission_file import Matchmaking, field_errors
 
@@ -73,7 +74,7 @@ class HostForm(BaseModel):
     sector: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=5000)] | None = None
     contact_name: Annotated[str, Field(min_length=1, max_length=200)]
-    contact_email: EmailStr
+    contact_email: EmailAddress
     unavailable: list[str] = Field(
         default_factory=list,
         description="Slots (`2017-05-15T09:20`, local time at the venue) or whole sessions "

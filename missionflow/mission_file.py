@@ -24,7 +24,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     ValidationError,
@@ -34,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from missionflow.durations import Duration, IsoDuration
+from missionflow.email_address import EmailAddress
 from missionflow.instants import check_zone, is_zone, local, parse_instant, to_utc
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
@@ -58,12 +58,12 @@ class Strict(BaseModel):
 
 class Person(Strict):
     name: Text
-    email: EmailStr
+    email: EmailAddress
 
 
 class Invitee(Strict):
     organisation: Text
-    email: EmailStr
+    email: EmailAddress
     name: Text | None = None
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
 

@@ -270,7 +270,13 @@ async def answer_follow_up(client: Client, mission_id: str, answer: FollowUpInpu
     )
 
 
-UPDATE_ATTEMPTS = 50
+UPDATE_PATIENCE = 30.0
+"""Seconds a request keeps trying before it answers 503: about what an HTTP client waits."""
+
+RETRY_SPACING = (0.02, 0.25)
+"""The first and the longest wait between two tries. A handover takes about a second; spacing
+the tries up to a second left applicants waiting up to a second more once the next run took
+Updates, while a refused try costs the server little."""
 
 
 async def _update(
@@ -288,8 +294,10 @@ async def _update(
     workflow task; the aborted Update was never applied, so sending it again is safe.
     """
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
-    delay = 0.02
-    for _ in range(UPDATE_ATTEMPTS):
+    delay, longest = RETRY_SPACING
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + UPDATE_PATIENCE
+    while loop.time() < give_up:
         try:
             return await send(handle)
         except WorkflowUpdateFailedError as error:
@@ -303,7 +311,7 @@ async def _update(
                     ) from error
                 raise Unavailable(f"Temporal did not take the request: {error.message}") from error
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 1.0)
+        delay = min(delay * 2, longest)
     raise Unavailable("The mission is busy; try again in a moment.")
 
 

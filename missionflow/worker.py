@@ -25,7 +25,7 @@ WORKFLOWS = [MissionWorkflow]
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
 )
-"""Pydantic's EmailStr imports email_validator on first use, inside the sandbox; it is
+"""Pydantic's email check imports email_validator on first use, inside the sandbox; it is
 deterministic library code, so it is passed through rather than re-imported per workflow."""
 
 

@@ -23,10 +23,12 @@ delays the mission's own timers.
 from __future__ import annotations
 
 import asyncio
+import collections
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -163,6 +165,17 @@ does the first, rather than writing whatever came during the previous write: a f
 a second instead of one small one per workflow task, each an activity, a workflow task more
 between the Updates, and a transaction."""
 
+HANDOVER_CUTS_GATHERING = "handover-cuts-gathering"
+"""Patch id: a run that decided to continue as new stops the admitter's gathering and writes at
+once: nothing more is accepted in this run, and every applicant who comes meanwhile waits for the
+next one (at 10,000 applicants the gathering was most of a one-second pause in intake)."""
+
+ADMITTED_SO_FAR = "admitted-so-far"
+"""Patch id: what tells applicants, an amendment and a withdrawal wait until the applications
+accepted before them are admitted, not until nothing at all waits: under a steady stream of
+applicants that moment never came, and the call's announcement waited for the run's last Update
+(and the handover for it)."""
+
 QUIET_HANDOVER = "quiet-handover"
 """Patch id: a long run continues as new as it enters a phase (`messages.QUIET_HANDOVER_EVENTS`)."""
 
@@ -197,8 +210,15 @@ class MissionWorkflow:
         self._admits: bool | None = None  # decided at the run's first submission
         self._admitting: list[ApplicationRecord] = []  # accepted, not yet admitted
         self._admissions_under_way = 0  # batches and single applications being written
+        # The run's accepted submissions are numbered from 1 in order; `_admitting` holds those
+        # from `_admitting_from` on, and `_writing` counts the writes under way by the number
+        # of their first submission.
+        self._admitting_from = 1
+        self._writing: collections.Counter[int] = collections.Counter()
+        self._waits_for_earlier: bool | None = None  # decided at the run's first wait
         self._admitter: asyncio.Task[None] | None = None
         self._gathers: bool | None = None  # decided at the run's second batch
+        self._cuts_gathering: bool | None = None  # decided at the run's first gathering
         self._batched: bool | None = None  # decided at the run's first submission
         self._waiting: list[_Waiting] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -1145,14 +1165,27 @@ class MissionWorkflow:
         """Whether every submission accepted so far is admitted (none waits, none is written)."""
         return not self._admitting and not self._admissions_under_way
 
+    def _admitted_through(self, number: int) -> bool:
+        """Whether the accepted submissions numbered up to `number` are all admitted."""
+        if self._admitting and self._admitting_from <= number:
+            return False
+        return all(first > number for first in self._writing)
+
     async def _every_application_admitted(self) -> None:
         """An amendment or a withdrawal may follow its submission closer than the admitter, and
-        what tells applicants must reach every one accepted: rows are written first.
+        what tells applicants must reach every one accepted: rows are written first. Those
+        accepted meanwhile are not waited for (`ADMITTED_SO_FAR`).
 
         Awaiting even a true condition yields to the other coroutines, which would reorder
         the commands of runs recorded before the admitter: only wait when something waits."""
-        if not self._admitted_all():
-            await workflow.wait_condition(self._admitted_all)
+        if self._waits_for_earlier is None:
+            self._waits_for_earlier = workflow.patched(ADMITTED_SO_FAR)
+        done = self._admitted_all
+        if self._waits_for_earlier:
+            last = self._admitting_from + len(self._admitting) - 1
+            done = partial(self._admitted_through, last)
+        if not done():
+            await workflow.wait_condition(done)
 
     async def _admit(self) -> None:
         """The admitter: once submissions were accepted, let more gather for a moment, then
@@ -1166,20 +1199,37 @@ class MissionWorkflow:
             await self._gather()
             while self._admitting:
                 batch, self._admitting = self._admitting[:MAX_BATCH], self._admitting[MAX_BATCH:]
+                first = self._admitting_from
+                self._admitting_from += len(batch)
+                self._writing[first] += 1
                 try:
                     await self._admit_batch(batch, BATCH_RETRY)
                 except ActivityError:
-                    for record in batch:
+                    for number, record in enumerate(batch, start=first):
                         self._admissions_under_way += 1
-                        alone = asyncio.create_task(self._admit_alone(record))
+                        self._writing[number] += 1
+                        alone = asyncio.create_task(self._admit_alone(record, number))
                         self._alone.add(alone)  # referenced until done
                         alone.add_done_callback(self._alone.discard)
+                finally:
+                    self._written(first)
                 if 0 < len(self._admitting) < MAX_BATCH and self._gathering_between_batches():
                     await self._gather()
             self._admissions_under_way -= 1
 
     async def _gather(self) -> None:
-        await workflow.sleep(ADMIT_GATHERING, summary="gather the applications accepted meanwhile")
+        """Let accepted submissions gather (`ADMIT_GATHERING`), unless the run hands over: then
+        nothing more comes (`HANDOVER_CUTS_GATHERING`)."""
+        summary = "gather the applications accepted meanwhile"
+        if self._cuts_gathering is None:
+            self._cuts_gathering = workflow.patched(HANDOVER_CUTS_GATHERING)
+        if not self._cuts_gathering:
+            await workflow.sleep(ADMIT_GATHERING, summary=summary)
+            return
+        with suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._continuing, timeout=ADMIT_GATHERING, timeout_summary=summary
+            )
 
     def _gathering_between_batches(self) -> bool:
         """Whether the admitter lets a part batch gather before writing it (`GATHER_EACH_BATCH`);
@@ -1188,13 +1238,19 @@ class MissionWorkflow:
             self._gathers = workflow.patched(GATHER_EACH_BATCH)
         return self._gathers
 
-    async def _admit_alone(self, record: ApplicationRecord) -> None:
+    async def _admit_alone(self, record: ApplicationRecord, number: int) -> None:
         try:
             await self._admit_batch([record], RETRY)
         except ActivityError as error:  # not retryable: a bug, for the logs and the UI
             workflow.logger.error("an accepted application cannot be admitted: %s", error)
         finally:
             self._admissions_under_way -= 1
+            self._written(number)
+
+    def _written(self, first: int) -> None:
+        self._writing[first] -= 1
+        if not self._writing[first]:
+            del self._writing[first]
 
     async def _admit_batch(self, batch: list[ApplicationRecord], retry_policy: RetryPolicy) -> None:
         admissions = await workflow.execute_activity_method(

@@ -77,14 +77,23 @@ async def apply(handle: WorkflowHandle, number: int, **changes: object) -> Appli
 
 @asynccontextmanager
 async def call_open(
-    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue: str
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue: str,
+    **input_options: object,
 ) -> AsyncIterator[tuple[MissionFile, WorkflowHandle]]:
     """A mission started under a worker, its clock on 1 March at noon: the call is open."""
     now = await time_env.get_current_time()
     mission, years = eu_us_later(now)
     async with worker_for(time_env):
         handle = await start_mission(
-            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+            time_env.client,
+            session_factory,
+            mission,
+            task_queue=task_queue,
+            now=now,
+            **input_options,
         )
         await sleep_until(time_env, in_year_offset(utc("2017-03-01T12:00:00"), years))
         yield mission, handle
@@ -398,6 +407,91 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
         assert len(mailbox.sent("application_received", f"contact{n}@")) == 1
 
 
+async def test_a_run_handing_over_writes_what_it_gathered_at_once(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
+) -> None:
+    """At its cap of Updates a run continues as new. The admitter's gathering, begun with the
+    first application, ends there (its timer cancelled) rather than run its second out: nothing
+    more comes to this run, and every applicant meanwhile waits for the next."""
+    async with call_open(
+        time_env, worker_for, session_factory, task_queue, max_updates_per_run=2
+    ) as (mission, handle):
+        first_run = (await handle.describe()).run_id
+        receipts = [await apply(handle, 1), await apply(handle, 2)]
+
+        async def continued() -> None:
+            assert (await handle.describe()).run_id != first_run
+
+        await eventually(continued)
+        await eventually(
+            lambda: _each_got(mailbox, "application_received", ["contact1@", "contact2@"]),
+            within=60,
+        )
+        first = time_env.client.get_workflow_handle(mission.workflow_id, run_id=first_run)
+        history = await first.fetch_history()
+        await keep_history(first, "handover-cuts-gathering")
+        await handle.terminate("test over")
+    assert all(r.changed and r.at is not None for r in receipts)
+    gathering = _timers(history, "gather the applications accepted meanwhile")
+    assert list(gathering.values()) == [EventType.EVENT_TYPE_TIMER_CANCELED]
+    (admitted,) = _scheduled_events(history, "admit_applications")
+    assert admitted.event_id > next(iter(gathering))
+    async with session_factory() as session:
+        rows = (await session.exec(select(Application))).all()
+    assert {row.id for row in rows} == {r.application_id for r in receipts}
+    for n in (1, 2):
+        assert len(mailbox.sent("application_received", f"contact{n}@")) == 1
+
+
+async def test_telling_waits_for_those_accepted_before_it_not_after(
+    time_env: WorkflowEnvironment,
+    worker_for,
+    session_factory,
+    task_queue,
+    mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An extension is told once the applications accepted before it are written; one accepted
+    after it is not waited for. Waiting until nothing at all was being written, a call with a
+    steady stream of applicants told nobody anything until the stream stopped."""
+    writing, release = asyncio.Event(), asyncio.Event()
+    write = ApplicationActivities._write_and_confirm
+
+    async def held(self, mission_id, records):  # type: ignore[no-untyped-def]
+        if not writing.is_set():  # the first applicant's write waits for the second
+            writing.set()
+            await release.wait()
+        return await write(self, mission_id, records)
+
+    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", held)
+    async with call_open(time_env, worker_for, session_factory, task_queue) as (mission, handle):
+        await apply(handle, 1)
+        await asyncio.wait_for(writing.wait(), 60)
+        await handle.execute_update(
+            MissionWorkflow.extend_deadline,
+            DeadlineExtension(deadline=mission.call.deadline + timedelta(days=7)),
+        )
+        await apply(handle, 2)
+        release.set()
+        await eventually(
+            lambda: _each_got(mailbox, "application_received", ["contact1@", "contact2@"]),
+            within=60,
+        )
+        await eventually(lambda: _each_got(mailbox, "deadline_extended", ["contact1@"]))
+        history = await handle.fetch_history()
+        await keep_history(handle, "told-after-those-accepted-before")
+        await handle.terminate("test over")
+    first, second = _scheduled_events(history, "admit_applications")
+    (told,) = _scheduled_events(history, "announce_extension")
+    (first_done,) = (
+        event.event_id
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and event.activity_task_completed_event_attributes.scheduled_event_id == first.event_id
+    )
+    assert first_done < told.event_id < second.event_id
+
+
 async def test_cancelling_tells_everyone_concerned(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:
@@ -439,6 +533,29 @@ def _scheduled_events(history, activity_type: str) -> list:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
     ]
+
+
+def _timers(history, summary: str) -> dict[int, EventType.ValueType]:
+    """How each timer with this summary ended (fired or cancelled), by the id of the event that
+    ended it; a timer still running is left out."""
+    started = {
+        event.event_id
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+        and json.loads(event.user_metadata.summary.data) == summary
+    }
+    return {
+        event.event_id: event.event_type
+        for event in history.events
+        if (
+            event.event_type == EventType.EVENT_TYPE_TIMER_FIRED
+            and event.timer_fired_event_attributes.started_event_id in started
+        )
+        or (
+            event.event_type == EventType.EVENT_TYPE_TIMER_CANCELED
+            and event.timer_canceled_event_attributes.started_event_id in started
+        )
+    }
 
 
 def _local_activities(history) -> list[str]:

@@ -28,6 +28,8 @@ def test_histories_are_recorded() -> None:
     assert {"batched-applications", "batched-applications-split"} <= names
     assert {"quiet-handover-first-run", "quiet-handover-last-run"} <= names
     assert "admitted-in-gathered-batches" in names  # the `gather-each-batch` patch
+    assert "handover-cuts-gathering" in names  # the patch of that name
+    assert "told-after-those-accepted-before" in names  # the `admitted-so-far` patch
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
