@@ -1,6 +1,6 @@
 """Application intake over HTTP against the embedded stack, beside the raw Update rate.
 
-Starts `missionflow dev` (Temporal dev server, worker, API, SMTP sink) in a temporary home,
+Starts `missionflow dev` (Temporal dev server, workers, API, SMTP sink) in a temporary home,
 starts a mission whose call is open, and posts N applications over HTTP with a fixed number of
 concurrent clients. In the same run, against the same Temporal server, it measures the raw rate
 of bare Updates (a no-op handler) into one workflow with the same concurrency, before and after
@@ -8,7 +8,7 @@ intake: the faster of the two is the ceiling intake is compared with. Intake's f
 requests' answers; each size then waits until every confirmation is sent (and says when), so
 the next measurement starts on a quiet machine. Prints applications/s, p50/p99 latency and the
 ratio, per N, and where the CPU went while the requests were answered: milliseconds per
-application in the API process (with the dev SMTP sink), the worker, the Temporal server and
+application in the API process (with the dev SMTP sink), the two workers, the Temporal server and
 this load generator, beside the same per bare Update (Linux only; from /proc).
 
     .venv/bin/python -m benchmarks.intake --sizes 100 1000 10000 --concurrency 10
@@ -128,8 +128,13 @@ async def raw_updates(
     return elapsed, latencies, cpu
 
 
-PROCESSES = {"API and sink": "missionflow dev", "worker": "dev_stack worker", "Temporal": "server"}
-"""The stack's processes, by what their command lines hold: the stack, and its two children."""
+PROCESSES = {
+    "API and sink": "missionflow dev",
+    "workflow worker": "dev_stack worker workflows",
+    "activity worker": "dev_stack worker activities",
+    "Temporal": "server",
+}
+"""The stack's processes, by what their command lines hold: the stack, and its three children."""
 
 
 def stack_processes(stack_pid: int) -> dict[str, int]:

@@ -16,6 +16,7 @@ import uvicorn
 
 from missionflow import event_loop
 from missionflow.settings import Settings
+from missionflow.worker_role import WorkerRole
 
 app = typer.Typer(
     help="Run international trade missions end to end on Temporal.", no_args_is_help=True
@@ -35,12 +36,20 @@ def dev() -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    role: Annotated[
+        WorkerRole,
+        typer.Option(
+            help="Run the workflows and the activities, or one of them: two processes, one "
+            "with each, keep every Update's workflow task clear of the activities' work."
+        ),
+    ] = WorkerRole.ALL,
+) -> None:
     """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS."""
-    event_loop.run(_run_worker(Settings()))
+    event_loop.run(_run_worker(Settings(), role))
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _run_worker(settings: Settings, role: WorkerRole) -> None:
     from missionflow.db import create_engine
     from missionflow.temporal import connect
     from missionflow.worker import build_worker
@@ -49,10 +58,11 @@ async def _run_worker(settings: Settings) -> None:
     engine = create_engine(settings.database)
     try:
         typer.echo(
-            f"worker polling task queue {settings.task_queue!r} on {settings.temporal_target}"
+            f"worker ({role}) polling task queue {settings.task_queue!r} on "
+            f"{settings.temporal_target}"
         )
         await build_worker(
-            client, task_queue=settings.task_queue, engine=engine, settings=settings
+            client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
         ).run()
     finally:
         await engine.dispose()

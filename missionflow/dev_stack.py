@@ -1,12 +1,13 @@
-"""The embedded stack behind `make run`: Temporal dev server, worker, API and SMTP sink.
+"""The embedded stack behind `make run`: Temporal dev server, workers, API and SMTP sink.
 
-Everything runs under this one process: the Temporal dev server and the worker as children
-(killed with us even if we are killed), the API and the sink on our event loop. The worker has a
-process of its own so that it and the API each get a core: in one process, the interpreter's one
-thread capped the whole stack at one core, and intake over HTTP at a fraction of what Temporal
-takes. Ctrl-C stops the API, then the worker, the sink and the server, in that order, so nothing
-is left running; the Temporal SQLite file and the database under `.missionflow/` persist, so the
-next start resumes every mission.
+Everything runs under this one process: the Temporal dev server and two workers as children
+(killed with us even if we are killed), the API and the sink on our event loop. The workers have
+processes of their own so that they and the API each get a core: in one process, the
+interpreter's one thread capped the whole stack at one core, and intake over HTTP at a fraction
+of what Temporal takes. One worker runs the workflows, the other the activities, as a deployment
+would (see `missionflow.worker`). Ctrl-C stops the API, then the workers, the sink and the
+server, in that order, so nothing is left running; the Temporal SQLite file and the database
+under `.missionflow/` persist, so the next start resumes every mission.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from missionflow.settings import Settings
 from missionflow.smtp_sink import start_sink
 from missionflow.temporal import SEARCH_ATTRIBUTES, connect
 from missionflow.worker import build_worker
+from missionflow.worker_role import WorkerRole
 
 SERVER_START_SECONDS = 60.0
 WORKER_START_SECONDS = 60.0
@@ -138,8 +140,10 @@ def _settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run the worker in a child process; yield it once it polls, stop it (SIGTERM) on exit.
+async def worker_process(
+    settings: Settings, role: WorkerRole = WorkerRole.ALL
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run a worker in a child process; yield it once it polls, stop it (SIGTERM) on exit.
 
     Like the Temporal server, it has a session of its own, so a Ctrl-C in the terminal reaches
     only us and we stop the parts in order, and it is sent SIGTERM if we die.
@@ -152,6 +156,7 @@ async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess
         "-m",
         "missionflow.dev_stack",  # this module, run as the worker (see `_serve_worker`)
         "worker",
+        role.value,
         env=_settings_env(settings),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -175,7 +180,7 @@ async def worker_process(settings: Settings) -> AsyncIterator[asyncio.subprocess
         await _stop(process)
 
 
-async def _serve_worker(settings: Settings) -> None:
+async def _serve_worker(settings: Settings, role: WorkerRole) -> None:
     """The worker process: poll until SIGTERM or SIGINT, then shut the worker down.
 
     Readiness is one line on stdout, written once the worker is started, as the stack's
@@ -190,7 +195,7 @@ async def _serve_worker(settings: Settings) -> None:
     engine = create_engine(settings.database)
     try:
         worker = build_worker(
-            client, task_queue=settings.task_queue, engine=engine, settings=settings
+            client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
         )
         async with worker:
             os.write(sys.stdout.fileno(), WORKER_READY)
@@ -240,7 +245,10 @@ async def run_dev_stack(settings: Settings) -> None:
         if settings.smtp_host is None:
             sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
             stack.push_async_callback(_close_server, sink)
-        worker = await stack.enter_async_context(worker_process(settings))
+        workers = [
+            await stack.enter_async_context(worker_process(settings, role))
+            for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES)
+        ]
         app = create_app(settings, client=client, engine=engine)
         api = _ApiServer(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
@@ -248,20 +256,20 @@ async def run_dev_stack(settings: Settings) -> None:
         api_task = asyncio.create_task(api.serve(sockets=[api_socket]))
         while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
             await asyncio.sleep(0.05)
-        worker_exit: asyncio.Task[int] | None = None
+        exits: list[asyncio.Task[int]] = []
         if api.started:
             print(_banner(settings, token), flush=True)
             stopping = asyncio.create_task(stop.wait())
-            worker_exit = asyncio.create_task(worker.wait())
-            await asyncio.wait(
-                [api_task, stopping, worker_exit], return_when=asyncio.FIRST_COMPLETED
-            )
+            exits = [asyncio.create_task(worker.wait()) for worker in workers]
+            await asyncio.wait([api_task, stopping, *exits], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             print("stopping missionflow ...", flush=True)
             api.should_exit = True
         await api_task
-        if worker_exit is not None and worker_exit.done():
-            raise RuntimeError(f"the worker exited ({worker.returncode}); its errors are above")
+        for exited in exits:
+            if exited.done():
+                raise RuntimeError(f"a worker exited ({exited.result()}); its errors are above")
+            exited.cancel()
     print("missionflow stopped.", flush=True)
 
 
@@ -311,7 +319,11 @@ def _banner(settings: Settings, token: str) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # the worker process started by `worker_process`
-    if sys.argv[1:] != ["worker"]:
-        sys.exit("usage: python -m missionflow.dev_stack worker (started by `missionflow dev`)")
-    event_loop.run(_serve_worker(Settings()))
+if __name__ == "__main__":  # a worker process started by `worker_process`
+    roles = [role.value for role in WorkerRole]
+    if len(sys.argv) != 3 or sys.argv[1] != "worker" or sys.argv[2] not in roles:
+        sys.exit(
+            f"usage: python -m missionflow.dev_stack worker {'|'.join(roles)}"
+            " (started by `missionflow dev`)"
+        )
+    event_loop.run(_serve_worker(Settings(), WorkerRole(sys.argv[2])))

@@ -34,6 +34,7 @@ from missionflow.db import create_engine, migrate, sessions
 from missionflow.settings import Settings
 from missionflow.temporal import SEARCH_ATTRIBUTES
 from missionflow.worker import build_worker
+from missionflow.worker_role import WorkerRole
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -122,12 +123,11 @@ def task_queue() -> str:
 
 
 @pytest.fixture
-def worker_for(
-    engine: AsyncEngine, task_queue: str, settings: Settings
-) -> Callable[[WorkflowEnvironment], Worker]:
-    """A worker on this test's task queue, database and mailbox, for the environment given."""
-    return lambda env: build_worker(
-        env.client, task_queue=task_queue, engine=engine, settings=settings
+def worker_for(engine: AsyncEngine, task_queue: str, settings: Settings) -> Callable[..., Worker]:
+    """A worker on this test's task queue, database and mailbox, for the environment given; all
+    of it, or the workflows' or the activities' half."""
+    return lambda env, role=WorkerRole.ALL: build_worker(
+        env.client, task_queue=task_queue, engine=engine, settings=settings, role=role
     )
 
 
