@@ -8,8 +8,8 @@ intake: the faster of the two is the ceiling intake is compared with. Intake's f
 requests' answers; each size then waits until every confirmation is sent (and says when), so
 the next measurement starts on a quiet machine. Prints applications/s, p50/p99 latency and the
 ratio, per N, and where the CPU went while the requests were answered: milliseconds per
-application in the API process (with the dev SMTP sink), the two workers, the Temporal server and
-this load generator, beside the same per bare Update (Linux only; from /proc).
+application in the API, the two workers, the dev SMTP sink, the Temporal server and this load
+generator, beside the same per bare Update (Linux only; from /proc).
 
     .venv/bin/python -m benchmarks.intake --sizes 100 1000 10000 --concurrency 10
 """
@@ -129,22 +129,24 @@ async def raw_updates(
 
 
 PROCESSES = {
-    "API and sink": "missionflow dev",
+    "API": "missionflow dev",
     "workflow worker": "dev_stack worker workflows",
     "activity worker": "dev_stack worker activities",
+    "SMTP sink": "dev_stack sink",
     "Temporal": "server",
 }
-"""The stack's processes, by what their command lines hold: the stack, and its three children."""
+"""The stack's processes, by what their command lines hold: the stack (the API), and its four
+children."""
 
 
 def stack_processes(stack_pid: int) -> dict[str, int]:
     """The pid of each of `PROCESSES`: the stack itself and its children (Linux)."""
-    found = {"API and sink": stack_pid}
+    found = {"API": stack_pid}
     children = Path(f"/proc/{stack_pid}/task/{stack_pid}/children")
     for pid in children.read_text().split() if children.exists() else ():
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         for name, marker in PROCESSES.items():
-            if name != "API and sink" and marker in command:
+            if name != "API" and marker in command:
                 found[name] = int(pid)
     return found
 

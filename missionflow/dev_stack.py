@@ -1,13 +1,14 @@
 """The embedded stack behind `make run`: Temporal dev server, workers, API and SMTP sink.
 
-Everything runs under this one process: the Temporal dev server and two workers as children
-(killed with us even if we are killed), the API and the sink on our event loop. The workers have
-processes of their own so that they and the API each get a core: in one process, the
-interpreter's one thread capped the whole stack at one core, and intake over HTTP at a fraction
-of what Temporal takes. One worker runs the workflows, the other the activities, as a deployment
-would (see `missionflow.worker`). Ctrl-C stops the API, then the workers, the sink and the
-server, in that order, so nothing is left running; the Temporal SQLite file and the database
-under `.missionflow/` persist, so the next start resumes every mission.
+Everything runs under this one process: the API on our event loop, and the Temporal dev server,
+the two workers and the SMTP sink as children (killed with us even if we are killed). In one
+process, the interpreter's one thread capped the whole stack at one core, and intake over HTTP
+at a fraction of what Temporal takes. One worker runs the workflows, the other the activities,
+as a deployment would (see `missionflow.worker`); the sink stands where a deployment has its
+relay or Mailpit, so catching mail takes nothing from the API's process. Ctrl-C stops the API,
+then the workers, the sink and the server, in that order, so nothing is left running; the
+Temporal SQLite file and the database under `.missionflow/` persist, so the next start resumes
+every mission.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.main import create_app
@@ -38,9 +40,10 @@ from missionflow.worker import build_worker
 from missionflow.worker_role import WorkerRole
 
 SERVER_START_SECONDS = 60.0
-WORKER_START_SECONDS = 60.0
-WORKER_READY = b"worker ready\n"
-"""The line the worker process writes on its stdout once it polls; nothing else is written there."""
+PART_START_SECONDS = 60.0
+PART_READY = b"ready\n"
+"""The line a child process (a worker, the sink) writes on its stdout once it serves; nothing
+else is written there."""
 PR_SET_PDEATHSIG = 1
 
 
@@ -140,69 +143,92 @@ def _settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def worker_process(
-    settings: Settings, role: WorkerRole = WorkerRole.ALL
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run a worker in a child process; yield it once it polls, stop it (SIGTERM) on exit.
+async def child_processes(
+    settings: Settings, parts: Sequence[Sequence[str]]
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """Run parts of the stack in child processes (`worker <role>`, `sink`), started together;
+    yield them once every one serves, stop them (SIGTERM) in reverse order on exit.
 
-    Like the Temporal server, it has a session of its own, so a Ctrl-C in the terminal reaches
-    only us and we stop the parts in order, and it is sent SIGTERM if we die.
+    Like the Temporal server, each has a session of its own, so a Ctrl-C in the terminal
+    reaches only us and we stop the parts in order, and each is sent SIGTERM if we die.
 
     Raises:
-        RuntimeError: the worker exited, or did not start polling in time.
+        RuntimeError: a part exited, or did not start serving in time.
     """
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "missionflow.dev_stack",  # this module, run as the worker (see `_serve_worker`)
-        "worker",
-        role.value,
-        env=_settings_env(settings),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
+    processes: list[asyncio.subprocess.Process] = []
     try:
-        assert process.stdout is not None
-        try:
-            line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_SECONDS)
-        except TimeoutError:
-            line = b""
-        if line != WORKER_READY:
-            if process.returncode is None:
-                await _stop(process)
-            raise RuntimeError(
-                f"the worker did not start (exit code {process.returncode}); its errors are above"
+        for part in parts:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "missionflow.dev_stack",  # this module, run as the part (see `_serve_part`)
+                    *part,
+                    env=_settings_env(settings),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
             )
-        yield process
+        await asyncio.gather(*map(_serves, processes, parts))
+        yield processes
     finally:
-        await _stop(process)
+        for process in reversed(processes):
+            await _stop(process)
 
 
-async def _serve_worker(settings: Settings, role: WorkerRole) -> None:
-    """The worker process: poll until SIGTERM or SIGINT, then shut the worker down.
+async def _serves(process: asyncio.subprocess.Process, part: Sequence[str]) -> None:
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), PART_START_SECONDS)
+    except TimeoutError:
+        line = b""
+    if line != PART_READY:
+        raise RuntimeError(
+            f"the {' '.join(part)} process did not start (exit code {process.returncode}); "
+            "its errors are above"
+        )
 
-    Readiness is one line on stdout, written once the worker is started, as the stack's
-    single process used to go on to the API only then; stdout is then pointed at stderr, so
-    that nothing printed later can be mistaken for it or fill a pipe nobody reads.
+
+async def _serve_part(settings: Settings, part: Sequence[str]) -> None:
+    """A child process: serve until SIGTERM or SIGINT, then shut down.
+
+    Readiness is one line on stdout, written once the part serves, as the stack's single
+    process used to go on to the API only then; stdout is then pointed at stderr, so that
+    nothing printed later can be mistaken for it or fill a pipe nobody reads.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    client = await connect(settings)
     engine = create_engine(settings.database)
     try:
-        worker = build_worker(
-            client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
-        )
-        async with worker:
-            os.write(sys.stdout.fileno(), WORKER_READY)
+        async with _serving(settings, engine, part):
+            os.write(sys.stdout.fileno(), PART_READY)
             os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
             await stop.wait()
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    settings: Settings, engine: AsyncEngine, part: Sequence[str]
+) -> AsyncIterator[None]:
+    if list(part) == ["sink"]:
+        sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
+        try:
+            yield
+        finally:
+            await _close_server(sink)
+        return
+    client = await connect(settings)
+    role = WorkerRole(part[1])
+    async with build_worker(
+        client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
+    ):
+        yield
 
 
 class _ApiServer(uvicorn.Server):
@@ -242,13 +268,10 @@ async def run_dev_stack(settings: Settings) -> None:
             client = await connect(settings)
         engine = create_engine(settings.database)
         stack.push_async_callback(engine.dispose)
+        parts = [["worker", role.value] for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES)]
         if settings.smtp_host is None:
-            sink = await start_sink(sessions(engine), "127.0.0.1", settings.smtp_port)
-            stack.push_async_callback(_close_server, sink)
-        workers = [
-            await stack.enter_async_context(worker_process(settings, role))
-            for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES)
-        ]
+            parts.insert(0, ["sink"])
+        children = await stack.enter_async_context(child_processes(settings, parts))
         app = create_app(settings, client=client, engine=engine)
         api = _ApiServer(
             uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
@@ -256,19 +279,24 @@ async def run_dev_stack(settings: Settings) -> None:
         api_task = asyncio.create_task(api.serve(sockets=[api_socket]))
         while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
             await asyncio.sleep(0.05)
-        exits: list[asyncio.Task[int]] = []
+        exits: dict[asyncio.Task[int], list[str]] = {}
         if api.started:
             print(_banner(settings, token), flush=True)
             stopping = asyncio.create_task(stop.wait())
-            exits = [asyncio.create_task(worker.wait()) for worker in workers]
+            exits = {
+                asyncio.create_task(child.wait()): part
+                for child, part in zip(children, parts, strict=True)
+            }
             await asyncio.wait([api_task, stopping, *exits], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             print("stopping missionflow ...", flush=True)
             api.should_exit = True
         await api_task
-        for exited in exits:
+        for exited, part in exits.items():
             if exited.done():
-                raise RuntimeError(f"a worker exited ({exited.result()}); its errors are above")
+                raise RuntimeError(
+                    f"the {' '.join(part)} process exited ({exited.result()}); its errors are above"
+                )
             exited.cancel()
     print("missionflow stopped.", flush=True)
 
@@ -319,11 +347,12 @@ def _banner(settings: Settings, token: str) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # a worker process started by `worker_process`
+if __name__ == "__main__":  # a child process started by `child_processes`
     roles = [role.value for role in WorkerRole]
-    if len(sys.argv) != 3 or sys.argv[1] != "worker" or sys.argv[2] not in roles:
+    part = sys.argv[1:]
+    if part != ["sink"] and (len(part) != 2 or part[0] != "worker" or part[1] not in roles):
         sys.exit(
-            f"usage: python -m missionflow.dev_stack worker {'|'.join(roles)}"
+            f"usage: python -m missionflow.dev_stack worker {'|'.join(roles)} | sink"
             " (started by `missionflow dev`)"
         )
-    event_loop.run(_serve_worker(Settings(), WorkerRole(sys.argv[2])))
+    event_loop.run(_serve_part(Settings(), part))
