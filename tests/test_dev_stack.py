@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -330,6 +330,22 @@ def test_banner_shows_the_urls_and_the_token(stack: DevStack) -> None:
     }
     for what, text in expected.items():
         assert text in banner, f"the banner lacks the {what} ({text!r}):\n{banner}"
+
+
+def test_the_parts_run_as_processes_of_their_own(stack: DevStack) -> None:
+    """The API stays in `missionflow dev`; the server, the two halves of the worker and the
+    mailbox are its children (see `missionflow.dev_stack`)."""
+    commands = []
+    for pid in stack.children:
+        with suppress(FileNotFoundError, ProcessLookupError):
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+    for part in (
+        "server start-dev",
+        "missionflow.dev_stack worker workflows",
+        "missionflow.dev_stack worker activities",
+        "missionflow.dev_stack sink",
+    ):
+        assert sum(part in command for command in commands) == 1, (part, commands)
 
 
 def test_temporal_ui_answers(stack: DevStack) -> None:
