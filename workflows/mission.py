@@ -209,10 +209,9 @@ class MissionWorkflow:
         self._visits_lock = asyncio.Lock()  # places are written in the order they were decided
         self._admits: bool | None = None  # decided at the run's first submission
         self._admitting: list[ApplicationRecord] = []  # accepted, not yet admitted
-        self._admissions_under_way = 0  # batches and single applications being written
         # The run's accepted submissions are numbered from 1 in order; `_admitting` holds those
-        # from `_admitting_from` on, and `_writing` counts the writes under way by the number
-        # of their first submission.
+        # from `_admitting_from` on, and `_writing` counts the writes under way (batches, and
+        # single applications split off a failed one) by the number of their first submission.
         self._admitting_from = 1
         self._writing: collections.Counter[int] = collections.Counter()
         self._waits_for_earlier: bool | None = None  # decided at the run's first wait
@@ -1163,7 +1162,7 @@ class MissionWorkflow:
 
     def _admitted_all(self) -> bool:
         """Whether every submission accepted so far is admitted (none waits, none is written)."""
-        return not self._admitting and not self._admissions_under_way
+        return not self._admitting and not self._writing
 
     def _admitted_through(self, number: int) -> bool:
         """Whether the accepted submissions numbered up to `number` are all admitted."""
@@ -1195,7 +1194,6 @@ class MissionWorkflow:
         Closing the call, continuing as new and ending wait until everything is admitted."""
         while True:
             await workflow.wait_condition(lambda: bool(self._admitting))
-            self._admissions_under_way += 1  # from the gathering on: `_admitting` empties
             await self._gather()
             while self._admitting:
                 batch, self._admitting = self._admitting[:MAX_BATCH], self._admitting[MAX_BATCH:]
@@ -1206,7 +1204,6 @@ class MissionWorkflow:
                     await self._admit_batch(batch, BATCH_RETRY)
                 except ActivityError:
                     for number, record in enumerate(batch, start=first):
-                        self._admissions_under_way += 1
                         self._writing[number] += 1
                         alone = asyncio.create_task(self._admit_alone(record, number))
                         self._alone.add(alone)  # referenced until done
@@ -1215,7 +1212,6 @@ class MissionWorkflow:
                     self._written(first)
                 if 0 < len(self._admitting) < MAX_BATCH and self._gathering_between_batches():
                     await self._gather()
-            self._admissions_under_way -= 1
 
     async def _gather(self) -> None:
         """Let accepted submissions gather (`ADMIT_GATHERING`), unless the run hands over: then
@@ -1244,7 +1240,6 @@ class MissionWorkflow:
         except ActivityError as error:  # not retryable: a bug, for the logs and the UI
             workflow.logger.error("an accepted application cannot be admitted: %s", error)
         finally:
-            self._admissions_under_way -= 1
             self._written(number)
 
     def _written(self, first: int) -> None:

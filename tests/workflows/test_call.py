@@ -364,16 +364,7 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
     """Under a steady stream, what arrives while the admitter writes is let gather again (a
     timer) before the next write, rather than written at once: a few full batches instead of
     one small one per workflow task. Everyone is still confirmed once."""
-    writing, written = asyncio.Event(), asyncio.Event()
-    write = ApplicationActivities._write_and_confirm
-
-    async def slow(self, mission_id, records):  # type: ignore[no-untyped-def]
-        if not writing.is_set():  # the first batch is held until the second group is in
-            writing.set()
-            await written.wait()
-        return await write(self, mission_id, records)
-
-    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", slow)
+    writing, written = _hold_the_first_write(monkeypatch)  # until the second group is in
     async with call_open(time_env, worker_for, session_factory, task_queue) as (_, handle):
         first = await asyncio.gather(*(apply(handle, n) for n in (1, 2, 3)))
         await asyncio.wait_for(writing.wait(), 60)
@@ -392,12 +383,7 @@ async def test_applications_arriving_during_a_write_gather_before_the_next(
     assert len(_scheduled(history, "admit_applications")) == 2
     # Between the end of the first write and the start of the second, a timer of its own.
     admits = [event.event_id for event in _scheduled_events(history, "admit_applications")]
-    (first_done,) = (
-        event.event_id
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        and event.activity_task_completed_event_attributes.scheduled_event_id == admits[0]
-    )
+    first_done = _completed(history, admits[0])
     assert any(
         event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
         for event in history.events
@@ -454,16 +440,7 @@ async def test_telling_waits_for_those_accepted_before_it_not_after(
     """An extension is told once the applications accepted before it are written; one accepted
     after it is not waited for. Waiting until nothing at all was being written, a call with a
     steady stream of applicants told nobody anything until the stream stopped."""
-    writing, release = asyncio.Event(), asyncio.Event()
-    write = ApplicationActivities._write_and_confirm
-
-    async def held(self, mission_id, records):  # type: ignore[no-untyped-def]
-        if not writing.is_set():  # the first applicant's write waits for the second
-            writing.set()
-            await release.wait()
-        return await write(self, mission_id, records)
-
-    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", held)
+    writing, release = _hold_the_first_write(monkeypatch)  # until the second applicant is in
     async with call_open(time_env, worker_for, session_factory, task_queue) as (mission, handle):
         await apply(handle, 1)
         await asyncio.wait_for(writing.wait(), 60)
@@ -483,13 +460,7 @@ async def test_telling_waits_for_those_accepted_before_it_not_after(
         await handle.terminate("test over")
     first, second = _scheduled_events(history, "admit_applications")
     (told,) = _scheduled_events(history, "announce_extension")
-    (first_done,) = (
-        event.event_id
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        and event.activity_task_completed_event_attributes.scheduled_event_id == first.event_id
-    )
-    assert first_done < told.event_id < second.event_id
+    assert _completed(history, first.event_id) < told.event_id < second.event_id
 
 
 async def test_cancelling_tells_everyone_concerned(
@@ -533,6 +504,34 @@ def _scheduled_events(history, activity_type: str) -> list:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
     ]
+
+
+def _hold_the_first_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the admitter's first write: (set once it is held, set it to let the write go)."""
+    writing, release = asyncio.Event(), asyncio.Event()
+    write = ApplicationActivities._write_and_confirm
+
+    async def held(self, mission_id, records):  # type: ignore[no-untyped-def]
+        if not writing.is_set():
+            writing.set()
+            await release.wait()
+        return await write(self, mission_id, records)
+
+    monkeypatch.setattr(ApplicationActivities, "_write_and_confirm", held)
+    return writing, release
+
+
+def _completed(history, scheduled_event_id: int) -> int:
+    """The id of the event completing the activity scheduled by `scheduled_event_id`."""
+    (completed,) = (
+        event.event_id
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and event.activity_task_completed_event_attributes.scheduled_event_id == scheduled_event_id
+    )
+    return completed
 
 
 def _timers(history, summary: str) -> dict[int, EventType.ValueType]:
