@@ -1,7 +1,7 @@
 """Writing applications, for the mission workflow once it has said the call is open.
 
 Submissions are admitted by a regular activity after their Updates were answered (see
-`missionflow.intake`); amendments and withdrawals, and the submissions of runs that started
+`missionflow.runtime.intake`); amendments and withdrawals, and the submissions of runs that started
 before that, are written by local activities from the Update handlers. Each is idempotent: a
 retried attempt, or the same applicant applying twice, finds the existing row and changes
 nothing.
@@ -20,10 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow import intake, mail, outbox
-from missionflow.applications import ApplicationStatus, missing_items, organisation_key
-from missionflow.db import sessions, transaction
-from missionflow.messages import (
+from missionflow.domain.call.applications import ApplicationStatus, missing_items, organisation_key
+from missionflow.domain.call.messages import (
     Admissions,
     ApplicationBatch,
     ApplicationReceipt,
@@ -31,10 +29,14 @@ from missionflow.messages import (
     ApplicationRecord,
     ApplicationSubmission,
 )
-from missionflow.mission_file import MissionFile
-from missionflow.models import Application, Mission, OutboxMessage, Slide
-from missionflow.refusals import CONFLICT, NOT_FOUND
-from missionflow.settings import Settings
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+from missionflow.runtime import intake
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail import outbox
+from missionflow.runtime.models import Application, Mission, OutboxMessage, Slide
+from missionflow.runtime.settings import Settings
 
 
 class ApplicationActivities:

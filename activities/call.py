@@ -19,21 +19,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from activities.applications import mission_file
-from missionflow import mail
-from missionflow.applications import ApplicationStatus, email_key
-from missionflow.db import sessions, transaction
-from missionflow.durations import IsoDuration
-from missionflow.invitees import invitees_of
-from missionflow.messages import (
-    CallNotice,
-    CallSummary,
-    InviteeNotice,
-    InviteeReceipt,
-    MissionNotice,
-)
-from missionflow.mission_file import Invitee, MissionFile
-from missionflow.models import Application, InvitedOrganisation, Slide
-from missionflow.settings import Settings
+from missionflow.domain.call.applications import ApplicationStatus, email_key
+from missionflow.domain.call.invitees import invitees_of
+from missionflow.domain.call.messages import CallNotice, CallSummary, InviteeNotice, InviteeReceipt
+from missionflow.domain.durations import IsoDuration
+from missionflow.domain.mission.file import Invitee, MissionFile
+from missionflow.domain.mission.messages import MissionNotice
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.models import Application, InvitedOrganisation, Slide
+from missionflow.runtime.settings import Settings
 
 HEARTBEAT_EVERY = 200
 T = TypeVar("T")

@@ -57,11 +57,11 @@ from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow.db import write_lock
-from missionflow.messages import DeliveryReport, DeliveryRequest
-from missionflow.models import OutboxMessage, utc_now
-from missionflow.outbox import build_message
-from missionflow.settings import Settings
+from missionflow.domain.mission.messages import DeliveryReport, DeliveryRequest
+from missionflow.runtime.db import write_lock
+from missionflow.runtime.mail.outbox import build_message
+from missionflow.runtime.models import OutboxMessage, utc_now
+from missionflow.runtime.settings import Settings
 
 Outcome = Literal["sent", "failed", "deferred"]
 T = TypeVar("T")

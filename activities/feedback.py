@@ -20,22 +20,24 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import mail, outbox, participants
-from missionflow.db import sessions, transaction
-from missionflow.feedback import (
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.refusals import INVALID, NOT_FOUND
+from missionflow.domain.reporting.feedback import (
     FEEDBACK_FIELDS,
     FOLLOW_UP_FIELDS,
     cleaned_feedback,
     cleaned_follow_up,
     is_late,
 )
-from missionflow.matchmaking import DELEGATE, HOST
-from missionflow.messages import AnswerReceipt, AnswerRecord, ReportingNotice
-from missionflow.mission_file import MissionFile
-from missionflow.models import Feedback, FollowUpAnswer, Host
-from missionflow.participants import Participant
-from missionflow.refusals import INVALID, NOT_FOUND
-from missionflow.settings import Settings
+from missionflow.domain.reporting.messages import AnswerReceipt, AnswerRecord, ReportingNotice
+from missionflow.runtime import participants
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail import outbox
+from missionflow.runtime.models import Feedback, FollowUpAnswer, Host
+from missionflow.runtime.participants import Participant
+from missionflow.runtime.settings import Settings
 
 
 class FeedbackActivities:

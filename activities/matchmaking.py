@@ -20,11 +20,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import agenda, mail, participants, scheduling
-from missionflow.applications import organisation_key
-from missionflow.db import sessions, transaction
-from missionflow.matchmaking import DELEGATE, HOST, HostForm, pair_key, slots_of
-from missionflow.messages import (
+from missionflow.domain.call.applications import organisation_key
+from missionflow.domain.matchmaking import agenda, scheduling
+from missionflow.domain.matchmaking.messages import (
     HostNotice,
     HostsLoaded,
     MatchmakingNotice,
@@ -32,13 +30,17 @@ from missionflow.messages import (
     MeetingRecord,
     ScheduleReport,
 )
-from missionflow.mission_file import Matchmaking, MissionFile
-from missionflow.models import AgendaSent, Host, Meeting
-from missionflow.outbox import Attachment
-from missionflow.participants import Participant
-from missionflow.refusals import CONFLICT, INVALID, NOT_FOUND
-from missionflow.selection import country_name
-from missionflow.settings import Settings
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
+from missionflow.domain.mission.file import Matchmaking, MissionFile
+from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
+from missionflow.domain.selection.scoring import country_name
+from missionflow.runtime import participants
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail.outbox import Attachment
+from missionflow.runtime.models import AgendaSent, Host, Meeting
+from missionflow.runtime.participants import Participant
+from missionflow.runtime.settings import Settings
 
 
 class MatchmakingActivities:

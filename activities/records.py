@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from missionflow.db import sessions, transaction
-from missionflow.messages import PhaseRecord
-from missionflow.models import Mission, PhaseTransition, utc_now
+from missionflow.domain.mission.messages import PhaseRecord
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.models import Mission, PhaseTransition, utc_now
 
 
 class RecordActivities:

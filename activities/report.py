@@ -20,12 +20,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import mail, press, report
-from missionflow.applications import ApplicationStatus, email_key
-from missionflow.db import sessions, transaction
-from missionflow.messages import ReportingNotice, ReportSummary
-from missionflow.mission_file import MissionFile
-from missionflow.models import (
+from missionflow.domain.call.applications import ApplicationStatus, email_key
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.reporting import figures as report
+from missionflow.domain.reporting.messages import ReportingNotice, ReportSummary
+from missionflow.runtime import press
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail.outbox import Attachment
+from missionflow.runtime.models import (
     Application,
     Feedback,
     FollowUpAnswer,
@@ -35,8 +38,7 @@ from missionflow.models import (
     SelectionDecision,
     VisitRegistration,
 )
-from missionflow.outbox import Attachment
-from missionflow.settings import Settings
+from missionflow.runtime.settings import Settings
 
 HEARTBEAT_EVERY = 2.0
 """Seconds between heartbeats while the charts and the PDF are drawn (a few seconds of CPU)."""

@@ -18,15 +18,15 @@ from temporalio import activity
 
 from activities.applications import mission_file
 from activities.selection import log_event
-from missionflow import mail
-from missionflow.applications import email_key
-from missionflow.db import sessions, transaction
-from missionflow.messages import SeatChange, SeatNotice
-from missionflow.mission_file import MissionFile
-from missionflow.models import Application, SelectionDecision
-from missionflow.outbox import Attachment
-from missionflow.selection import country_name
-from missionflow.settings import Settings
+from missionflow.domain.call.applications import email_key
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.selection.messages import SeatChange, SeatNotice
+from missionflow.domain.selection.scoring import country_name
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail.outbox import Attachment
+from missionflow.runtime.models import Application, SelectionDecision
+from missionflow.runtime.settings import Settings
 
 RELEASES = {"declined", "withdrawn", "expired", "locked"}
 

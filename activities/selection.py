@@ -18,14 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from activities.applications import mission_file
-from missionflow import mail, review
-from missionflow.applications import ApplicationStatus, email_key
-from missionflow.db import sessions, transaction
-from missionflow.messages import SelectionEntry, SelectionNotice
-from missionflow.mission_file import MissionFile
-from missionflow.models import Application, SelectionDecision, SelectionEvent
-from missionflow.selection import Candidate, Decision, country_name, propose
-from missionflow.settings import Settings
+from missionflow.domain.call.applications import ApplicationStatus, email_key
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.selection import review
+from missionflow.domain.selection.messages import SelectionEntry, SelectionNotice
+from missionflow.domain.selection.scoring import Candidate, Decision, country_name, propose
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent
+from missionflow.runtime.settings import Settings
 
 
 class SelectionActivities:

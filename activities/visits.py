@@ -19,15 +19,17 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow import itinerary, mail, participants
-from missionflow.db import sessions, transaction
-from missionflow.messages import VisitNotice, VisitPlace, VisitReceipt
-from missionflow.mission_file import MissionFile, Visit
-from missionflow.models import Application, Mission, VisitRegistration
-from missionflow.outbox import Attachment, sender_domain
-from missionflow.refusals import CONFLICT
-from missionflow.settings import Settings
-from missionflow.visits import REGISTERED, WAITLISTED
+from missionflow.domain.mission.file import MissionFile, Visit
+from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.visits import itinerary
+from missionflow.domain.visits.messages import VisitNotice, VisitPlace, VisitReceipt
+from missionflow.domain.visits.rules import REGISTERED, WAITLISTED
+from missionflow.runtime import participants
+from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail.outbox import Attachment, sender_domain
+from missionflow.runtime.models import Application, Mission, VisitRegistration
+from missionflow.runtime.settings import Settings
 
 
 class VisitActivities:

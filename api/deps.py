@@ -12,11 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from missionflow.intake_gate import IntakeGates
-from missionflow.missions import Unavailable
-from missionflow.models import Mission
-from missionflow.settings import Settings
-from missionflow.temporal import connect
+from api.intake_gate import IntakeGates
+from api.missions import Unavailable
+from missionflow.runtime.models import Mission
+from missionflow.runtime.settings import Settings
+from missionflow.runtime.temporal import connect
 
 
 class TemporalConnection:

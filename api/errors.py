@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from missionflow.missions import MissionExists, Refused, Unavailable
-from missionflow.refusals import CONFLICT, NOT_FOUND
+from api.missions import MissionExists, Refused, Unavailable
+from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.deps import TemporalConnection
 from api.errors import install_error_handlers
+from api.intake_gate import IntakeGates
 from api.routes import (
     applications,
     apply_page,
@@ -28,9 +29,8 @@ from api.routes import (
     visits,
 )
 from api.routes.missions import mission_file_schema
-from missionflow.db import create_engine, sessions
-from missionflow.intake_gate import IntakeGates
-from missionflow.settings import Settings
+from missionflow.runtime.db import create_engine, sessions
+from missionflow.runtime.settings import Settings
 
 
 def create_app(

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from missionflow.applications import ApplicationStatus
-from missionflow.messages import InstantView, SeatCounts
-from missionflow.phases import Phase
+from missionflow.domain.call.applications import ApplicationStatus
+from missionflow.domain.mission.messages import InstantView, SeatCounts
+from missionflow.domain.mission.phases import Phase
 
 
 class MissionCreated(BaseModel):

@@ -41,11 +41,11 @@ from aiosmtpd.smtp import Envelope, Session
 from sqlmodel import select
 
 from activities.email import EmailActivities
-from missionflow.db import create_engine, migrate, sessions
-from missionflow.messages import DeliveryRequest
-from missionflow.models import Mission, OutboxMessage, utc_now
-from missionflow.outbox import build_message, queue
-from missionflow.settings import Settings
+from missionflow.domain.mission.messages import DeliveryRequest
+from missionflow.runtime.db import create_engine, migrate, sessions
+from missionflow.runtime.mail.outbox import build_message, queue
+from missionflow.runtime.models import Mission, OutboxMessage, utc_now
+from missionflow.runtime.settings import Settings
 
 MAIL_FROM = "missionflow <missions@example.org>"
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)

@@ -36,8 +36,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from missionflow import event_loop
-from missionflow.mission_file import workflow_id_for
+from missionflow.domain.mission.file import workflow_id_for
+from missionflow.runtime import event_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchmark-coordinator-token"

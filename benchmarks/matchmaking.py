@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from missionflow.scheduling import (
+from missionflow.domain.matchmaking.scheduling import (
     Assignment,
     Instance,
     Schedule,

@@ -1,4 +1,5 @@
-"""The Jinja2 templates of every message missionflow sends, rendered by `missionflow.emails`.
+"""The Jinja2 templates of every message missionflow sends, rendered by
+`missionflow.runtime.mail.templates`.
 
 One `<name>.txt` and one `<name>.html` per message, both extending `layout.txt` / `layout.html`.
 Files whose name starts with `_` hold macros shared by several messages and are no message.

@@ -14,9 +14,9 @@ import httpx
 import typer
 import uvicorn
 
-from missionflow import event_loop
-from missionflow.settings import Settings
-from missionflow.worker_role import WorkerRole
+from missionflow.runtime import event_loop
+from missionflow.runtime.settings import Settings
+from missionflow.stack.worker_role import WorkerRole
 
 app = typer.Typer(
     help="Run international trade missions end to end on Temporal.", no_args_is_help=True
@@ -26,7 +26,7 @@ app = typer.Typer(
 @app.command()
 def dev() -> None:
     """The whole embedded stack: Temporal dev server, worker, API and SMTP sink (`make run`)."""
-    from missionflow.dev_stack import run_dev_stack
+    from missionflow.stack.dev import run_dev_stack
 
     try:
         event_loop.run(run_dev_stack(Settings()))
@@ -50,9 +50,9 @@ def worker(
 
 
 async def _run_worker(settings: Settings, role: WorkerRole) -> None:
-    from missionflow.db import create_engine
-    from missionflow.temporal import connect
-    from missionflow.worker import build_worker
+    from missionflow.runtime.db import create_engine
+    from missionflow.runtime.temporal import connect
+    from missionflow.stack.worker import build_worker
 
     client = await connect(settings)
     engine = create_engine(settings.database)
@@ -80,7 +80,7 @@ def api() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest migration."""
-    from missionflow.db import migrate as run_migrations
+    from missionflow.runtime.db import migrate as run_migrations
 
     settings = Settings()
     run_migrations(settings.database)
@@ -127,7 +127,7 @@ def schedule(
     scheduler); the schedule goes to stdout or -o, a summary to stderr; exit 2 if refused."""
     from pydantic import ValidationError
 
-    from missionflow import scheduling
+    from missionflow.domain.matchmaking import scheduling
 
     try:
         parsed = scheduling.Instance.model_validate_json(instance.read_bytes())
@@ -168,7 +168,7 @@ def simulate(
 ) -> None:
     """Run the mission in FILE end to end on Temporal's time-skipping test server with synthetic
     people; progress on stderr, the summary on stdout, the report and every email in --out."""
-    from missionflow.simulate import SimulationError, describe, run
+    from missionflow.simulation.simulate import SimulationError, describe, run
 
     try:
         summary = event_loop.run(run(file, applicants=applicants, seed=seed, out=out))

@@ -30,11 +30,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from missionflow.db import create_engine, migrate, sessions
-from missionflow.settings import Settings
-from missionflow.temporal import SEARCH_ATTRIBUTES
-from missionflow.worker import build_worker
-from missionflow.worker_role import WorkerRole
+from missionflow.runtime.db import create_engine, migrate, sessions
+from missionflow.runtime.settings import Settings
+from missionflow.runtime.temporal import SEARCH_ATTRIBUTES
+from missionflow.stack.worker import build_worker
+from missionflow.stack.worker_role import WorkerRole
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -89,7 +89,7 @@ def postgres_cluster() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'missionflow.db'}"
+        url = f"sqlite:///{tmp_path / 'missionflow.runtime.db'}"
     else:
         cluster = request.getfixturevalue("postgres_cluster")
         url = create_database(cluster, f"test_{uuid.uuid4().hex[:12]}")

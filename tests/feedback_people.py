@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from support import rehearsal
 
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.models import Application, Host, Mission, SelectionDecision
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.runtime.models import Application, Host, Mission, SelectionDecision
 
 
 @dataclass(frozen=True)

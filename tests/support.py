@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
 
-from missionflow.mission_file import MissionFile, load_mission, parse_yaml, years_ahead, years_later
+from missionflow.domain.mission.file import (
+    MissionFile,
+    load_mission,
+    parse_yaml,
+    years_ahead,
+    years_later,
+)
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -12,9 +12,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from missionflow.cli import app
-from missionflow.scheduling import Instance, Schedule, validate
+from missionflow.domain.matchmaking.scheduling import Instance, Schedule, validate
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "matchmaking.json"
+EXAMPLE = Path(__file__).parents[1] / "examples" / "matchmaking.json"
 runner = CliRunner()
 
 

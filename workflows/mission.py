@@ -1,7 +1,7 @@
 """MissionWorkflow: one durable run per trade mission, from the call to the follow-up.
 
 The workflow only orchestrates: it sleeps until the mission's true instants, moves phase by the
-pure rules in `missionflow.lifecycle`, and has activities do every effect. Coordinators steer it
+pure rules in `missionflow.domain.mission.lifecycle`, and has activities do every effect. Coordinators steer it
 with Updates (answered, validated before anything reaches history); applicants apply through an
 Update whose validator is the one place that says whether the call is open, to the second. Ops
 read it with the `status` query, the `MissionId`/`MissionPhase` search attributes and the current
@@ -10,7 +10,7 @@ details in the UI.
 An application is answered as soon as the validator has said the call is open: the handler
 writes nothing and waits for nothing, since a write inside the Update held the workflow task
 open and the server takes only a few Updates per workflow at once. The sender writes the row on
-the answer (`missionflow.intake`); a second coroutine, the admitter, gathers what was accepted
+the answer (`missionflow.runtime.intake`); a second coroutine, the admitter, gathers what was accepted
 for a second and writes it again with one activity (nothing for rows the senders wrote, the row
 for any sender that failed to) and queues the confirmations. Runs that started before that wrote
 each submission inside its Update, in batches (the recorder) or one by one.
@@ -45,13 +45,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.seats import SeatActivities
     from activities.selection import SelectionActivities
     from activities.visits import VisitActivities
-    from missionflow import lifecycle, matchmaking, review, seats, visits
-    from missionflow.applications import ApplicationStatus, missing_items
-    from missionflow.instants import describe
-    from missionflow.lifecycle import CallAction, Milestone
-    from missionflow.messages import (
-        AnswerReceipt,
-        AnswerRecord,
+    from missionflow.domain.call.applications import ApplicationStatus, missing_items
+    from missionflow.domain.call.messages import (
         ApplicationBatch,
         ApplicationChange,
         ApplicationReceipt,
@@ -60,30 +55,48 @@ with workflow.unsafe.imports_passed_through():
         ApplicationSubmission,
         ApplicationSubmissions,
         ApplicationWithdrawal,
-        AttendanceInput,
         CallNotice,
-        CancelRequest,
-        DeadlineExtension,
-        DeliveryRequest,
-        FeedbackInput,
-        FollowUpInput,
-        HostBatch,
-        HostNotice,
-        HostsLoaded,
         InviteeBatch,
         InviteeNotice,
         InviteeReceipt,
+    )
+    from missionflow.domain.instants import describe
+    from missionflow.domain.matchmaking import rules as matchmaking
+    from missionflow.domain.matchmaking.messages import (
+        AttendanceInput,
+        HostBatch,
+        HostNotice,
+        HostsLoaded,
         MatchmakingNotice,
         MeetingAnswerInput,
         MeetingReceipt,
         MeetingRecord,
         MeetingRequestInput,
+    )
+    from missionflow.domain.mission import lifecycle
+    from missionflow.domain.mission.file import Matchmaking, Visit
+    from missionflow.domain.mission.lifecycle import CallAction, Milestone
+    from missionflow.domain.mission.messages import (
+        CancelRequest,
+        DeadlineExtension,
+        DeliveryRequest,
         MissionInput,
         MissionNotice,
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
+    )
+    from missionflow.domain.mission.phases import Phase
+    from missionflow.domain.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
+    from missionflow.domain.reporting.messages import (
+        AnswerReceipt,
+        AnswerRecord,
+        FeedbackInput,
+        FollowUpInput,
         ReportingNotice,
+    )
+    from missionflow.domain.selection import review, seats
+    from missionflow.domain.selection.messages import (
         Seat,
         SeatAnswer,
         SeatChange,
@@ -91,6 +104,9 @@ with workflow.unsafe.imports_passed_through():
         SelectionNotice,
         SelectionRequest,
         SelectionView,
+    )
+    from missionflow.domain.visits import rules as visits
+    from missionflow.domain.visits.messages import (
         VisitAttendanceInput,
         VisitChangeInput,
         VisitNotice,
@@ -98,10 +114,7 @@ with workflow.unsafe.imports_passed_through():
         VisitReceipt,
         VisitRegistrationInput,
     )
-    from missionflow.mission_file import Matchmaking, Visit
-    from missionflow.phases import Phase
-    from missionflow.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
-    from missionflow.temporal import MISSION_PHASE
+    from missionflow.runtime.temporal import MISSION_PHASE
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

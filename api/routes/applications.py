@@ -35,31 +35,37 @@ from api.deps import (
     TemporalDep,
     is_coordinator,
 )
+from api.intake_gate import IntakeGates
+from api.missions import (
+    amend_application,
+    answer_seat,
+    withdraw_application,
+)
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
-from missionflow.access import access_token, token_matches
-from missionflow.applications import (
+from missionflow.domain.access import access_token, token_matches
+from missionflow.domain.call.applications import (
     ApplicationAmendment,
     ApplicationForm,
     ApplicationStatus,
     canonical_sectors,
     form_errors,
 )
-from missionflow.intake_gate import IntakeGates
-from missionflow.messages import (
+from missionflow.domain.call.messages import (
     ApplicationChange,
     ApplicationSubmission,
     ApplicationWithdrawal,
-    SeatAnswer,
 )
-from missionflow.mission_file import MissionFile
-from missionflow.missions import (
-    amend_application,
-    answer_seat,
-    withdraw_application,
+from missionflow.domain.call.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.selection.messages import SeatAnswer
+from missionflow.runtime.models import (
+    Application,
+    Mission,
+    SelectionDecision,
+    SelectionEvent,
+    Slide,
 )
-from missionflow.models import Application, Mission, SelectionDecision, SelectionEvent, Slide
-from missionflow.settings import Settings
-from missionflow.slides import MAX_SLIDE_BYTES, SlideRefused, content_type_of
+from missionflow.runtime.settings import Settings
 
 router = APIRouter(prefix="/missions/{mission_id}/applications", tags=["applications"])
 

@@ -25,15 +25,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import IntakeDep, SessionDep, SettingsDep
+from api.missions import Refused, Unavailable, mission_status
 from api.routes.applications import MAX_BODY_BYTES, _form_fields, take_application
-from missionflow.applications import OrganisationType
-from missionflow.instants import describe
-from missionflow.mail import private_url
-from missionflow.mission_file import MissionFile, QuestionType
-from missionflow.missions import Refused, Unavailable, mission_status
-from missionflow.models import Mission
-from missionflow.phases import Phase
-from missionflow.refusals import CONFLICT, NOT_FOUND
+from missionflow.domain.call.applications import OrganisationType
+from missionflow.domain.instants import describe
+from missionflow.domain.mission.file import MissionFile, QuestionType
+from missionflow.domain.mission.phases import Phase
+from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+from missionflow.runtime.mail.context import private_url
+from missionflow.runtime.models import Mission
 
 router = APIRouter(tags=["application form"])
 

@@ -23,8 +23,8 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api.deps import SessionDep
-from missionflow.models import SinkMessage
-from missionflow.smtp_sink import header, parse
+from missionflow.runtime.mail.sink import header, parse
+from missionflow.runtime.models import SinkMessage
 
 router = APIRouter(prefix="/dev/mailbox", tags=["dev mailbox"])
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from api.deps import Coordinator, SessionDep
-from missionflow.emails import TEMPLATES
-from missionflow.models import Mission, OutboxMessage
+from missionflow.runtime.mail.templates import TEMPLATES
+from missionflow.runtime.models import Mission, OutboxMessage
 
 router = APIRouter(
     prefix="/missions/{mission_id}/emails", tags=["emails"], dependencies=[Coordinator]

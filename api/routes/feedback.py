@@ -27,20 +27,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep
+from api.missions import Refused, Unavailable, answer_follow_up, give_feedback
 from api.routes.apply_page import CONFIRMATION_HEADERS, templates
-from missionflow import participants
-from missionflow.access import token_matches
-from missionflow.feedback import answers_close_at, publishable_testimonial
-from missionflow.instants import describe
-from missionflow.matchmaking import DELEGATE, HOST
-from missionflow.messages import AnswerReceipt, FeedbackInput, FollowUpInput
-from missionflow.mission_file import MissionFile
-from missionflow.missions import Refused, Unavailable, answer_follow_up, give_feedback
-from missionflow.models import Application, Feedback, FollowUpAnswer, Host, Mission
-from missionflow.participants import Participant
-from missionflow.phases import Phase
-from missionflow.refusals import CONFLICT, NOT_FOUND
-from missionflow.settings import Settings
+from missionflow.domain.access import token_matches
+from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.phases import Phase
+from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+from missionflow.domain.reporting.feedback import answers_close_at, publishable_testimonial
+from missionflow.domain.reporting.messages import AnswerReceipt, FeedbackInput, FollowUpInput
+from missionflow.runtime import participants
+from missionflow.runtime.models import Application, Feedback, FollowUpAnswer, Host, Mission
+from missionflow.runtime.participants import Participant
+from missionflow.runtime.settings import Settings
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["feedback"])
 

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from missionflow.db import ping
+from missionflow.runtime.db import ping
 
 router = APIRouter(tags=["health"])
 

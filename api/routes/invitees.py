@@ -14,17 +14,17 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from api.deps import Coordinator, MissionRow, SessionDep, TemporalDep
-from missionflow.applications import email_key
-from missionflow.invitees import (
+from api.missions import add_invitees
+from missionflow.domain.call.applications import email_key
+from missionflow.domain.call.invitees import (
     InviteeFileError,
     TooManyInvitees,
     listed_invitees,
     parse_invitees,
 )
-from missionflow.messages import InviteeBatch
-from missionflow.mission_file import MissionFile
-from missionflow.missions import add_invitees
-from missionflow.models import Application
+from missionflow.domain.call.messages import InviteeBatch
+from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime.models import Application
 
 router = APIRouter(
     prefix="/missions/{mission_id}/invitees", tags=["invitees"], dependencies=[Coordinator]

@@ -22,11 +22,17 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, or_, select
 
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, is_coordinator
-from missionflow import agenda, participants
-from missionflow.access import token_matches
-from missionflow.instants import describe
-from missionflow.mail import participant_url
-from missionflow.matchmaking import (
+from api.missions import add_hosts, answer_meeting, record_attendance, request_meeting
+from missionflow.domain.access import token_matches
+from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking import agenda
+from missionflow.domain.matchmaking.messages import (
+    AttendanceInput,
+    HostBatch,
+    MeetingAnswerInput,
+    MeetingRequestInput,
+)
+from missionflow.domain.matchmaking.rules import (
     DELEGATE,
     HOST,
     HostFileError,
@@ -34,18 +40,13 @@ from missionflow.matchmaking import (
     parse_hosts,
     slots_of,
 )
-from missionflow.messages import (
-    AttendanceInput,
-    HostBatch,
-    MeetingAnswerInput,
-    MeetingRequestInput,
-)
-from missionflow.mission_file import Matchmaking, MissionFile
-from missionflow.missions import add_hosts, answer_meeting, record_attendance, request_meeting
-from missionflow.models import AgendaSent, Application, Host, Meeting, Mission
-from missionflow.participants import Participant
-from missionflow.selection import country_name
-from missionflow.settings import Settings
+from missionflow.domain.mission.file import Matchmaking, MissionFile
+from missionflow.domain.selection.scoring import country_name
+from missionflow.runtime import participants
+from missionflow.runtime.mail.context import participant_url
+from missionflow.runtime.models import AgendaSent, Application, Host, Meeting, Mission
+from missionflow.runtime.participants import Participant
+from missionflow.runtime.settings import Settings
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
 

@@ -14,6 +14,13 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep
+from api.missions import (
+    Unavailable,
+    cancel_mission,
+    extend_deadline,
+    mission_status,
+    start_mission,
+)
 from api.schemas import (
     CancelBody,
     DeadlineBody,
@@ -22,24 +29,17 @@ from api.schemas import (
     MissionView,
     TransitionView,
 )
-from missionflow.instants import parse_instant
-from missionflow.messages import MissionStatus
-from missionflow.mission_file import (
+from missionflow.domain.instants import parse_instant
+from missionflow.domain.mission.file import (
     MissionFile,
     field_errors,
     load_mission,
     parse_yaml,
     replay_today,
 )
-from missionflow.missions import (
-    Unavailable,
-    cancel_mission,
-    extend_deadline,
-    mission_status,
-    start_mission,
-)
-from missionflow.models import Mission, PhaseTransition
-from missionflow.phases import Phase
+from missionflow.domain.mission.messages import MissionStatus
+from missionflow.domain.mission.phases import Phase
+from missionflow.runtime.models import Mission, PhaseTransition
 
 router = APIRouter(prefix="/missions", tags=["missions"], dependencies=[Coordinator])
 

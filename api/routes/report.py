@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import col, select
 
 from api.deps import Coordinator, MissionRow, SessionDep
-from missionflow import press
-from missionflow.models import Report
+from missionflow.runtime import press
+from missionflow.runtime.models import Report
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["report"], dependencies=[Coordinator])
 

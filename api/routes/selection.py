@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.deps import Coordinator, MissionRow, SessionDep, TemporalDep
-from missionflow.applications import ApplicationStatus
-from missionflow.messages import SelectionOverride, SelectionRequest
-from missionflow.missions import review_selection
-from missionflow.models import Application, Mission, SelectionDecision, SelectionEvent
+from api.missions import review_selection
+from missionflow.domain.call.applications import ApplicationStatus
+from missionflow.domain.selection.messages import SelectionOverride, SelectionRequest
+from missionflow.runtime.models import Application, Mission, SelectionDecision, SelectionEvent
 
 router = APIRouter(
     prefix="/missions/{mission_id}/selection", tags=["selection"], dependencies=[Coordinator]

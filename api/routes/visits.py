@@ -18,18 +18,18 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, is_coordinator
-from missionflow import itinerary
-from missionflow.access import token_matches
-from missionflow.instants import local, parse_instant
-from missionflow.messages import (
+from api.missions import change_visit, record_visit_attendance, register_visit
+from missionflow.domain.access import token_matches
+from missionflow.domain.instants import local, parse_instant
+from missionflow.domain.mission.file import MissionFile, Visit
+from missionflow.domain.visits import itinerary
+from missionflow.domain.visits.messages import (
     VisitAttendanceInput,
     VisitChangeInput,
     VisitReceipt,
     VisitRegistrationInput,
 )
-from missionflow.mission_file import MissionFile, Visit
-from missionflow.missions import change_visit, record_visit_attendance, register_visit
-from missionflow.models import Application, Mission, VisitRegistration
+from missionflow.runtime.models import Application, Mission, VisitRegistration
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["visits"])
 

@@ -9,8 +9,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from missionflow.settings import Settings
-from missionflow.worker import build_worker
+from missionflow.runtime.settings import Settings
+from missionflow.stack.worker import build_worker
 
 TOKEN = "coordinator-token-for-tests"
 

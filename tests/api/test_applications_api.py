@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import func, select
 from support import eventually, rehearsal
 
-from missionflow.models import Application, OutboxMessage, Slide
+from missionflow.runtime.models import Application, OutboxMessage, Slide
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

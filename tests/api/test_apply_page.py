@@ -25,9 +25,9 @@ from support import eventually, rehearsal
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from missionflow.models import Application, Slide
-from missionflow.settings import Settings
-from missionflow.worker import build_worker
+from missionflow.runtime.models import Application, Slide
+from missionflow.runtime.settings import Settings
+from missionflow.stack.worker import build_worker
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ANONYMOUS = {"Authorization": ""}

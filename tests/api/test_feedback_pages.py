@@ -14,11 +14,11 @@ from feedback_people import People, seed
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.feedback import FeedbackActivities
-from missionflow.access import access_token
-from missionflow.db import sessions
-from missionflow.instants import describe
-from missionflow.messages import AnswerRecord, FeedbackInput, FollowUpInput
-from missionflow.settings import Settings
+from missionflow.domain.access import access_token
+from missionflow.domain.instants import describe
+from missionflow.domain.reporting.messages import AnswerRecord, FeedbackInput, FollowUpInput
+from missionflow.runtime.db import sessions
+from missionflow.runtime.settings import Settings
 
 PUBLIC = {"Authorization": ""}
 

@@ -8,7 +8,7 @@ import httpx
 from sqlmodel import func, select
 from support import eventually, rehearsal
 
-from missionflow.models import InvitedOrganisation
+from missionflow.runtime.models import InvitedOrganisation
 
 CSV = {"Content-Type": "text/csv"}
 LIST = (

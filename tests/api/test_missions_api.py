@@ -14,9 +14,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from missionflow.models import Mission, PhaseTransition
-from missionflow.settings import Settings
-from missionflow.temporal import MISSION_ID, MISSION_PHASE
+from missionflow.runtime.models import Mission, PhaseTransition
+from missionflow.runtime.settings import Settings
+from missionflow.runtime.temporal import MISSION_ID, MISSION_PHASE
 
 TOKEN = "coordinator-token-for-tests"
 

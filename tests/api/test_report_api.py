@@ -13,11 +13,11 @@ from sqlmodel import select
 from support import rehearsal
 
 from activities.report import ReportActivities
-from missionflow.db import sessions
-from missionflow.messages import ReportingNotice
-from missionflow.mission_file import load_mission
-from missionflow.models import Mission, Report
-from missionflow.settings import Settings
+from missionflow.domain.mission.file import load_mission
+from missionflow.domain.reporting.messages import ReportingNotice
+from missionflow.runtime.db import sessions
+from missionflow.runtime.models import Mission, Report
+from missionflow.runtime.settings import Settings
 
 FORMATS = {
     "report.html": "text/html; charset=utf-8",

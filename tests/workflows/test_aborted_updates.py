@@ -13,8 +13,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from missionflow.mission_file import workflow_id_for
-from missionflow.missions import _aborted, _update
+from api.missions import _aborted, _update
+from missionflow.domain.mission.file import workflow_id_for
 
 UNREGISTERED = SearchAttributeKey.for_keyword("NotRegisteredOnThisServer")
 

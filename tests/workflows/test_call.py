@@ -20,21 +20,20 @@ from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until, utc
 
 from activities.applications import ApplicationActivities
-from missionflow import intake_gate
-from missionflow.applications import ApplicationForm
-from missionflow.intake_gate import IN_FLIGHT, IntakeGates, Taken
-from missionflow.messages import (
+from api import intake_gate
+from api.intake_gate import IN_FLIGHT, IntakeGates, Taken
+from api.missions import start_mission
+from missionflow.domain.call.applications import ApplicationForm
+from missionflow.domain.call.messages import (
     ApplicationReceipt,
     ApplicationSubmission,
     ApplicationSubmissions,
     ApplicationWithdrawal,
-    CancelRequest,
-    DeadlineExtension,
 )
-from missionflow.mission_file import MissionFile
-from missionflow.missions import start_mission
-from missionflow.models import Application, Slide
-from missionflow.refusals import CONFLICT
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.messages import CancelRequest, DeadlineExtension
+from missionflow.domain.refusals import CONFLICT
+from missionflow.runtime.models import Application, Slide
 from workflows.mission import MissionWorkflow
 
 DEADLINE_2017 = utc("2017-03-22T23:00:00")  # 22 Mar 24:00 CET

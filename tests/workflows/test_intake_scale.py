@@ -11,18 +11,18 @@ from sqlmodel import func, select
 from support import eventually, rehearsal
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow.applications import ApplicationForm
-from missionflow.intake_gate import IntakeGates
-from missionflow.messages import ApplicationSubmission
-from missionflow.mission_file import load_mission
-from missionflow.missions import start_mission
-from missionflow.models import Application, OutboxMessage
+from api.intake_gate import IntakeGates
+from api.missions import start_mission
+from missionflow.domain.call.applications import ApplicationForm
+from missionflow.domain.call.messages import ApplicationSubmission
+from missionflow.domain.mission.file import load_mission
+from missionflow.runtime.models import Application, OutboxMessage
 from workflows.mission import MissionWorkflow
 
 APPLICANTS = 1000
 CONCURRENCY = 10
 UPDATES_PER_RUN = 50
-"""Applications arrive a few per Update (see `missionflow.intake_gate`): 1,000 of them take
+"""Applications arrive a few per Update (see `api.intake_gate`): 1,000 of them take
 some hundreds of Updates, several runs' worth."""
 
 

@@ -18,17 +18,17 @@ from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until
 from test_selection_review import apply
 
-from missionflow.matchmaking import slots_of
-from missionflow.messages import (
+from api.missions import start_mission
+from missionflow.domain.matchmaking.messages import (
     HostBatch,
     MeetingAnswerInput,
     MeetingRequestInput,
-    SeatAnswer,
 )
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import start_mission
-from missionflow.models import Host, Meeting
-from missionflow.refusals import CONFLICT
+from missionflow.domain.matchmaking.rules import slots_of
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.selection.messages import SeatAnswer
+from missionflow.runtime.models import Host, Meeting
 from workflows.mission import MissionWorkflow
 
 

@@ -13,10 +13,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import WALK_2017, sleep_until
 
-from missionflow.messages import CancelRequest, DeadlineExtension
-from missionflow.missions import start_mission
-from missionflow.models import Mission, PhaseTransition
-from missionflow.refusals import CONFLICT, INVALID
+from api.missions import start_mission
+from missionflow.domain.mission.messages import CancelRequest, DeadlineExtension
+from missionflow.domain.refusals import CONFLICT, INVALID
+from missionflow.runtime.models import Mission, PhaseTransition
 from workflows.mission import MissionWorkflow
 
 PHASE_STARTS = [("call_open", None), *WALK_2017[:-1]]

@@ -9,10 +9,10 @@ from support import eu_us_later, eventually, in_year_offset, keep_history
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow.messages import MissionOutcome, MissionStatus
-from missionflow.missions import start_mission
-from missionflow.models import Mission, PhaseTransition
-from missionflow.temporal import MISSION_ID, MISSION_PHASE
+from api.missions import start_mission
+from missionflow.domain.mission.messages import MissionOutcome, MissionStatus
+from missionflow.runtime.models import Mission, PhaseTransition
+from missionflow.runtime.temporal import MISSION_ID, MISSION_PHASE
 from workflows.mission import MissionWorkflow
 
 

@@ -19,12 +19,13 @@ from test_matchmaking_flow import _got
 from test_mission_walk import sleep_until
 from test_selection_review import apply
 
-from missionflow import lifecycle
-from missionflow.messages import FeedbackInput, FollowUpInput, SeatAnswer
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import give_feedback, start_mission
-from missionflow.models import Feedback, Report
-from missionflow.refusals import CONFLICT
+from api.missions import give_feedback, start_mission
+from missionflow.domain.mission import lifecycle
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
+from missionflow.domain.selection.messages import SeatAnswer
+from missionflow.runtime.models import Feedback, Report
 from workflows.mission import MissionWorkflow
 
 PRAISE = "The visits opened doors we had knocked on for years."

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from missionflow.worker import SANDBOX, WORKFLOWS
+from missionflow.stack.worker import SANDBOX, WORKFLOWS
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 

@@ -18,9 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until
 from test_selection_review import COORDINATOR, apply, small_mission
 
-from missionflow.messages import ApplicationWithdrawal, SeatAnswer, SelectionRequest
-from missionflow.missions import start_mission
-from missionflow.models import SelectionDecision, SelectionEvent
+from api.missions import start_mission
+from missionflow.domain.call.messages import ApplicationWithdrawal
+from missionflow.domain.selection.messages import SeatAnswer, SelectionRequest
+from missionflow.runtime.models import SelectionDecision, SelectionEvent
 from workflows.mission import MissionWorkflow
 
 APPLICANTS = [

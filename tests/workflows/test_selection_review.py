@@ -15,16 +15,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from test_mission_walk import sleep_until
 
-from missionflow.applications import ApplicationForm
-from missionflow.messages import (
-    ApplicationSubmission,
-    SelectionOverride,
-    SelectionRequest,
-)
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import start_mission
-from missionflow.models import SelectionDecision, SelectionEvent
-from missionflow.refusals import CONFLICT, INVALID
+from api.missions import start_mission
+from missionflow.domain.call.applications import ApplicationForm
+from missionflow.domain.call.messages import ApplicationSubmission
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.refusals import CONFLICT, INVALID
+from missionflow.domain.selection.messages import SelectionOverride, SelectionRequest
+from missionflow.runtime.models import SelectionDecision, SelectionEvent
 from workflows.mission import MissionWorkflow
 
 COMPLETE = {

@@ -19,17 +19,17 @@ from test_matchmaking_flow import _calendar, _got
 from test_mission_walk import sleep_until
 from test_selection_review import apply
 
-from missionflow import visits
-from missionflow.messages import (
-    SeatAnswer,
+from api.missions import start_mission
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.selection.messages import SeatAnswer
+from missionflow.domain.visits import rules as visits
+from missionflow.domain.visits.messages import (
     VisitAttendanceInput,
     VisitChangeInput,
     VisitRegistrationInput,
 )
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import start_mission
-from missionflow.models import Mission, VisitRegistration
-from missionflow.refusals import CONFLICT
+from missionflow.runtime.models import Mission, VisitRegistration
 from workflows.mission import MissionWorkflow
 
 

@@ -27,10 +27,10 @@ from sqlmodel import func, select
 from support import eventually, rehearsal
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow.db import create_engine, migrate, sessions
-from missionflow.mission_file import load_mission
-from missionflow.missions import start_mission
-from missionflow.models import OutboxMessage
+from api.missions import start_mission
+from missionflow.domain.mission.file import load_mission
+from missionflow.runtime.db import create_engine, migrate, sessions
+from missionflow.runtime.models import OutboxMessage
 from workflows.mission import DELIVERY_BATCH
 
 INVITEES = 500
@@ -86,7 +86,7 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     mailbox = HoldingMailbox(step)
     loop = asyncio.get_running_loop()
     smtp = await loop.create_server(lambda: SMTP(mailbox, hostname="relay.test"), "127.0.0.1", 0)
-    url = f"sqlite:///{tmp_path / 'missionflow.db'}"
+    url = f"sqlite:///{tmp_path / 'missionflow.runtime.db'}"
     migrate(url)
     engine = create_engine(url)
     env = {

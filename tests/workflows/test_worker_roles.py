@@ -12,9 +12,9 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from missionflow.mission_file import MissionFile, load_mission
-from missionflow.missions import start_mission
-from missionflow.worker_role import WorkerRole
+from api.missions import start_mission
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.stack.worker_role import WorkerRole
 
 UNTAKEN = 1.0
 """Seconds a task is left to a half that must not take it; either half takes its own within

@@ -1,0 +1,294 @@
+"""Personal agendas of the matchmaking event, as calendar files and as rows for emails.
+
+Pure functions, no I/O: the scheduling decides who meets whom, when and at which table; this
+module only says it. Every instant is stored in UTC and shown in the venue's zone, where the
+meetings happen.
+
+A calendar file (`ics`) holds one event per meeting, identified by `<meeting_id>@<domain>`. When an
+agenda changes, the whole agenda is sent again with a higher `sequence` and the same identifiers,
+so a calendar client updates the meetings it already has instead of adding copies; the meetings
+taken out of the agenda go along as cancelled events, so the client drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from missionflow.domain.instants import check_zone, local, to_utc
+from missionflow.domain.selection.scoring import country_name
+
+PRODID = "-//missionflow//Matchmaking agenda//EN"
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One meeting of a participant's agenda, seen from that participant."""
+
+    meeting_id: str
+    """Stable id of the meeting (a uuid as text): the same in both participants' agendas and in
+    every version of them."""
+    start: datetime
+    """Aware; kept in UTC."""
+    end: datetime
+    """Aware; kept in UTC."""
+    table: int
+    with_name: str
+    """The organisation met."""
+    with_country: str
+    """Its ISO 3166 alpha-2 code."""
+    with_line: str
+    """One line about it (sector, an excerpt of its description)."""
+
+    def __post_init__(self) -> None:
+        if not self.meeting_id:
+            raise ValueError("a meeting needs an id")
+        object.__setattr__(self, "start", to_utc(self.start))
+        object.__setattr__(self, "end", to_utc(self.end))
+        if self.end <= self.start:
+            raise ValueError(f"meeting {self.meeting_id} ends before it starts")
+        if self.table < 1:
+            raise ValueError(
+                f"meeting {self.meeting_id} is at table {self.table}: tables count from 1"
+            )
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A participant's meetings at the matchmaking event."""
+
+    participant_id: str
+    participant_name: str
+    event: str
+    """The matchmaking event's name."""
+    venue: str
+    timezone: str
+    """IANA zone of the venue."""
+    items: tuple[AgendaItem, ...]
+    """Sorted by start (then table); a list is taken and sorted."""
+
+    def __post_init__(self) -> None:
+        check_zone(self.timezone)
+        items = tuple(sorted(self.items, key=lambda item: (item.start, item.table)))
+        object.__setattr__(self, "items", items)
+        _refuse_repeated_ids(items, f"the agenda of {self.participant_name}")
+
+
+def ics(
+    agenda: Agenda,
+    *,
+    sequence: int,
+    organiser_email: str,
+    domain: str,
+    cancelled: Sequence[AgendaItem] = (),
+    stamp: datetime | None = None,
+) -> bytes:
+    """The agenda as an iCalendar file (RFC 5545, METHOD:PUBLISH), one VEVENT per meeting.
+
+    Args:
+        agenda: whose meetings.
+        sequence: the version of this agenda sent to the participant (0 the first time); every
+            event carries it, so a client replaces what an earlier version said.
+        organiser_email: the ORGANIZER of every event: where questions go.
+        domain: the right-hand side of every UID (`<meeting_id>@<domain>`).
+        cancelled: meetings taken out of the agenda since a version the participant has, sent as
+            STATUS:CANCELLED with the time they had; none of them may still be in the agenda.
+        stamp: the DTSTAMP of every event; now when left out.
+
+    Returns:
+        The file's bytes: UTF-8, lines folded at 75 octets, ending in CRLF.
+
+    Raises:
+        ValueError: nothing to put in the file (no meeting, none cancelled), a cancelled meeting
+            that is still in the agenda, a negative sequence, an address or domain that cannot
+            be one.
+    """
+    if sequence < 0:
+        raise ValueError(f"sequence {sequence} is negative")
+    if not domain or any(c.isspace() or c in "@<>" for c in domain):
+        raise ValueError(f"{domain!r} is not a domain")
+    if organiser_email.count("@") != 1 or any(c.isspace() for c in organiser_email):
+        raise ValueError(f"{organiser_email!r} is not an email address")
+    cancelled = tuple(sorted(cancelled, key=lambda item: (item.start, item.table)))
+    _refuse_repeated_ids((*agenda.items, *cancelled), "an agenda and its cancelled meetings")
+    if not agenda.items and not cancelled:
+        raise ValueError(f"the agenda of {agenda.participant_name} has no meeting to put in a file")
+    stamp = to_utc(stamp) if stamp is not None else datetime.now(UTC)
+    zone = ZoneInfo(agenda.timezone)
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    every = (*agenda.items, *cancelled)
+    first = min(local(item.start, agenda.timezone).date() for item in every)
+    last = max(local(item.end, agenda.timezone).date() for item in every)
+    calendar.add_component(vtimezone(agenda.timezone, first=first, last=last))
+    statuses = [(item, "CONFIRMED") for item in agenda.items]
+    statuses += [(item, "CANCELLED") for item in cancelled]
+    for item, status in statuses:
+        event = Event()
+        event.add("uid", f"{item.meeting_id}@{domain}")
+        event.add("dtstamp", stamp)
+        event.add("sequence", sequence)
+        event.add("dtstart", item.start.astimezone(zone))
+        event.add("dtend", item.end.astimezone(zone))
+        summary = f"Meeting with {item.with_name} (table {item.table})"
+        event.add("summary", summary if status == "CONFIRMED" else f"Cancelled: {summary}")
+        event.add("location", f"{agenda.venue}, table {item.table}")
+        event.add(
+            "description",
+            f"{item.with_name} ({country_name(item.with_country)})\n{item.with_line}\n\n"
+            f"{agenda.event}",
+        )
+        event.add("organizer", vCalAddress(f"mailto:{organiser_email}"))
+        event.add("status", status)
+        event.add("transp", "OPAQUE" if status == "CONFIRMED" else "TRANSPARENT")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def vtimezone(zone: str, *, first: date, last: date) -> Timezone:
+    """A VTIMEZONE for an IANA zone, exact from 1 January of `first`'s year to the end of `last`'s.
+
+    Whole years, so that a client sees the zone's standard and summer time even for an event
+    held in one of them. Each observance starts at the instant of its transition, written as
+    the wall time before it (RFC 5545 3.6.5: DTSTART is read with TZOFFSETFROM): clocks going
+    forward at 02:00 give `DTSTART:…T020000`. (icalendar's `Timezone.from_tzinfo` writes the
+    wall time after a forward jump, `T030000`, an hour late for the clients that read it as the
+    RFC says; hence this.)
+    """
+    tz = ZoneInfo(check_zone(zone))
+    begin = datetime.combine(date(first.year, 1, 1), time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(date(last.year + 1, 1, 1), time(), tzinfo=tz).astimezone(UTC)
+    component = Timezone()
+    component.add("tzid", zone)
+    component.add_component(_observance(begin, tz, None))
+    day = timedelta(days=1)
+    instant = begin
+    while instant < end:
+        following = min(instant + day, end)
+        if _observed(following, tz) != _observed(instant, tz):
+            change = _first_change(instant, following, tz)
+            component.add_component(_observance(change, tz, instant.astimezone(tz).utcoffset()))
+        instant = following
+    return component
+
+
+def _observed(instant: datetime, tz: ZoneInfo) -> tuple[timedelta | None, str | None, bool]:
+    wall = instant.astimezone(tz)
+    return wall.utcoffset(), wall.tzname(), bool(wall.dst())
+
+
+def _first_change(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (before, after] observed differently from `before`, to the second."""
+    old = _observed(before, tz)
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        middle = middle.replace(microsecond=0)
+        if middle <= before:
+            middle = before + timedelta(seconds=1)
+        if _observed(middle, tz) == old:
+            before = middle
+        else:
+            after = middle
+    return after
+
+
+def _observance(
+    instant: datetime, tz: ZoneInfo, offset_from: timedelta | None
+) -> TimezoneStandard | TimezoneDaylight:
+    wall = instant.astimezone(tz)
+    offset_to = wall.utcoffset()
+    assert offset_to is not None
+    offset_from = offset_to if offset_from is None else offset_from
+    observance = TimezoneDaylight() if wall.dst() else TimezoneStandard()
+    observance.add("dtstart", (instant + offset_from).replace(tzinfo=None))
+    observance.add("tzoffsetfrom", offset_from)
+    observance.add("tzoffsetto", offset_to)
+    observance.add("tzname", wall.tzname() or "")
+    return observance
+
+
+def agenda_rows(agenda: Agenda) -> list[dict[str, str]]:
+    """The agenda as the email templates show it, one dict per meeting, in order.
+
+    Keys: `time` ("15 May 2017 09:00–09:20 EDT", in the venue's zone with its abbreviation),
+    `table`, `with_name`, `with_country` (the country's name), `with_line`.
+    """
+    return [_row(item, agenda.timezone) for item in agenda.items]
+
+
+def item_rows(items: Sequence[AgendaItem], zone: str) -> list[dict[str, str]]:
+    """Rows as `agenda_rows` makes them, for some meetings (what `changed_items` found)."""
+    return [_row(item, zone) for item in items]
+
+
+def _row(item: AgendaItem, zone: str) -> dict[str, str]:
+    return {
+        "time": _time_text(item.start, item.end, zone),
+        "table": str(item.table),
+        "with_name": item.with_name,
+        "with_country": country_name(item.with_country),
+        "with_line": item.with_line,
+    }
+
+
+def _time_text(start: datetime, end: datetime, zone: str) -> str:
+    begins, ends = local(start, zone), local(end, zone)
+    if begins.date() == ends.date() and begins.tzname() == ends.tzname():
+        return f"{_day(begins)} {begins:%H:%M}–{ends:%H:%M} {begins.tzname()}"
+    return (
+        f"{_day(begins)} {begins:%H:%M} {begins.tzname()} – "
+        f"{_day(ends)} {ends:%H:%M} {ends.tzname()}"
+    )
+
+
+def _day(wall: datetime) -> str:
+    return f"{wall.day} {wall:%b} {wall.year}"
+
+
+def changed_items(
+    before: Agenda, after: Agenda
+) -> tuple[list[AgendaItem], list[AgendaItem], list[AgendaItem]]:
+    """What changed between two versions of a participant's agenda, meetings matched by id.
+
+    Returns:
+        (added, removed, moved), each in order of start: meetings only in `after`, meetings only
+        in `before` (as they were), and meetings in both at another time or table (as they are
+        now). A meeting whose time and table are unchanged is in none of them.
+
+    Raises:
+        ValueError: the agendas are not the same participant's.
+    """
+    if before.participant_id != after.participant_id:
+        raise ValueError(
+            f"the agendas of {before.participant_id} and {after.participant_id} cannot be compared"
+        )
+    earlier = {item.meeting_id: item for item in before.items}
+    later = {item.meeting_id: item for item in after.items}
+    added = [item for item in after.items if item.meeting_id not in earlier]
+    removed = [item for item in before.items if item.meeting_id not in later]
+    moved = [
+        item
+        for item in after.items
+        if item.meeting_id in earlier and _place(earlier[item.meeting_id]) != _place(item)
+    ]
+    return added, removed, moved
+
+
+def _place(item: AgendaItem) -> tuple[datetime, datetime, int]:
+    return item.start, item.end, item.table
+
+
+def _refuse_repeated_ids(items: Sequence[AgendaItem], where: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.meeting_id in seen:
+            raise ValueError(f"meeting {item.meeting_id} appears twice in {where}")
+        seen.add(item.meeting_id)

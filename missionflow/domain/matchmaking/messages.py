@@ -1,0 +1,93 @@
+"""What travels for the matchmaking event: hosts, meeting requests, answers and schedules.
+
+Each workflow, update, query and activity takes one model (never loose arguments), so a field
+can be added later; they go through Temporal's pydantic data converter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class MatchmakingProgress(BaseModel):
+    enabled: bool = Field(
+        default=False,
+        description="Requests, scheduling and agendas run; missions started before they existed "
+        "only walk the event's instants.",
+    )
+    reminded: bool = False
+    version: int = Field(default=0, description="Schedules published so far.")
+    changes: int = Field(default=0, description="Late changes since the last published schedule.")
+    placed: str | None = Field(default=None, description="The last schedule's figures, in words.")
+
+
+class HostBatch(BaseModel):
+    """Hosts a coordinator loads, checked by the API against the event's slots."""
+
+    hosts: list[dict[str, Any]]
+
+
+class HostNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    hosts: list[dict[str, Any]]
+
+
+class HostsLoaded(BaseModel):
+    added: int
+    updated: int
+
+
+class MeetingRequestInput(BaseModel):
+    request_id: uuid.UUID = Field(description="Chosen by the API, so a retry names the same one.")
+    requester_id: uuid.UUID
+    requester_kind: str
+    invitee_id: uuid.UUID
+    invitee_kind: str
+    priority: int = Field(ge=1, le=3)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class MeetingAnswerInput(BaseModel):
+    meeting_id: uuid.UUID
+    participant_id: uuid.UUID
+    action: str = Field(pattern="^(accept|decline|cancel)$")
+    by_coordinator: bool = False
+
+
+class AttendanceInput(BaseModel):
+    meeting_id: uuid.UUID
+    attendance: str = Field(pattern="^(held|no_show)$")
+
+
+class MeetingRecord(BaseModel):
+    """The input of the activities that write a request or an answer."""
+
+    mission_id: str
+    at: AwareDatetime
+    request: MeetingRequestInput | None = None
+    answer: MeetingAnswerInput | None = None
+    attendance: AttendanceInput | None = None
+
+
+class MeetingReceipt(BaseModel):
+    meeting_id: uuid.UUID
+    status: str
+    changed: bool
+    merged: bool = False
+
+
+class MatchmakingNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    version: int = 0
+
+
+class ScheduleReport(BaseModel):
+    requested: int
+    scheduled: int
+    upper_bound: int
+    agendas_sent: int

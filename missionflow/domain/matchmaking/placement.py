@@ -1,0 +1,321 @@
+"""How the scheduler places meetings (the method; `missionflow/scheduling.py` is the contract).
+
+1. The fixed meetings are put where they were fixed.
+2. The other meetings are placed one at a time: highest priority first, and among equal
+   priorities round-robin, everyone's first request before anyone's second. A meeting goes into
+   a slot where both participants are free and available and a table is left, next to their
+   other meetings when possible. When there is none, a Kempe chain swaps two slots along a path
+   of meetings to free one (see `missionflow/timetable.py`: for a bipartite set of meetings this
+   always succeeds while both have fewer meetings than there are slots, König's edge-colouring
+   theorem), and a full slot gets a table back by moving a meeting, or a chain, to a slot with
+   room.
+3. Repair: each meeting left out is tried again in each slot its two participants share, by
+   taking out what is in its way there (their meetings in that slot; for a participant at their
+   maximum, their least wanted meeting; in a full slot, the meeting whose participants are best
+   off), then placing what was taken out elsewhere, or instead other requests of whoever lost a
+   meeting (an augmenting path). The change is kept when the value (the sum of priorities) rises,
+   or stays and fairness improves: the lowest share placed / wanted among those affected rises
+   (then the next lowest: leximin). Otherwise it is undone.
+4. Compaction: a participant's first or last meeting of the day moves into one of their idle
+   gaps, with its Kempe component, when that lowers the idle time of everyone involved.
+
+Every bound on the work (chains tried per meeting, component sizes) is a count, never a clock,
+so the same instance always gives the same schedule.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from missionflow.domain.matchmaking.timetable import FREE, Timetable, bits
+
+if TYPE_CHECKING:
+    from missionflow.domain.matchmaking.scheduling import Instance
+
+
+class Numbered:
+    """The instance with everything numbered: slots in time order, participants and meetings in
+    the instance's order."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.tables = instance.tables
+        self.slots = sorted(instance.slots, key=lambda s: (s.start, s.end, s.id))
+        self.slot_index = {s.id: i for i, s in enumerate(self.slots)}
+        self.people = instance.participants
+        person_index = {p.id: i for i, p in enumerate(self.people)}
+        self.meetings = instance.meetings
+        self.meeting_index = {m.id: i for i, m in enumerate(self.meetings)}
+        self.ends = [(person_index[m.a], person_index[m.b]) for m in self.meetings]
+        self.priority = [m.priority for m in self.meetings]
+        self.caps = [max(p.max_meetings, 0) for p in self.people]
+        everything = (1 << len(self.slots)) - 1
+        self.available = [
+            everything & ~sum(1 << self.slot_index[s] for s in set(p.unavailable))
+            for p in self.people
+        ]
+        days = sorted({s.start.date() for s in self.slots})
+        self.day_of = [days.index(s.start.date()) for s in self.slots]
+        self.possible = [
+            self.caps[a] > 0 and self.caps[b] > 0 and bool(self.available[a] & self.available[b])
+            for a, b in self.ends
+        ]
+        """Whether each meeting could take place at all: both take meetings and share a slot."""
+
+    def timetable(self) -> Timetable:
+        return Timetable(
+            tables=self.tables,
+            caps=self.caps,
+            available=self.available,
+            day_of=self.day_of,
+            ends=self.ends,
+            fixed=[self.meeting_index[f.meeting] for f in self.instance.fixed],
+        )
+
+
+Progress = Callable[[], None]
+
+
+def place(numbered: Numbered, step: Progress) -> Timetable:
+    """The timetable: fixed meetings, then steps 2 to 4 above. `step()` is called once per
+    meeting placed, once per meeting retried and once per agenda compacted."""
+    timetable = numbered.timetable()
+    for fixed in numbered.instance.fixed:
+        timetable.put(numbered.meeting_index[fixed.meeting], numbered.slot_index[fixed.slot])
+    order = [m for m in _order(numbered) if timetable.slot_of[m] == FREE]
+    for meeting in order:
+        if numbered.possible[meeting]:
+            timetable.insert(meeting)
+            timetable.commit()
+        step()
+    repair = _Repair(timetable, numbered, order)
+    for meeting in order:
+        if timetable.slot_of[meeting] == FREE and numbered.possible[meeting]:
+            repair.retry(meeting)
+            timetable.commit()
+        step()
+    for person in range(len(numbered.people)):
+        for _ in range(2 * len(numbered.slots)):
+            if not timetable.compact(person):
+                break
+        timetable.commit()
+        step()
+    return timetable
+
+
+def _order(numbered: Numbered) -> list[int]:
+    """Highest priority first; among equal priorities round-robin: a meeting comes when both of
+    its participants have had as many of their requests considered as everyone else."""
+    priority = numbered.priority
+    mine: list[list[int]] = [[] for _ in numbered.people]
+    for meeting, (a, b) in enumerate(numbered.ends):
+        mine[a].append(meeting)
+        mine[b].append(meeting)
+    turn = [[0, 0] for _ in numbered.meetings]
+    for person, requested in enumerate(mine):
+        requested.sort(key=lambda m: (-priority[m], m))
+        for position, meeting in enumerate(requested):
+            turn[meeting][numbered.ends[meeting].index(person)] = position
+    return sorted(range(len(priority)), key=lambda m: (-priority[m], max(turn[m]), min(turn[m]), m))
+
+
+class _Repair:
+    """Step 3: meetings left out, tried again."""
+
+    CHAINS = 16  # Kempe chains tried per re-insertion: enough in practice, bounded on big events
+    MOVES = 16  # and moves of the meetings in the way
+    EVICTABLE = 4  # meetings looked at per full slot to make way
+
+    def __init__(self, timetable: Timetable, numbered: Numbered, order: list[int]) -> None:
+        self.timetable = timetable
+        self.numbered = numbered
+        self.priority = numbered.priority
+        self.rank = {m: i for i, m in enumerate(order)}
+        self.requests: list[list[int]] = [[] for _ in numbered.people]  # in the order
+        for meeting in order:
+            for person in numbered.ends[meeting]:
+                self.requests[person].append(meeting)
+        requested = Counter(
+            p for m, ends in enumerate(numbered.ends) if numbered.possible[m] for p in ends
+        )
+        self.wanted = [max(1, min(requested[p], cap)) for p, cap in enumerate(numbered.caps)]
+        # in each slot, the meetings to make way first: least wanted, best-off participants
+        # (ranked once: a stale ranking only changes which meetings are tried, never validity)
+        self.evictable = [
+            sorted(
+                members,
+                key=lambda m: (self.priority[m], -self._lower_share(m), -self.rank.get(m, -1)),
+            )
+            for members in timetable.members
+        ]
+
+    def _share(self, person: int, extra: int = 0) -> float:
+        return (self.timetable.load[person] + extra) / self.wanted[person]
+
+    def _lower_share(self, meeting: int) -> float:
+        return min(self._share(p) for p in self.numbered.ends[meeting])
+
+    def fairer(self, added: list[int], removed: list[int], *, done: bool) -> bool:
+        """Whether adding and removing these meetings raises the lowest share among the
+        participants concerned, then the next lowest, and so on (leximin). `done`: the
+        timetable already shows the change."""
+        changes: Counter[int] = Counter()
+        for m in added:
+            changes.update(self.numbered.ends[m])
+        for m in removed:
+            changes.subtract(self.numbered.ends[m])
+        before = sorted(self._share(p, -n if done else 0) for p, n in changes.items())
+        after = sorted(self._share(p, 0 if done else n) for p, n in changes.items())
+        return after > before
+
+    def _worth_trying(self, meeting: int, out: list[int]) -> bool:
+        """With every table taken the count cannot grow, so one of `out` is lost for good: worth
+        a try only if losing one of the least wanted of them for this meeting adds value, or
+        keeps it and is fairer."""
+        lowest = min(self.priority[m] for m in out)
+        if lowest != self.priority[meeting]:
+            return lowest < self.priority[meeting]
+        return any(
+            self.fairer([meeting], [m], done=False) for m in out if self.priority[m] == lowest
+        )
+
+    def retry(self, meeting: int) -> bool:
+        timetable = self.timetable
+        a, b = self.numbered.ends[meeting]
+        options = []
+        for slot in bits(timetable.available[a] & timetable.available[b]):
+            out = self._in_the_way(meeting, slot)
+            if out is not None:
+                options.append((sum(self.priority[m] for m in out), len(out), slot, out))
+        options.sort(key=lambda option: option[:3])
+        for _, _, slot, out in options:
+            full = timetable.placed >= timetable.capacity
+            if full and out and not self._worth_trying(meeting, out):
+                continue
+            mark = timetable.mark()
+            for m in out:
+                timetable.take(m)
+            if not timetable.room >> slot & 1 and not timetable.make_room(slot):
+                evicted = self._evictee(meeting, slot)
+                if evicted is None or (full and not self._worth_trying(meeting, [*out, evicted])):
+                    timetable.undo(mark)
+                    continue
+                timetable.take(evicted)
+                out.append(evicted)
+            timetable.put(meeting, slot)
+            if self._better(meeting, out):
+                return True
+            timetable.undo(mark)
+        return False
+
+    def _better(self, meeting: int, out: list[int]) -> bool:
+        """With the meeting placed and `out` taken out: place `out` again where possible, then
+        other requests of whoever lost a meeting; whether the result beats the start."""
+        timetable = self.timetable
+        lost = [m for m in out if not timetable.insert(m, chains=self.CHAINS, moves=self.MOVES)]
+        freed = {p for m in lost for p in self.numbered.ends[m]} - set(self.numbered.ends[meeting])
+        candidates = {
+            m
+            for p in freed
+            for m in self.requests[p]
+            if timetable.slot_of[m] == FREE and m not in out and self.numbered.possible[m]
+        }
+        gained = [
+            m
+            for m in sorted(candidates, key=self.rank.__getitem__)
+            if timetable.insert(m, chains=self.CHAINS, moves=self.MOVES)
+        ]
+        value = sum(self.priority[m] for m in (meeting, *gained)) - sum(
+            self.priority[m] for m in lost
+        )
+        return value > 0 or (value == 0 and self.fairer([meeting, *gained], lost, done=True))
+
+    def _in_the_way(self, meeting: int, slot: int) -> list[int] | None:
+        """What must leave so the meeting's participants are free in the slot and below their
+        maximum; None when that includes a fixed meeting."""
+        timetable = self.timetable
+        out = []
+        for person in self.numbered.ends[meeting]:
+            there = timetable.at[person][slot]
+            if there == FREE and timetable.load[person] >= timetable.cap[person]:
+                # the last one placed in the order of requests: the least wanted
+                there = next(
+                    (m for m in reversed(self.requests[person]) if timetable.slot_of[m] != FREE),
+                    FREE,
+                )
+                if there == FREE:
+                    return None
+            if there != FREE:
+                out.append(there)
+        return None if any(timetable.fixed[m] for m in out) else out
+
+    def _evictee(self, meeting: int, slot: int) -> int | None:
+        """A meeting in the full slot that may make way: not fixed, not more wanted."""
+        looked = 0
+        for other in self.evictable[slot]:
+            if self.timetable.slot_of[other] != slot or self.timetable.fixed[other]:
+                continue
+            if self.priority[other] > self.priority[meeting]:
+                return None
+            looked += 1
+            if (
+                self.fairer([meeting], [other], done=False)
+                or self.priority[other] < self.priority[meeting]
+            ):
+                return other
+            if looked >= self.EVICTABLE:
+                return None
+        return None
+
+
+def seat(timetable: Timetable, numbered: Numbered) -> dict[int, int]:
+    """A table for each meeting placed, slot by slot: fixed tables first, then the busier
+    participant of each meeting keeps the table they had last when it is free, else the lowest
+    free table, so hosts mostly stay put."""
+    fixed = {numbered.meeting_index[f.meeting]: f.table for f in numbered.instance.fixed}
+    last_table: dict[int, int] = {}
+    tables: dict[int, int] = {}
+    for members in timetable.members:
+        here = sorted(members)
+        taken = {fixed[m] for m in here if m in fixed}
+        for meeting in here:
+            a, b = numbered.ends[meeting]
+            anchor = b if timetable.load[b] > timetable.load[a] else a
+            if meeting in fixed:
+                table = fixed[meeting]
+            else:
+                table = last_table.get(anchor, 0)
+                if table == 0 or table in taken:
+                    table = next(t for t in range(1, numbered.tables + 1) if t not in taken)
+                taken.add(table)
+            tables[meeting] = table
+        for meeting in here:
+            a, b = numbered.ends[meeting]
+            last_table[b if timetable.load[b] > timetable.load[a] else a] = tables[meeting]
+    return tables
+
+
+def reason(timetable: Timetable, numbered: Numbered, meeting: int) -> str:
+    """Why the meeting is not in the schedule, as the schedule stands at the end."""
+    a, b = numbered.ends[meeting]
+    names = {p: numbered.people[p].id for p in (a, b)}
+    for person in (a, b):
+        if numbered.caps[person] == 0:
+            return f"{names[person]} takes no meetings (max_meetings is 0)"
+    if not timetable.available[a] & timetable.available[b]:
+        return f"{names[a]} and {names[b]} are never available in the same slot"
+    if full := [p for p in (a, b) if timetable.load[p] >= numbered.caps[p]]:
+        return " and ".join(
+            f"{names[p]} has reached its maximum of {numbered.caps[p]} meetings" for p in full
+        )
+    if booked := [p for p in (a, b) if not timetable.free(p)]:
+        return " and ".join(
+            f"{names[p]} is busy in every slot they are available for" for p in booked
+        )
+    if timetable.placed >= timetable.capacity:
+        return f"all {timetable.tables} tables are taken in every slot"
+    if not timetable.free(a) & timetable.free(b):
+        return f"no slot where both {names[a]} and {names[b]} are free"
+    return f"no slot where both {names[a]} and {names[b]} are free and a table is left"

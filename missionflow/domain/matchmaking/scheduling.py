@@ -1,0 +1,418 @@
+"""The matchmaking scheduler: at the request deadline, accepted meetings are placed into
+(slot, table) pairs.
+
+Pure: no I/O, no randomness, no clock except to report how long it took. The same instance
+always gives the same assignments and reasons; only `stats.solve_seconds` varies.
+
+The rules, which every schedule keeps (`validate` checks them): at most `tables` meetings per
+slot, each at its own table 1..tables; nobody in two meetings in one slot; nobody in a slot they
+are unavailable for; nobody in more than their `max_meetings`; fixed assignments exactly as
+given.
+
+The objective, in this order:
+    1. value: the sum of the priorities of the meetings placed. Priority is 1, 2 or 3, 3 the
+       most wanted: one priority-3 meeting is worth three priority-1 meetings;
+    2. fairness: nobody left far below what they asked for when another arrangement avoids it.
+       A participant's share is placed / min(requested, max_meetings); the lowest share is
+       raised first, then the next lowest (leximin);
+    3. compact agendas: few idle slots between a participant's meetings on the same day (the
+       day of a slot's start, in its own offset; slots they are unavailable for are not idle).
+
+The method is in `missionflow/placement.py` and `missionflow/timetable.py`, the upper bound in
+`missionflow/bounds.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from missionflow.domain.matchmaking.bounds import meeting_bound
+from missionflow.domain.matchmaking.placement import Numbered, place, reason, seat
+from missionflow.domain.matchmaking.timetable import FREE
+
+PRIORITIES = (1, 2, 3)
+PROGRESS_EVERY = 200
+Id = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are refused: a misspelt `unavailable` must not silently drop a constraint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Slot(_Strict):
+    id: Id
+    start: AwareDatetime  # ISO 8601 with an offset; the day of `start` in that offset groups slots
+    end: AwareDatetime
+
+
+class Participant(_Strict):
+    id: Id
+    side: str  # free text ("delegate", "host"); the scheduler reads sides from the meetings
+    max_meetings: int
+    unavailable: list[str] = []  # slot ids
+
+
+class Meeting(_Strict):
+    id: Id
+    a: str  # participant ids
+    b: str
+    priority: int  # 1, 2 or 3; 3 is the most wanted
+
+
+class Fixed(_Strict):
+    """An assignment that must stay (rescheduling after a change)."""
+
+    meeting: str
+    slot: str
+    table: int  # 1..tables
+
+
+class Instance(_Strict):
+    slots: list[Slot]
+    tables: int  # meetings at most per slot
+    participants: list[Participant]
+    meetings: list[Meeting]
+    fixed: list[Fixed] = []
+
+
+class Assignment(_Strict):
+    meeting: str
+    slot: str
+    table: int
+
+
+class Unscheduled(_Strict):
+    meeting: str
+    reason: str
+
+
+class Stats(_Strict):
+    requested: int
+    scheduled: int
+    upper_bound: int  # no valid schedule places more meetings (see `upper_bound`)
+    solve_seconds: float
+
+
+class Schedule(_Strict):
+    assignments: list[Assignment]
+    unscheduled: list[Unscheduled]
+    stats: Stats
+
+
+class InvalidInstance(ValueError):
+    """The instance breaks its own rules; `problems` says how."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# --- checking an instance --------------------------------------------------------------------
+
+
+def problems(instance: Instance) -> list[str]:
+    """Every reason the instance cannot be scheduled, in words; empty when it is valid."""
+    found: list[str] = []
+    for kind, ids in (
+        ("slot", [s.id for s in instance.slots]),
+        ("participant", [p.id for p in instance.participants]),
+        ("meeting", [m.id for m in instance.meetings]),
+    ):
+        found += [
+            f"the {kind} id {id_!r} is used {n} times" for id_, n in Counter(ids).items() if n > 1
+        ]
+    if instance.tables < 1:
+        found.append(f"tables is {instance.tables}: there must be at least one table")
+    slots = {s.id: s for s in instance.slots}
+    found += [
+        f"slot {s.id!r} does not end after it starts" for s in instance.slots if s.end <= s.start
+    ]
+    found += _overlaps(instance.slots)
+    people = {p.id: p for p in instance.participants}
+    for person in instance.participants:
+        if person.max_meetings < 0:
+            found.append(f"participant {person.id!r} has a negative max_meetings")
+        found += [
+            f"participant {person.id!r} is unavailable in slot {slot!r}, which does not exist"
+            for slot in dict.fromkeys(person.unavailable)
+            if slot not in slots
+        ]
+    pairs: dict[frozenset[str], str] = {}
+    for meeting in instance.meetings:
+        found += [
+            f"meeting {meeting.id!r} names participant {who!r}, who does not exist"
+            for who in dict.fromkeys((meeting.a, meeting.b))
+            if who not in people
+        ]
+        if meeting.a == meeting.b:
+            found.append(f"meeting {meeting.id!r} is between {meeting.a!r} and themselves")
+        elif (pair := frozenset((meeting.a, meeting.b))) in pairs:
+            found.append(
+                f"meetings {pairs[pair]!r} and {meeting.id!r} are both between {meeting.a!r} and "
+                f"{meeting.b!r}"
+            )
+        else:
+            pairs[pair] = meeting.id
+        if meeting.priority not in PRIORITIES:
+            found.append(
+                f"meeting {meeting.id!r} has priority {meeting.priority}: it must be 1, 2 or 3"
+            )
+    return found + _fixed_problems(instance, slots, people)
+
+
+def _overlaps(slots: Sequence[Slot]) -> list[str]:
+    """Slots must not overlap: someone in both would be in two meetings at once."""
+    found = []
+    latest: Slot | None = None
+    for slot in sorted(slots, key=lambda s: (s.start, s.end, s.id)):
+        if latest is not None and slot.start < latest.end and slot.end > slot.start:
+            found.append(f"slots {latest.id!r} and {slot.id!r} overlap")
+        if latest is None or slot.end > latest.end:
+            latest = slot
+    return found
+
+
+def _fixed_problems(
+    instance: Instance, slots: dict[str, Slot], people: dict[str, Participant]
+) -> list[str]:
+    found = []
+    meetings = {m.id: m for m in instance.meetings}
+    seen_meetings: set[str] = set()
+    seen_tables: dict[tuple[str, int], str] = {}
+    seen_people: dict[tuple[str, str], str] = {}
+    per_person: Counter[str] = Counter()
+    for fixed in instance.fixed:
+        meeting = meetings.get(fixed.meeting)
+        if meeting is None:
+            found.append(
+                f"a fixed assignment names meeting {fixed.meeting!r}, which does not exist"
+            )
+        if fixed.slot not in slots:
+            found.append(
+                f"meeting {fixed.meeting!r} is fixed in slot {fixed.slot!r}, which does not exist"
+            )
+        if not 1 <= fixed.table <= instance.tables:
+            found.append(
+                f"meeting {fixed.meeting!r} is fixed at table {fixed.table}, outside "
+                f"1..{instance.tables}"
+            )
+        if fixed.meeting in seen_meetings:
+            found.append(f"meeting {fixed.meeting!r} is fixed more than once")
+            continue
+        seen_meetings.add(fixed.meeting)
+        if (fixed.slot, fixed.table) in seen_tables:
+            found.append(
+                f"meetings {seen_tables[fixed.slot, fixed.table]!r} and {fixed.meeting!r} are both "
+                f"fixed at table {fixed.table} in slot {fixed.slot!r}"
+            )
+        seen_tables.setdefault((fixed.slot, fixed.table), fixed.meeting)
+        if meeting is None or fixed.slot not in slots:
+            continue
+        for who in (meeting.a, meeting.b):
+            if who not in people or meeting.a == meeting.b:
+                continue
+            per_person[who] += 1
+            if (who, fixed.slot) in seen_people:
+                found.append(
+                    f"{who!r} is in two fixed meetings in slot {fixed.slot!r}: "
+                    f"{seen_people[who, fixed.slot]!r} and {fixed.meeting!r}"
+                )
+            seen_people.setdefault((who, fixed.slot), fixed.meeting)
+            if fixed.slot in people[who].unavailable:
+                found.append(
+                    f"meeting {fixed.meeting!r} is fixed in slot {fixed.slot!r}, for which {who!r} "
+                    "is unavailable"
+                )
+    found += [
+        f"{who!r} has {n} fixed meetings, more than their maximum of {people[who].max_meetings}"
+        for who, n in per_person.items()
+        if n > people[who].max_meetings
+    ]
+    return found
+
+
+# --- the upper bound and the schedule --------------------------------------------------------
+
+
+def upper_bound(instance: Instance) -> int:
+    """A number of meetings no valid schedule of this instance can exceed: the smallest of four
+    simple bounds, described in `missionflow/bounds.py`. Raises `InvalidInstance` when
+    `problems(instance)` finds any."""
+    _refuse_invalid(instance)
+    return _upper_bound(Numbered(instance))
+
+
+def _upper_bound(numbered: Numbered) -> int:
+    possible = [ends for ends, ok in zip(numbered.ends, numbered.possible, strict=True) if ok]
+    return meeting_bound(
+        slots=len(numbered.slots),
+        tables=numbered.tables,
+        caps=numbered.caps,
+        available=numbered.available,
+        pairs=possible,
+    )
+
+
+def _refuse_invalid(instance: Instance) -> None:
+    if found := problems(instance):
+        raise InvalidInstance(found)
+
+
+def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None = None) -> Schedule:
+    """The meetings placed into (slot, table) pairs, and each meeting left out with its reason
+    (the method: `missionflow/placement.py`).
+
+    Raises `InvalidInstance` when `problems(instance)` finds any. `progress(done, total)` is
+    called every few hundred steps (a step: a meeting placed, a meeting retried, an agenda
+    compacted) and at the end, so an activity can heartbeat on large events.
+    """
+    started = time.perf_counter()
+    _refuse_invalid(instance)
+    numbered = Numbered(instance)
+    total = 2 * (len(numbered.meetings) - len(instance.fixed)) + len(numbered.people)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+
+    timetable = place(numbered, step)
+    tables = seat(timetable, numbered)
+    assignments = [
+        Assignment(
+            meeting=numbered.meetings[m].id,
+            slot=numbered.slots[slot].id,
+            table=tables[m],
+        )
+        for slot, members in enumerate(timetable.members)
+        for m in sorted(members)
+    ]
+    unscheduled = [
+        Unscheduled(meeting=numbered.meetings[m].id, reason=reason(timetable, numbered, m))
+        for m, slot in enumerate(timetable.slot_of)
+        if slot == FREE
+    ]
+    bound = _upper_bound(numbered)
+    if progress is not None:
+        progress(total, total)
+    return Schedule(
+        assignments=assignments,
+        unscheduled=unscheduled,
+        stats=Stats(
+            requested=len(numbered.meetings),
+            scheduled=len(assignments),
+            upper_bound=bound,
+            solve_seconds=round(time.perf_counter() - started, 3),
+        ),
+    )
+
+
+# --- checking a schedule ---------------------------------------------------------------------
+
+
+def idle_slots(instance: Instance, result: Schedule) -> int:
+    """Slots participants spend waiting between two of their meetings on the same day, summed
+    over participants (slots they are unavailable for do not count): what compaction lowers."""
+    order = sorted(instance.slots, key=lambda s: (s.start, s.end, s.id))
+    position = {s.id: i for i, s in enumerate(order)}
+    ends = {m.id: (m.a, m.b) for m in instance.meetings}
+    unavailable = {p.id: set(p.unavailable) for p in instance.participants}
+    agenda: dict[tuple[str, object], list[int]] = {}
+    for item in result.assignments:
+        slot = order[position[item.slot]]
+        for who in ends[item.meeting]:
+            agenda.setdefault((who, slot.start.date()), []).append(position[item.slot])
+    idle = 0
+    for (who, _), taken in agenda.items():
+        between = range(min(taken), max(taken) + 1)
+        idle += sum(order[i].id not in unavailable[who] for i in between) - len(taken)
+    return idle
+
+
+def validate(instance: Instance, result: Schedule) -> list[str]:
+    """Every rule the schedule breaks, in words; empty when it is a valid schedule of the
+    instance (used by the tests and the benchmark, on any scheduler's output)."""
+    found: list[str] = []
+    slots = {s.id for s in instance.slots}
+    meetings = {m.id: m for m in instance.meetings}
+    people = {p.id: p for p in instance.participants}
+    placed: Counter[str] = Counter()
+    tables: dict[tuple[str, int], str] = {}
+    busy: dict[tuple[str, str], str] = {}
+    load: Counter[str] = Counter()
+    for item in result.assignments:
+        meeting = meetings.get(item.meeting)
+        if meeting is None:
+            found.append(f"meeting {item.meeting!r} is assigned but does not exist")
+            continue
+        placed[item.meeting] += 1
+        if placed[item.meeting] == 2:
+            found.append(f"meeting {item.meeting!r} is assigned more than once")
+        if item.slot not in slots:
+            found.append(f"meeting {item.meeting!r} is in slot {item.slot!r}, which does not exist")
+        if not 1 <= item.table <= instance.tables:
+            found.append(
+                f"meeting {item.meeting!r} is at table {item.table}, outside 1..{instance.tables}"
+            )
+        if (item.slot, item.table) in tables:
+            found.append(
+                f"meetings {tables[item.slot, item.table]!r} and {item.meeting!r} share table "
+                f"{item.table} in slot {item.slot!r}"
+            )
+        tables.setdefault((item.slot, item.table), item.meeting)
+        for who in (meeting.a, meeting.b):
+            load[who] += 1
+            if (who, item.slot) in busy:
+                found.append(
+                    f"{who!r} is in two meetings in slot {item.slot!r}: "
+                    f"{busy[who, item.slot]!r} and {item.meeting!r}"
+                )
+            busy.setdefault((who, item.slot), item.meeting)
+            if who in people and item.slot in people[who].unavailable:
+                found.append(f"{who!r} meets in slot {item.slot!r}, for which they are unavailable")
+    found += [
+        f"{who!r} has {n} meetings, more than their maximum of {people[who].max_meetings}"
+        for who, n in load.items()
+        if who in people and n > people[who].max_meetings
+    ]
+    assigned = {(a.meeting, a.slot, a.table) for a in result.assignments}
+    found += [
+        f"fixed meeting {f.meeting!r} is not at table {f.table} in slot {f.slot!r}"
+        for f in instance.fixed
+        if (f.meeting, f.slot, f.table) not in assigned
+    ]
+    left_out = Counter(u.meeting for u in result.unscheduled)
+    for id_ in meetings:
+        if placed[id_] + left_out[id_] == 0:
+            found.append(f"meeting {id_!r} is neither assigned nor listed as unscheduled")
+        elif placed[id_] and left_out[id_]:
+            found.append(f"meeting {id_!r} is both assigned and listed as unscheduled")
+        elif left_out[id_] > 1:
+            found.append(f"meeting {id_!r} is listed as unscheduled more than once")
+    found += [
+        f"unscheduled meeting {id_!r} does not exist" for id_ in left_out if id_ not in meetings
+    ]
+    found += [
+        f"unscheduled meeting {u.meeting!r} has no reason"
+        for u in result.unscheduled
+        if not u.reason
+    ]
+    stats = result.stats
+    if stats.requested != len(instance.meetings):
+        found.append(f"stats.requested is {stats.requested}, not {len(instance.meetings)}")
+    if stats.scheduled != len(result.assignments):
+        found.append(f"stats.scheduled is {stats.scheduled}, not {len(result.assignments)}")
+    if stats.scheduled > stats.upper_bound:
+        found.append(
+            f"{stats.scheduled} meetings are scheduled, above the upper bound {stats.upper_bound}"
+        )
+    return found

@@ -1,0 +1,646 @@
+"""The mission's timeline as pure functions: which phase it is in, what it waits for, and when.
+
+The workflow calls these with `workflow.now()`; tests call them with any instant. Nothing here
+touches the clock, the network or the database, so a phase rule is checked without Temporal and
+replays identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from missionflow.domain.call.messages import CallProgress
+from missionflow.domain.durations import IsoDuration
+from missionflow.domain.instants import describe, local
+from missionflow.domain.matchmaking import rules as matchmaking
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.messages import InstantView, MissionStatus, SeatCounts
+from missionflow.domain.mission.phases import Phase
+from missionflow.domain.mission.state import MissionState, PhaseEntry
+from missionflow.domain.selection import seats
+from missionflow.domain.visits import rules as visits
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    name: str
+    label: str
+    at: datetime
+    zone: str
+    end_of_day: bool = False
+
+    @property
+    def text(self) -> str:
+        return describe(self.at, self.zone, end_of_day=self.end_of_day)
+
+    def view(self) -> InstantView:
+        return InstantView(
+            name=self.name,
+            label=self.label,
+            utc=self.at,
+            local=local(self.at, self.zone).isoformat(),
+            zone=self.zone,
+            text=self.text,
+        )
+
+
+def begin(mission: MissionFile, now: datetime) -> MissionState:
+    return MissionState(
+        started_at=now,
+        deadline=mission.call.deadline,
+        entered=[PhaseEntry(phase=Phase.CALL_OPEN, at=now)],
+        call=CallProgress(deadline_set_at=now),
+    )
+
+
+def phases_of(mission: MissionFile) -> list[Phase]:
+    """The phases this mission goes through: one without matchmaking or visits skips them."""
+    phases = [Phase.CALL_OPEN, Phase.SELECTION, Phase.CONFIRMATION]
+    if mission.matchmaking is not None:
+        phases.append(Phase.MATCHMAKING)
+    if mission.visits:
+        phases.append(Phase.VISITS)
+    phases.append(Phase.REPORTING)
+    if mission.reporting.follow_up:
+        phases.append(Phase.FOLLOW_UP)
+    return [*phases, Phase.COMPLETED]
+
+
+def opens_at(mission: MissionFile, state: MissionState) -> datetime:
+    return mission.call.opens_at or state.started_at
+
+
+def follow_ups(mission: MissionFile) -> list[datetime]:
+    due = mission.reporting.report_due
+    return [offset.shift(due, mission.timezone) for offset in mission.reporting.follow_up]
+
+
+def surveys_close_at(mission: MissionFile) -> datetime:
+    """Answers to the last survey are taken for `survey_within`; then the mission completes."""
+    return mission.reporting.survey_within.shift(follow_ups(mission)[-1], mission.timezone)
+
+
+FEEDBACK_REMINDER_LEAD = IsoDuration(days=1)
+
+REPORT_REFRESH = timedelta(hours=1)
+"""Answers that arrive after the report was produced are gathered for an hour, then the report
+is produced again once for all of them: a burst of survey answers is one new version."""
+
+
+def feedback_reminder_at(mission: MissionFile) -> datetime:
+    """A day before the feedback closes, or half-way through a window shorter than two days."""
+    closes, opened = mission.feedback_closes_at, mission.event_ends_at
+    lead = FEEDBACK_REMINDER_LEAD.shift(opened, mission.timezone) - opened
+    return closes - min(lead, (closes - opened) / 2)
+
+
+def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> datetime | None:
+    """When the phase ends; None while it waits for a person (the coordinators' approval)."""
+    review = state.selection
+    match phase:
+        case Phase.CALL_OPEN:
+            return state.deadline
+        case Phase.SELECTION if review.reviewed:
+            return review.approved_at
+        case Phase.SELECTION:
+            return mission.selection.decision_due
+        case Phase.CONFIRMATION:
+            return lock_instant(mission, state)
+        case Phase.MATCHMAKING if mission.matchmaking is not None:
+            return mission.matchmaking.ends_at
+        case Phase.VISITS if mission.visits:
+            return mission.visits[-1].ends_at
+        case Phase.REPORTING:
+            return mission.reporting.report_due
+        case Phase.FOLLOW_UP if mission.reporting.follow_up and state.reporting.enabled:
+            return surveys_close_at(mission)
+        case Phase.FOLLOW_UP if mission.reporting.follow_up:
+            return follow_ups(mission)[-1]
+    raise ValueError(f"the phase {phase} has no end in mission {mission.id}")
+
+
+def lock_instant(mission: MissionFile, state: MissionState) -> datetime:
+    """When the delegation locks: a late approval moves it to give a whole window."""
+    if state.selection.reviewed and state.selection.approved_at is not None:
+        return seats.lock_at(mission, state)
+    return mission.selection.delegation_lock
+
+
+def advance(mission: MissionFile, state: MissionState, now: datetime) -> MissionState:
+    """Move through every phase whose end has passed, each entered at its scheduled instant."""
+    order = phases_of(mission)
+    while not state.phase.is_terminal:
+        ends_at = phase_ends_at(mission, state, state.phase)
+        if ends_at is None or now < ends_at:
+            break
+        following = order[order.index(state.phase) + 1]
+        state = state.model_copy(
+            update={
+                "phase": following,
+                "entered": [*state.entered, PhaseEntry(phase=following, at=ends_at)],
+            }
+        )
+    return state
+
+
+def cancel(state: MissionState, reason: str, by: str | None, now: datetime) -> MissionState:
+    return state.model_copy(
+        update={
+            "phase": Phase.CANCELLED,
+            "cancel_reason": reason,
+            "cancelled_by": by,
+            "entered": [*state.entered, PhaseEntry(phase=Phase.CANCELLED, at=now, note=reason)],
+        }
+    )
+
+
+def cancel_refusal(state: MissionState) -> str | None:
+    """Why a cancellation cannot be accepted now, or None."""
+    if state.phase.is_terminal:
+        return f"The mission is already {state.phase.value}; it cannot be cancelled."
+    return None
+
+
+def extension_refusal(
+    mission: MissionFile, state: MissionState, deadline: datetime, now: datetime
+) -> tuple[str, str] | None:
+    """Why the call's deadline cannot move to `deadline`, as (kind, message), or None.
+
+    The kind is `conflict` when the mission is past the point where the call could change, and
+    `invalid` when the new deadline itself is wrong.
+    """
+    if state.phase is not Phase.CALL_OPEN:
+        closed = describe(state.deadline, mission.timezone, end_of_day=True)
+        return "conflict", f"The call for expression of interest closed on {closed}."
+    shown = describe(deadline, mission.timezone, end_of_day=True)
+    if deadline <= now:
+        return "invalid", f"The new deadline {shown} has already passed."
+    if deadline <= state.deadline:
+        current = describe(state.deadline, mission.timezone, end_of_day=True)
+        return "invalid", f"The new deadline {shown} is not later than the current one, {current}."
+    if deadline >= mission.selection.decision_due:
+        due = describe(mission.selection.decision_due, mission.timezone)
+        return (
+            "invalid",
+            f"The new deadline {shown} must come before the selection decision, {due}.",
+        )
+    return None
+
+
+def extend_deadline(state: MissionState, deadline: datetime, now: datetime) -> MissionState:
+    call = state.call.model_copy(
+        update={"deadline_set_at": now, "extensions": [*state.call.extensions, deadline]}
+    )
+    return state.model_copy(update={"deadline": deadline, "call": call})
+
+
+@dataclass(frozen=True, slots=True)
+class CallAction:
+    """Something the call must tell people now: `announce`, `extension`, `remind` or `close`."""
+
+    kind: str
+    deadline: datetime
+    previous_deadline: datetime | None = None
+    reminder: str | None = None
+
+
+def reminders(mission: MissionFile, state: MissionState) -> list[tuple[str, datetime]]:
+    """Each reminder offset and its instant before the current deadline, earliest first."""
+    planned = [
+        (str(offset), offset.shift(state.deadline, mission.timezone, sign=-1))
+        for offset in mission.call.reminders
+    ]
+    return sorted(planned, key=lambda item: item[1])
+
+
+def call_actions_due(mission: MissionFile, state: MissionState, now: datetime) -> list[CallAction]:
+    """What the call must send now, in order. Reminders planned before the call opened or before
+    the deadline was last set are never sent late, and of several overdue reminders (a worker
+    that was down) only the most urgent goes out."""
+    if state.phase is not Phase.CALL_OPEN:
+        return []
+    call, deadline = state.call, state.deadline
+    actions: list[CallAction] = []
+    if not call.announced and now >= opens_at(mission, state):
+        actions.append(CallAction("announce", deadline))
+    previous = [mission.call.deadline, *call.extensions]
+    for index in range(call.extensions_told, len(call.extensions)):
+        actions.append(CallAction("extension", call.extensions[index], previous[index]))
+    if now >= deadline:
+        return [*actions, CallAction("close", deadline)] if not call.closed else actions
+    earliest = max(call.deadline_set_at or state.started_at, opens_at(mission, state))
+    overdue = [
+        (offset, at)
+        for offset, at in reminders(mission, state)
+        if earliest < at <= now and _reminder_key(deadline, offset) not in call.reminders_sent
+    ]
+    if overdue:
+        actions.append(CallAction("remind", deadline, reminder=overdue[-1][0]))
+    return actions
+
+
+def call_action_done(
+    mission: MissionFile, state: MissionState, action: CallAction, now: datetime
+) -> MissionState:
+    call = state.call
+    match action.kind:
+        case "announce":
+            call = call.model_copy(update={"announced": True})
+        case "extension":
+            call = call.model_copy(update={"extensions_told": call.extensions_told + 1})
+        case "close":
+            call = call.model_copy(update={"closed": True})
+        case _:
+            passed = [
+                _reminder_key(state.deadline, offset)
+                for offset, at in reminders(mission, state)
+                if at <= now
+            ]
+            call = call.model_copy(
+                update={"reminders_sent": sorted({*call.reminders_sent, *passed})}
+            )
+    return state.model_copy(update={"call": call})
+
+
+def _reminder_key(deadline: datetime, offset: str) -> str:
+    return f"{deadline.isoformat()}/{offset}"
+
+
+def count_application(
+    state: MissionState, *, received: int = 0, withdrawn: int = 0
+) -> MissionState:
+    call = state.call.model_copy(
+        update={
+            "received": state.call.received + received,
+            "withdrawn": state.call.withdrawn + withdrawn,
+        }
+    )
+    return state.model_copy(update={"call": call})
+
+
+def call_refusal(mission: MissionFile, state: MissionState, now: datetime) -> str | None:
+    """Why an application or an amendment cannot be taken now (to the second), or None."""
+    opens = opens_at(mission, state)
+    if state.phase is Phase.CALL_OPEN and now < opens:
+        return f"The call for expression of interest opens on {_on_at(opens, mission.timezone)}."
+    if state.phase is not Phase.CALL_OPEN or now >= state.deadline:
+        closed = _on_at(state.deadline, mission.timezone, end_of_day=True)
+        return f"The call for expression of interest closed on {closed}."
+    return None
+
+
+def _on_at(instant: datetime, zone: str, *, end_of_day: bool = False) -> str:
+    """`22 Mar 2017 at 24:00 CET`: how the call's messages name an instant."""
+    day, clock, abbreviation = (
+        describe(instant, zone, end_of_day=end_of_day).split(" (")[0].rsplit(" ", 2)
+    )
+    return f"{day} at {clock} {abbreviation}"
+
+
+def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
+    """The mission's key instants in order, each in the zone it belongs to."""
+    zone = mission.timezone
+    items = [
+        Milestone("call_opens", "the call opens", opens_at(mission, state), zone),
+        *(
+            Milestone(
+                f"reminder:{offset}",
+                f"the reminder {offset} before the deadline",
+                at,
+                zone,
+                end_of_day=True,
+            )
+            for offset, at in reminders(mission, state)
+            if at > opens_at(mission, state)
+        ),
+        Milestone("deadline", "the call's deadline", state.deadline, zone, end_of_day=True),
+        Milestone(
+            "decision_due", "the selection decision is due", mission.selection.decision_due, zone
+        ),
+        Milestone("delegation_lock", "the delegation locks", lock_instant(mission, state), zone),
+    ]
+    if (event := mission.matchmaking) is not None:
+        items += [
+            Milestone(
+                "requests_open", "meeting requests open", event.requests_open_at, event.timezone
+            ),
+            Milestone(
+                "requests_deadline",
+                "meeting requests close",
+                event.requests_deadline,
+                event.timezone,
+            ),
+            Milestone(
+                "matchmaking_starts",
+                f"{event.event} starts",
+                event.sessions[0].start,
+                event.timezone,
+            ),
+            Milestone("matchmaking_ends", f"{event.event} ends", event.ends_at, event.timezone),
+        ]
+    count = len(mission.visits)
+    for number, visit in enumerate(mission.visits, start=1):
+        label = f"visit {number} of {count}: {visit.city}"
+        if visit.cancelled:
+            label += " (cancelled)"
+        items += [
+            Milestone(
+                f"visit:{visit.id}:starts", f"{label} starts", visit.starts_at, visit.timezone
+            ),
+            Milestone(f"visit:{visit.id}:ends", f"{label} ends", visit.ends_at, visit.timezone),
+        ]
+    items.append(Milestone("report_due", "the report is due", mission.reporting.report_due, zone))
+    surveys = follow_ups(mission)
+    for number, at in enumerate(surveys, start=1):
+        items.append(
+            Milestone(
+                f"follow_up:{number}", f"follow-up survey {number} of {len(surveys)}", at, zone
+            )
+        )
+    if surveys and state.reporting.enabled:
+        items.append(
+            Milestone(
+                "follow_up_closes",
+                "the last follow-up survey closes",
+                surveys_close_at(mission),
+                zone,
+            )
+        )
+    return items
+
+
+def next_milestone(
+    mission: MissionFile, state: MissionState, now: datetime, *, with_reminders: bool = True
+) -> Milestone | None:
+    """The next instant the mission waits for in its current phase (None once it has ended).
+
+    `with_reminders=False` is how missions started before reminders existed keep their timers.
+    """
+    if state.phase.is_terminal:
+        return None
+    ends_at = phase_ends_at(mission, state, state.phase)
+    if ends_at is None:
+        return review_reminder(mission, state)
+    upcoming = sorted(
+        (
+            milestone
+            for milestone in [*timeline(mission, state), *_engine_milestones(mission, state)]
+            if now < milestone.at <= ends_at
+            and _belongs_to(milestone, state.phase)
+            and (with_reminders or not milestone.name.startswith("reminder:"))
+        ),
+        key=lambda milestone: milestone.at,
+    )
+    return upcoming[0] if upcoming else _milestone_at(mission, state, ends_at)
+
+
+_PHASE_OF_MILESTONE = {
+    "call_opens": Phase.CALL_OPEN,
+    "reminder": Phase.CALL_OPEN,
+    "deadline": Phase.CALL_OPEN,
+    "decision_due": Phase.SELECTION,
+    "review_reminder": Phase.SELECTION,
+    "delegation_lock": Phase.CONFIRMATION,
+    "seat_answer": Phase.CONFIRMATION,
+    "requests_reminder": Phase.MATCHMAKING,
+    "requests_open": Phase.MATCHMAKING,
+    "requests_deadline": Phase.MATCHMAKING,
+    "matchmaking_starts": Phase.MATCHMAKING,
+    "matchmaking_ends": Phase.MATCHMAKING,
+    "visit": Phase.VISITS,
+    "report_due": Phase.REPORTING,
+    "follow_up": Phase.FOLLOW_UP,
+    "follow_up_closes": Phase.FOLLOW_UP,
+    "feedback_reminder": Phase.REPORTING,
+    "feedback_closes": Phase.REPORTING,
+}
+
+_BEFORE_THE_VISITS = (Phase.CONFIRMATION, Phase.MATCHMAKING, Phase.VISITS)
+"""A visit's day-before reminder falls in whichever of these the mission is in then."""
+
+
+def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milestone]:
+    """Instants the engine itself plans (seat windows, the request reminder), beside the
+    mission file's; only missions started with those features have them."""
+    planned = []
+    if (seat_instant := seats.next_seat_instant(state)) is not None:
+        planned.append(
+            Milestone("seat_answer", "the next seat answer is due", seat_instant, mission.timezone)
+        )
+    event = mission.matchmaking
+    if event is not None and state.matchmaking.enabled and not state.matchmaking.reminded:
+        planned.append(
+            Milestone(
+                "requests_reminder",
+                "the reminder about unanswered meeting requests",
+                matchmaking.reminder_at(event),
+                event.timezone,
+            )
+        )
+    for visit, at in visits.planned_reminders(mission, state):
+        planned.append(
+            Milestone(
+                f"visit_reminder:{visit.id}",
+                f"the reminder of {visits.title(mission, visit).lower()}",
+                at,
+                visit.timezone,
+            )
+        )
+    progress = state.reporting
+    if progress.enabled and not progress.feedback_reminded:
+        planned.append(
+            Milestone(
+                "feedback_reminder",
+                "the feedback reminder",
+                feedback_reminder_at(mission),
+                mission.timezone,
+            )
+        )
+    if progress.enabled and progress.reports and progress.stale_since is not None:
+        planned.append(
+            Milestone(
+                "report_refresh",
+                "the report is produced again",
+                progress.stale_since + REPORT_REFRESH,
+                mission.timezone,
+            )
+        )
+    if progress.enabled and not progress.reports:
+        planned.append(
+            Milestone(
+                "feedback_closes",
+                "the feedback closes",
+                mission.feedback_closes_at,
+                mission.timezone,
+            )
+        )
+    return planned
+
+
+def _belongs_to(milestone: Milestone, phase: Phase) -> bool:
+    kind = milestone.name.split(":")[0]
+    if kind == "visit_reminder":
+        return phase in _BEFORE_THE_VISITS
+    if kind == "report_refresh":
+        return phase in (Phase.REPORTING, Phase.FOLLOW_UP)
+    return _PHASE_OF_MILESTONE[kind] is phase
+
+
+REVIEW_EVERY = IsoDuration.parse("P2D")
+"""Coordinators who have not approved the delegation are reminded at the decision's due time
+and every two calendar days after it."""
+
+
+def review_reminder(mission: MissionFile, state: MissionState) -> Milestone:
+    """The next time the coordinators hear that the selection awaits their approval."""
+    sent = state.selection.review_reminders
+    due = mission.selection.decision_due
+    if sent == 0:
+        return _milestone_at(mission, state, due)
+    at = IsoDuration(days=REVIEW_EVERY.days * sent).shift(due, mission.timezone)
+    return Milestone(f"review_reminder:{sent}", f"review reminder {sent}", at, mission.timezone)
+
+
+def selection_actions_due(mission: MissionFile, state: MissionState, now: datetime) -> list[str]:
+    """What the selection phase must do now: `propose` once, then `remind` the coordinators at
+    each reminder instant until they approve, or `approve` at the due time when the mission
+    file allows it."""
+    review = state.selection
+    if state.phase is not Phase.SELECTION or not review.reviewed or review.approved_at:
+        return []
+    if not review.proposed:
+        return ["propose"]
+    if now < review_reminder(mission, state).at:
+        return []
+    return ["approve"] if mission.selection.auto_approve else ["remind"]
+
+
+def review_reminded(mission: MissionFile, state: MissionState, now: datetime) -> MissionState:
+    """Count every reminder instant passed: after a worker outage only one reminder goes out."""
+    while review_reminder(mission, state).at <= now:
+        selection = state.selection.model_copy(
+            update={"review_reminders": state.selection.review_reminders + 1}
+        )
+        state = state.model_copy(update={"selection": selection})
+    return state
+
+
+def _milestone_at(mission: MissionFile, state: MissionState, at: datetime) -> Milestone:
+    return next(m for m in timeline(mission, state) if m.at == at and _belongs_to(m, state.phase))
+
+
+def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str:
+    """What the mission waits for, in the words the Temporal UI and the API show."""
+    if state.phase is Phase.COMPLETED:
+        return f"Completed on {describe(state.entered[-1].at, mission.timezone)}."
+    if state.phase is Phase.CANCELLED:
+        when = describe(state.entered[-1].at, mission.timezone)
+        return f"Cancelled on {when}: {state.cancel_reason}"
+    milestone = next_milestone(mission, state, now)
+    assert milestone is not None  # only terminal phases have no next milestone
+    when = milestone.text
+    kind = milestone.name.split(":")
+    match kind[0]:
+        case "call_opens":
+            return f"Call announced: waiting for the call to open, {when}"
+        case "deadline":
+            return f"Call open: waiting for the deadline, {when}"
+        case "reminder":
+            deadline = describe(state.deadline, mission.timezone, end_of_day=True)
+            return f"Call open: waiting for the deadline, {deadline}; next reminder {when}"
+        case "decision_due" if state.selection.reviewed:
+            return f"Selection: waiting for the coordinators' approval, due {when}"
+        case "decision_due":
+            return f"Selection: waiting for the coordinators' decision, due {when}"
+        case "review_reminder":
+            due = describe(mission.selection.decision_due, mission.timezone)
+            return (
+                f"Selection: waiting for the coordinators' approval, due {due}; "
+                f"next reminder {when}"
+            )
+        case "delegation_lock" | "seat_answer" if state.selection.approved_at is not None:
+            held = seats.held(state)
+            confirmed = sum(seat.state == seats.CONFIRMED for seat in held)
+            lock = describe(lock_instant(mission, state), mission.timezone)
+            counts = (
+                f"{confirmed} of {mission.selection.capacity} seats confirmed, "
+                f"{len(held) - confirmed} offers open"
+            )
+            if kind[0] == "seat_answer":
+                return (
+                    f"Confirmation: {counts}; next answer due {when}; the delegation locks {lock}"
+                )
+            return f"Confirmation: {counts}; the delegation locks {lock}"
+        case "delegation_lock":
+            return f"Confirmation: waiting for the delegation to lock, {when}"
+        case "requests_open":
+            return f"Matchmaking: waiting for meeting requests to open, {when}"
+        case "requests_deadline":
+            return f"Matchmaking: meeting requests open until {when}"
+        case "requests_reminder":
+            assert mission.matchmaking is not None
+            closes = describe(mission.matchmaking.requests_deadline, mission.matchmaking.timezone)
+            return f"Matchmaking: meeting requests open until {closes}; reminder {when}"
+        case "matchmaking_starts" | "matchmaking_ends":
+            return f"Matchmaking: waiting until {milestone.label}, {when}"
+        case "visit":
+            visit_label = milestone.label.removesuffix(" starts").removesuffix(" ends")
+            visit_label = visit_label[0].upper() + visit_label[1:]
+            if kind[2] == "starts":
+                return f"{visit_label}, {when}"
+            return f"{visit_label} under way, until {when}"
+        case "visit_reminder":
+            visit = visits.find(mission, kind[1])
+            assert visit is not None
+            return (
+                f"{Phase(state.phase).title}: {visits.title(mission, visit)} on "
+                f"{visits.starts_text(visit)}; its reminder goes out {when}"
+            )
+        case "feedback_reminder" | "feedback_closes":
+            closes = describe(mission.feedback_closes_at, mission.timezone)
+            answered = f"; {milestone.label} {when}" if kind[0] == "feedback_reminder" else ""
+            return f"Reporting: collecting feedback until {closes}{answered}"
+        case "report_refresh":
+            return (
+                f"{Phase(state.phase).title}: answers arrived after report version "
+                f"{state.reporting.reports}; it is produced again {when}"
+            )
+        case "report_due" if state.reporting.reports:
+            return (
+                f"Reporting: report version {state.reporting.reports} produced; "
+                f"the reporting ends {when}"
+            )
+        case "report_due":
+            return f"Reporting: waiting for the report, due {when}"
+        case "follow_up_closes":
+            return f"Follow-up: answers to the last survey are taken until {when}"
+        case _:
+            return f"Follow-up: waiting for {milestone.label}, {when}"
+
+
+def status(mission: MissionFile, state: MissionState, now: datetime) -> MissionStatus:
+    milestone = next_milestone(mission, state, now)
+    deadline = next(m for m in timeline(mission, state) if m.name == "deadline")
+    return MissionStatus(
+        mission_id=mission.id,
+        title=mission.title,
+        phase=state.phase,
+        waiting_for=waiting_for(mission, state, now),
+        next=milestone.view() if milestone else None,
+        deadline=deadline.view(),
+        instants=[m.view() for m in timeline(mission, state)],
+        phases=state.entered,
+        cancel_reason=state.cancel_reason,
+        updates_handled=state.updates_handled,
+        applications=state.call.received - state.call.withdrawn,
+        withdrawn=state.call.withdrawn,
+        seats=SeatCounts(
+            confirmed=sum(s.state == seats.CONFIRMED for s in state.selection.seats),
+            pending=sum(s.state == seats.OFFERED for s in state.selection.seats),
+            released=sum(s.state == seats.RELEASED for s in state.selection.seats),
+            waitlist=len(state.selection.waitlist),
+        )
+        if state.selection.approved_at is not None
+        else None,
+    )
