@@ -23,7 +23,8 @@ from missionflow.domain.call.applications import ApplicationStatus, email_key
 from missionflow.domain.call.invitees import invitees_of
 from missionflow.domain.call.messages import CallNotice, CallSummary, InviteeNotice, InviteeReceipt
 from missionflow.domain.durations import IsoDuration
-from missionflow.domain.mission.file import Invitee, MissionFile
+from missionflow.domain.mission.call_section import Invitee
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.messages import MissionNotice
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail

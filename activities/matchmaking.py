@@ -31,7 +31,8 @@ from missionflow.domain.matchmaking.messages import (
     ScheduleReport,
 )
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
-from missionflow.domain.mission.file import Matchmaking, MissionFile
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
 from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants

@@ -19,7 +19,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
-from missionflow.domain.mission.file import MissionFile, Visit
+from missionflow.domain.mission.event_sections import Visit
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT
 from missionflow.domain.visits import itinerary
 from missionflow.domain.visits.messages import VisitNotice, VisitPlace, VisitReceipt

@@ -47,7 +47,8 @@ from missionflow.domain.matchmaking.messages import (
     MeetingRequestInput,
 )
 from missionflow.domain.mission import lifecycle
-from missionflow.domain.mission.file import MissionFile, Visit, workflow_id_for
+from missionflow.domain.mission.event_sections import Visit
+from missionflow.domain.mission.file import MissionFile, workflow_id_for
 from missionflow.domain.mission.messages import (
     CancelRequest,
     DeadlineExtension,

@@ -13,13 +13,9 @@ from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
 
-from missionflow.domain.mission.file import (
-    MissionFile,
-    load_mission,
-    parse_yaml,
-    years_ahead,
-    years_later,
-)
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.mission.replay import years_ahead, years_later
+from missionflow.domain.mission.yaml_syntax import parse_yaml
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -74,7 +74,7 @@ with workflow.unsafe.imports_passed_through():
         MeetingRequestInput,
     )
     from missionflow.domain.mission import lifecycle
-    from missionflow.domain.mission.file import Matchmaking, Visit
+    from missionflow.domain.mission.event_sections import Matchmaking, Visit
     from missionflow.domain.mission.lifecycle import CallAction, Milestone
     from missionflow.domain.mission.messages import (
         CancelRequest,

@@ -29,7 +29,8 @@ from api.missions import Refused, Unavailable, mission_status
 from api.routes.applications import MAX_BODY_BYTES, _form_fields, take_application
 from missionflow.domain.call.applications import OrganisationType
 from missionflow.domain.instants import describe
-from missionflow.domain.mission.file import MissionFile, QuestionType
+from missionflow.domain.mission.call_section import QuestionType
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.runtime.mail.context import private_url

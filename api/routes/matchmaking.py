@@ -40,7 +40,8 @@ from missionflow.domain.matchmaking.rules import (
     parse_hosts,
     slots_of,
 )
-from missionflow.domain.mission.file import Matchmaking, MissionFile
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.mail.context import participant_url

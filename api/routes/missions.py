@@ -30,15 +30,12 @@ from api.schemas import (
     TransitionView,
 )
 from missionflow.domain.instants import parse_instant
-from missionflow.domain.mission.file import (
-    MissionFile,
-    field_errors,
-    load_mission,
-    parse_yaml,
-    replay_today,
-)
+from missionflow.domain.mission.fields import field_errors
+from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.messages import MissionStatus
 from missionflow.domain.mission.phases import Phase
+from missionflow.domain.mission.replay import replay_today
+from missionflow.domain.mission.yaml_syntax import parse_yaml
 from missionflow.runtime.models import Mission, PhaseTransition
 
 router = APIRouter(prefix="/missions", tags=["missions"], dependencies=[Coordinator])

@@ -21,7 +21,8 @@ from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalD
 from api.missions import change_visit, record_visit_attendance, register_visit
 from missionflow.domain.access import token_matches
 from missionflow.domain.instants import local, parse_instant
-from missionflow.domain.mission.file import MissionFile, Visit
+from missionflow.domain.mission.event_sections import Visit
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.visits import itinerary
 from missionflow.domain.visits.messages import (
     VisitAttendanceInput,

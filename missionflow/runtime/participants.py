@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from missionflow.domain.call.applications import ApplicationStatus
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
-from missionflow.domain.mission.file import Matchmaking
+from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.runtime.models import Application, Host, Meeting, SelectionDecision
 
 

@@ -59,14 +59,10 @@ from missionflow.domain.matchmaking.messages import (
 )
 from missionflow.domain.matchmaking.rules import parse_hosts, slots_of
 from missionflow.domain.mission import lifecycle
-from missionflow.domain.mission.file import (
-    MissionFile,
-    load_mission,
-    parse_yaml,
-    years_ahead,
-    years_later,
-)
+from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.messages import MissionOutcome
+from missionflow.domain.mission.replay import years_ahead, years_later
+from missionflow.domain.mission.yaml_syntax import parse_yaml
 from missionflow.domain.refusals import CONFLICT
 from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
 from missionflow.domain.selection.messages import SeatAnswer, SelectionRequest

@@ -15,7 +15,8 @@ from typing import Any
 
 from iso3166 import countries
 
-from missionflow.domain.mission.file import MissionFile, Question, QuestionType
+from missionflow.domain.mission.call_section import Question, QuestionType
+from missionflow.domain.mission.file import MissionFile
 
 # Cluster organisations per EU country, roughly as the European Cluster Collaboration Platform
 # lists them: a call draws many from Germany, France, Spain and Italy and few from Malta.

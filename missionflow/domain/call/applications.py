@@ -22,7 +22,9 @@ from pydantic import (
 )
 
 from missionflow.domain.email_address import EmailAddress
-from missionflow.domain.mission.file import MissionFile, OrganisationType, QuestionType
+from missionflow.domain.mission.call_section import QuestionType
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.selection_section import OrganisationType
 
 MAX_TEXT_ANSWER = 5000
 

@@ -19,7 +19,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.call.applications import Country, email_key
-from missionflow.domain.mission.file import Invitee, MissionFile, field_errors
+from missionflow.domain.mission.call_section import Invitee
+from missionflow.domain.mission.fields import field_errors
+from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime.models import InvitedOrganisation
 
 MAX_ROWS = 2000

@@ -15,7 +15,7 @@ from missionflow.domain.call.applications import (
     ApplicationForm,
     ApplicationStatus,
 )
-from missionflow.domain.mission.file import Invitee
+from missionflow.domain.mission.call_section import Invitee
 
 
 class CallProgress(BaseModel):

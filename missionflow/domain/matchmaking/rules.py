@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from missionflow.domain.call.applications import Country, organisation_key
 from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.instants import describe, local
-from missionflow.domain.mission.file import Matchmaking, field_errors
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.fields import field_errors
 
 MAX_HOSTS = 2000
 DELEGATE, HOST = "delegate", "host"

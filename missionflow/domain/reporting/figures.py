@@ -23,7 +23,7 @@ from statistics import mean
 from typing import Any
 
 from missionflow.domain.instants import describe
-from missionflow.domain.mission.file import OrganisationType
+from missionflow.domain.mission.selection_section import OrganisationType
 from missionflow.domain.selection.scoring import country_name
 
 ASPECTS = ("matchmaking", "visits", "organisation")

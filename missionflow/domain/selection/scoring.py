@@ -46,7 +46,7 @@ from typing import Any
 
 from iso3166 import countries_by_alpha2
 
-from missionflow.domain.mission.file import Rubric, ScoredQuestion, Selection
+from missionflow.domain.mission.selection_section import Rubric, ScoredQuestion, Selection
 
 CRITERIA = ("completeness", "sector_fit", "questionnaire", "organisation_type")
 

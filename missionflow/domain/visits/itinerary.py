@@ -15,7 +15,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from missionflow.domain.instants import describe, local
 from missionflow.domain.matchmaking.agenda import vtimezone
-from missionflow.domain.mission.file import Visit
+from missionflow.domain.mission.event_sections import Visit
 
 PRODID = "-//missionflow//Mission itinerary//EN"
 

@@ -10,7 +10,7 @@ import uuid
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from missionflow.domain.mission.file import Visit
+from missionflow.domain.mission.event_sections import Visit
 
 
 class VisitPlace(BaseModel):

@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 from pydantic import ValidationError
 
 from missionflow.domain.instants import describe, local, parse_instant
-from missionflow.domain.mission.file import MissionFile, Visit
+from missionflow.domain.mission.event_sections import Visit
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.mission.state import MissionState
 from missionflow.domain.selection import seats

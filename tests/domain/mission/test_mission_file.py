@@ -13,15 +13,11 @@ import yaml
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from missionflow.domain.durations import IsoDuration
-from missionflow.domain.mission.file import (
-    MissionFile,
-    OrganisationType,
-    field_errors,
-    load_mission,
-    parse_yaml,
-    replay_today,
-    years_later,
-)
+from missionflow.domain.mission.fields import field_errors
+from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.mission.replay import replay_today, years_later
+from missionflow.domain.mission.selection_section import OrganisationType
+from missionflow.domain.mission.yaml_syntax import parse_yaml
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 NOW = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from missionflow.domain.mission.file import OrganisationType, Selection
+from missionflow.domain.mission.selection_section import OrganisationType, Selection
 from missionflow.domain.selection.scoring import (
     Candidate,
     Decision,

@@ -1,0 +1,101 @@
+"""The mission file's sections from the event on: matchmaking sessions, visits, reporting."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from missionflow.domain.durations import Duration, IsoDuration
+from missionflow.domain.mission.fields import Instant, Slug, Strict, Text, Zone, field_error
+
+
+class Session(Strict):
+    start: Instant
+    end: Instant
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise field_error("end", "a session must end after it starts")
+        return self
+
+
+class Matchmaking(Strict):
+    event: Text
+    venue: Text
+    timezone: Zone
+    requests_open_at: Instant
+    requests_deadline: Instant
+    sessions: Annotated[list[Session], Field(min_length=1)]
+    slot_minutes: Annotated[int, Field(ge=1, le=240)] = 20
+    tables: Annotated[int, Field(ge=1)]
+    max_meetings_per_participant: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.requests_deadline <= self.requests_open_at:
+            raise field_error("requests_deadline", "meeting requests must close after they open")
+        if self.sessions[0].start < self.requests_deadline:
+            raise field_error(
+                "sessions", "the first session must start after meeting requests close"
+            )
+        for index, session in enumerate(self.sessions):
+            if session.end - session.start < timedelta(minutes=self.slot_minutes):
+                raise field_error(
+                    f"sessions.{index}",
+                    f"a session must hold at least one {self.slot_minutes}-minute slot",
+                )
+        for earlier, later in zip(self.sessions, self.sessions[1:], strict=False):
+            if later.start < earlier.end:
+                raise field_error("sessions", "sessions must be in order and must not overlap")
+        return self
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.sessions[-1].end
+
+
+class Visit(Strict):
+    id: Slug
+    city: Text
+    host: Text
+    address: Text
+    timezone: Zone
+    starts_at: Instant
+    ends_at: Instant
+    capacity: Annotated[int, Field(ge=1)]
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    what_to_bring: Annotated[str, Field(max_length=2000)] | None = None
+    meeting_point: Text | None = Field(
+        default=None, description="Where the delegation gathers; the day-before reminder says it."
+    )
+    cancelled: bool = Field(
+        default=False, description="Set by a coordinator's change; the visit stays listed."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise field_error("ends_at", "a visit must end after it starts")
+        return self
+
+
+class Reporting(Strict):
+    feedback_within: Duration
+    report_due: Instant
+    follow_up: list[Duration] = Field(
+        default_factory=list, description="Offsets after the report at which surveys go out."
+    )
+    survey_within: Duration = Field(
+        default_factory=lambda: IsoDuration(months=1),
+        description="How long delegates have to answer the last follow-up survey; the mission "
+        "completes then.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if any(offset.is_zero for offset in self.follow_up):
+            raise field_error("follow_up", "a follow-up offset must be longer than zero")
+        return self
