@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.scheduling import (
     Assignment,
-    Instance,
     Schedule,
     Stats,
     Unscheduled,

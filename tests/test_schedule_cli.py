@@ -12,7 +12,8 @@ from typing import Any
 from typer.testing import CliRunner
 
 from missionflow.cli import app
-from missionflow.domain.matchmaking.scheduling import Instance, Schedule, validate
+from missionflow.domain.matchmaking.instance import Instance
+from missionflow.domain.matchmaking.scheduling import Schedule, validate
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "matchmaking.json"
 runner = CliRunner()

@@ -1,11 +1,11 @@
-"""How the scheduler places meetings (the method; `missionflow/scheduling.py` is the contract).
+"""How the scheduler places meetings (the method; `scheduling.py` is the contract).
 
 1. The fixed meetings are put where they were fixed.
 2. The other meetings are placed one at a time: highest priority first, and among equal
    priorities round-robin, everyone's first request before anyone's second. A meeting goes into
    a slot where both participants are free and available and a table is left, next to their
    other meetings when possible. When there is none, a Kempe chain swaps two slots along a path
-   of meetings to free one (see `missionflow/timetable.py`: for a bipartite set of meetings this
+   of meetings to free one (see `timetable.py`: for a bipartite set of meetings this
    always succeeds while both have fewer meetings than there are slots, König's edge-colouring
    theorem), and a full slot gets a table back by moving a meeting, or a chain, to a slot with
    room.
@@ -27,12 +27,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.timetable import FREE, Timetable, bits
-
-if TYPE_CHECKING:
-    from missionflow.domain.matchmaking.scheduling import Instance
 
 
 class Numbered:

@@ -18,8 +18,8 @@ The objective, in this order:
     3. compact agendas: few idle slots between a participant's meetings on the same day (the
        day of a slot's start, in its own offset; slots they are unavailable for are not idle).
 
-The method is in `missionflow/placement.py` and `missionflow/timetable.py`, the upper bound in
-`missionflow/bounds.py`.
+The instance is modelled in `instance.py`, the method is in `placement.py` and `timetable.py`,
+the upper bound in `bounds.py`.
 """
 
 from __future__ import annotations
@@ -27,80 +27,35 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Annotated
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from missionflow.domain.matchmaking.bounds import meeting_bound
+from missionflow.domain.matchmaking.instance import Instance, Participant, Slot, Strict
 from missionflow.domain.matchmaking.placement import Numbered, place, reason, seat
 from missionflow.domain.matchmaking.timetable import FREE
 
 PRIORITIES = (1, 2, 3)
 PROGRESS_EVERY = 200
-Id = Annotated[str, Field(min_length=1)]
 
 
-class _Strict(BaseModel):
-    """Unknown keys are refused: a misspelt `unavailable` must not silently drop a constraint."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Slot(_Strict):
-    id: Id
-    start: AwareDatetime  # ISO 8601 with an offset; the day of `start` in that offset groups slots
-    end: AwareDatetime
-
-
-class Participant(_Strict):
-    id: Id
-    side: str  # free text ("delegate", "host"); the scheduler reads sides from the meetings
-    max_meetings: int
-    unavailable: list[str] = []  # slot ids
-
-
-class Meeting(_Strict):
-    id: Id
-    a: str  # participant ids
-    b: str
-    priority: int  # 1, 2 or 3; 3 is the most wanted
-
-
-class Fixed(_Strict):
-    """An assignment that must stay (rescheduling after a change)."""
-
-    meeting: str
-    slot: str
-    table: int  # 1..tables
-
-
-class Instance(_Strict):
-    slots: list[Slot]
-    tables: int  # meetings at most per slot
-    participants: list[Participant]
-    meetings: list[Meeting]
-    fixed: list[Fixed] = []
-
-
-class Assignment(_Strict):
+class Assignment(Strict):
     meeting: str
     slot: str
     table: int
 
 
-class Unscheduled(_Strict):
+class Unscheduled(Strict):
     meeting: str
     reason: str
 
 
-class Stats(_Strict):
+class Stats(Strict):
     requested: int
     scheduled: int
     upper_bound: int  # no valid schedule places more meetings (see `upper_bound`)
     solve_seconds: float
 
 
-class Schedule(_Strict):
+class Schedule(Strict):
     assignments: list[Assignment]
     unscheduled: list[Unscheduled]
     stats: Stats
@@ -243,7 +198,7 @@ def _fixed_problems(
 
 def upper_bound(instance: Instance) -> int:
     """A number of meetings no valid schedule of this instance can exceed: the smallest of four
-    simple bounds, described in `missionflow/bounds.py`. Raises `InvalidInstance` when
+    simple bounds, described in `bounds.py`. Raises `InvalidInstance` when
     `problems(instance)` finds any."""
     _refuse_invalid(instance)
     return _upper_bound(Numbered(instance))
@@ -267,7 +222,7 @@ def _refuse_invalid(instance: Instance) -> None:
 
 def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None = None) -> Schedule:
     """The meetings placed into (slot, table) pairs, and each meeting left out with its reason
-    (the method: `missionflow/placement.py`).
+    (the method: `placement.py`).
 
     Raises `InvalidInstance` when `problems(instance)` finds any. `progress(done, total)` is
     called every few hundred steps (a step: a meeting placed, a meeting retried, an agenda

@@ -1,3 +1,4 @@
+# Longer than ~400 lines: one class, whose moves all share its journal and bit masks.
 """The timetable being built: which meeting sits in which slot, and the moves that rearrange it
 without ever breaking a rule.
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.scheduling import (
-    Instance,
     InvalidInstance,
     Schedule,
     idle_slots,

@@ -1,0 +1,54 @@
+"""What the matchmaking scheduler is given: the slots, tables, participants and the meetings
+they accepted, and any assignments that must stay. `scheduling` checks and schedules it;
+`placement` places its numbered form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Id = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused: a misspelt `unavailable` must not silently drop a constraint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Slot(Strict):
+    id: Id
+    start: AwareDatetime  # ISO 8601 with an offset; the day of `start` in that offset groups slots
+    end: AwareDatetime
+
+
+class Participant(Strict):
+    id: Id
+    side: str  # free text ("delegate", "host"); the scheduler reads sides from the meetings
+    max_meetings: int
+    unavailable: list[str] = []  # slot ids
+
+
+class Meeting(Strict):
+    id: Id
+    a: str  # participant ids
+    b: str
+    priority: int  # 1, 2 or 3; 3 is the most wanted
+
+
+class Fixed(Strict):
+    """An assignment that must stay (rescheduling after a change)."""
+
+    meeting: str
+    slot: str
+    table: int  # 1..tables
+
+
+class Instance(Strict):
+    slots: list[Slot]
+    tables: int  # meetings at most per slot
+    participants: list[Participant]
+    meetings: list[Meeting]
+    fixed: list[Fixed] = []
