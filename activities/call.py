@@ -20,13 +20,13 @@ from temporalio import activity
 
 from activities.applications import mission_file
 from missionflow.domain.call.applications import ApplicationStatus, email_key
-from missionflow.domain.call.invitees import invitees_of
 from missionflow.domain.call.messages import CallNotice, CallSummary, InviteeNotice, InviteeReceipt
 from missionflow.domain.durations import IsoDuration
 from missionflow.domain.mission.call_section import Invitee
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.messages import MissionNotice
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.invitees import invitees_of
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Application, InvitedOrganisation, Slide
 from missionflow.runtime.settings import Settings

@@ -19,11 +19,11 @@ from missionflow.domain.call.applications import email_key
 from missionflow.domain.call.invitees import (
     InviteeFileError,
     TooManyInvitees,
-    listed_invitees,
     parse_invitees,
 )
 from missionflow.domain.call.messages import InviteeBatch
 from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime.invitees import listed_invitees
 from missionflow.runtime.models import Application
 
 router = APIRouter(

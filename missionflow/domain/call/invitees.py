@@ -11,18 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.call.applications import Country, email_key
 from missionflow.domain.mission.call_section import Invitee
 from missionflow.domain.mission.fields import field_errors
-from missionflow.domain.mission.file import MissionFile
-from missionflow.runtime.models import InvitedOrganisation
 
 MAX_ROWS = 2000
 """Invitees per request: a batch travels to the mission workflow as one Update, and 2,000 rows
@@ -135,33 +130,6 @@ def parse_invitees(data: bytes) -> InviteeList:
     if not invitees:
         raise InviteeFileError([_error(("body",), "The file lists no invitees.")])
     return InviteeList(list(invitees.values()), repeated)
-
-
-async def invitees_of(session: AsyncSession, mission: MissionFile) -> list[Invitee]:
-    """The mission file's invitees, then those coordinators added, each email once."""
-    return [listed.invitee for listed in await listed_invitees(session, mission)]
-
-
-@dataclass(frozen=True)
-class ListedInvitee:
-    invitee: Invitee
-    added_at: datetime | None
-    """None for the mission file's own invitees."""
-
-
-async def listed_invitees(session: AsyncSession, mission: MissionFile) -> list[ListedInvitee]:
-    everyone = {email_key(str(i.email)): ListedInvitee(i, None) for i in mission.call.invitees}
-    query = (
-        select(InvitedOrganisation)
-        .where(InvitedOrganisation.mission_id == mission.id)
-        .order_by(col(InvitedOrganisation.added_at), col(InvitedOrganisation.email_key))
-    )
-    for row in (await session.exec(query)).all():
-        invitee = Invitee(
-            organisation=row.organisation, email=row.email, name=row.name, country=row.country
-        )
-        everyone.setdefault(row.email_key, ListedInvitee(invitee, row.added_at))
-    return list(everyone.values())
 
 
 def _delimiter(header: str) -> str:
