@@ -23,7 +23,9 @@ from activities.applications import mission_file
 from missionflow.domain.call.applications import ApplicationStatus, email_key
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting import figures as report
+from missionflow.domain.reporting.article import article
 from missionflow.domain.reporting.messages import ReportingNotice, ReportSummary
+from missionflow.domain.reporting.report_csv import csv_document
 from missionflow.runtime import press
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
@@ -69,8 +71,8 @@ class ReportActivities:
             produced_at=notice.at,
             figures=figures,
             html=page,
-            csv=report.csv_document(figures),
-            article=report.article(figures),
+            csv=csv_document(figures),
+            article=article(figures),
             pdf=pdf,
         )
         async with transaction(self._sessions) as session:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from missionflow.domain.reporting import figures as report
+from missionflow.domain.reporting.article import article
 from missionflow.domain.reporting.figures import (
     ApplicationFacts,
     FeedbackFacts,
@@ -20,6 +21,7 @@ from missionflow.domain.reporting.figures import (
     ReportInput,
     VisitFacts,
 )
+from missionflow.domain.reporting.report_csv import CSV_COLUMNS, csv_document
 
 AT = datetime(2017, 5, 22, 8, 0, tzinfo=UTC)
 SECRET = "Unconsented: we hated the hotel"
@@ -272,8 +274,8 @@ def test_only_consented_non_blank_testimonials_are_published(figures: dict) -> N
         ("Nano Bavaria", "Superb matchmaking."),
         ("Host Inc", "A *good* <b>visit</b>."),
     ]
-    document = report.csv_document(figures)
-    text = report.article(figures)
+    document = csv_document(figures)
+    text = article(figures)
     for output in (str(figures), document, text):
         assert SECRET not in output and "hated" not in output
 
@@ -285,12 +287,12 @@ def test_an_empty_mission_has_no_rate_invented() -> None:
         "count": 0, "of": 0, "rate": None, "basis": "delegates in the delegation",
     }  # fmt: skip
     assert empty["testimonials"] == []
-    assert "## In their words" not in report.article(empty)
+    assert "## In their words" not in article(empty)
 
 
 def test_the_csv_is_one_filterable_table(figures: dict) -> None:
-    rows = list(csv.DictReader(io.StringIO(report.csv_document(figures))))
-    assert list(rows[0]) == list(report.CSV_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(csv_document(figures))))
+    assert list(rows[0]) == list(CSV_COLUMNS)
 
     def find(table: str, key: str, measure: str) -> dict[str, str]:
         (row,) = [r for r in rows if (r["table"], r["key"], r["measure"]) == (table, key, measure)]
@@ -310,7 +312,7 @@ def test_the_csv_is_one_filterable_table(figures: dict) -> None:
 
 
 def test_the_article_has_a_title_a_lead_figures_and_two_testimonials(figures: dict) -> None:
-    text = report.article(figures)
+    text = article(figures)
     title, blank, lead = text.splitlines()[:3]
     assert title == "# High-level EU Cluster Mission to the USA: the results" and blank == ""
     assert lead.startswith("4 organisations from 3 countries took part in the High-level EU")
@@ -332,5 +334,5 @@ def test_the_article_quotes_at_most_two(figures: dict) -> None:
         )
         for n in (1, 2, 3)
     ]
-    text = report.article(report.figures(data(feedback=more)))
+    text = article(report.figures(data(feedback=more)))
     assert "Quote 3" in text and "Quote 2" in text and "Quote 1" not in text
