@@ -59,7 +59,7 @@ from temporalio.exceptions import ApplicationError
 
 from missionflow.domain.mission.messages import DeliveryReport, DeliveryRequest
 from missionflow.runtime.db import write_lock
-from missionflow.runtime.mail.outbox import build_message
+from missionflow.runtime.mail.message import build_message
 from missionflow.runtime.models import OutboxMessage, utc_now
 from missionflow.runtime.settings import Settings
 

@@ -43,7 +43,8 @@ from sqlmodel import select
 from activities.email import EmailActivities
 from missionflow.domain.mission.messages import DeliveryRequest
 from missionflow.runtime.db import create_engine, migrate, sessions
-from missionflow.runtime.mail.outbox import build_message, queue
+from missionflow.runtime.mail.message import build_message
+from missionflow.runtime.mail.outbox import queue
 from missionflow.runtime.models import Mission, OutboxMessage, utc_now
 from missionflow.runtime.settings import Settings
 

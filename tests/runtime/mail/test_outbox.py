@@ -48,7 +48,8 @@ from missionflow.domain.matchmaking.agenda import (
 from missionflow.domain.mission.file import load_mission
 from missionflow.domain.mission.messages import DeliveryReport, DeliveryRequest
 from missionflow.domain.visits import itinerary
-from missionflow.runtime.mail.outbox import add_all, build_message, compose, message_bytes, queue
+from missionflow.runtime.mail.message import build_message, message_bytes
+from missionflow.runtime.mail.outbox import add_all, compose, queue
 from missionflow.runtime.mail.templates import TEMPLATES, render
 from missionflow.runtime.models import Mission, OutboxMessage
 from missionflow.runtime.settings import Settings
