@@ -3,7 +3,8 @@ reminder, and the schedule placed and sent as personal agendas with calendar fil
 
 Requests and answers run as local activities from the mission workflow's Updates (like
 applications): the workflow has said the window is open; these check who is asking whom against
-the database and write, with the email, in one transaction.
+the database and write, with the email, in one transaction. The schedule's instance and its
+placement are in `meeting_schedule`, the agendas sent after it in `agendas`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -19,9 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.agendas import send_agendas
 from activities.applications import mission_file
+from activities.meeting_schedule import instance_of, place
 from missionflow.domain.call.applications import organisation_key
-from missionflow.domain.matchmaking import agenda, scheduling
 from missionflow.domain.matchmaking.messages import (
     HostNotice,
     HostsLoaded,
@@ -38,8 +39,7 @@ from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
-from missionflow.runtime.mail.outbox import Attachment
-from missionflow.runtime.models import AgendaSent, Host, Meeting
+from missionflow.runtime.models import Host, Meeting
 from missionflow.runtime.participants import Participant
 from missionflow.runtime.settings import Settings
 
@@ -235,46 +235,8 @@ class MatchmakingActivities:
             ).all()
         slots = slots_of(event)
         meetings = [m for m in meetings if m.requester_id in people and m.invitee_id in people]
-        instance = scheduling.Instance.model_validate(
-            {
-                "slots": [
-                    {"id": s.id, "start": s.start.isoformat(), "end": s.end.isoformat()}
-                    for s in slots
-                ],
-                "tables": event.tables,
-                "participants": [
-                    {
-                        "id": str(p.id),
-                        "side": p.kind,
-                        "max_meetings": event.max_meetings_per_participant,
-                        "unavailable": list(p.unavailable),
-                    }
-                    for p in people.values()
-                ],
-                "meetings": [
-                    {
-                        "id": str(m.id),
-                        "a": str(m.requester_id),
-                        "b": str(m.invitee_id),
-                        "priority": m.priority,
-                    }
-                    for m in meetings
-                ],
-                "fixed": [
-                    {"meeting": str(m.id), "slot": m.slot_id, "table": m.table}
-                    for m in meetings
-                    if notice.version > 1 and m.slot_id is not None and m.table is not None
-                ],
-            }
-        )
-        try:
-            result = scheduling.schedule(instance, progress=_heartbeat)
-        except scheduling.InvalidInstance:
-            # Kept assignments that no longer fit (a host reloaded with new unavailability):
-            # place everything afresh rather than not at all.
-            result = scheduling.schedule(
-                instance.model_copy(update={"fixed": []}), progress=_heartbeat
-            )
+        instance = instance_of(event, slots, people, meetings, keep_placed=notice.version > 1)
+        result = place(instance)
         placed = {a.meeting: a for a in result.assignments}
         reasons = {u.meeting: u.reason for u in result.unscheduled}
         by_slot = {s.id: s for s in slots}
@@ -290,7 +252,7 @@ class MatchmakingActivities:
                 row.unscheduled_reason = reasons.get(str(row.id))
                 session.add(row)
             await self._clear_dropped(session, mission.id)
-            sent = await self._send_agendas(session, mission, event, people, notice)
+            sent = await send_agendas(session, self._settings, mission, event, people, notice)
         return ScheduleReport(
             requested=result.stats.requested,
             scheduled=result.stats.scheduled,
@@ -313,86 +275,6 @@ class MatchmakingActivities:
             row.slot_id, row.table, row.starts_at, row.ends_at = None, None, None, None
             session.add(row)
         await session.flush()
-
-    async def _send_agendas(
-        self,
-        session: AsyncSession,
-        mission: MissionFile,
-        event: Matchmaking,
-        people: dict[uuid.UUID, Participant],
-        notice: MatchmakingNotice,
-    ) -> int:
-        built = await participants.agendas(session, mission.id, event, people)
-        sent = 0
-        for person in people.values():
-            mine = built[person.id]
-            previous = await session.get(AgendaSent, (mission.id, person.id))
-            before = _restored(previous, mine) if previous is not None else None
-            if before is not None and before.items == mine.items:
-                continue
-            if before is None and not mine.items and notice.version > 1:
-                continue
-            sequence = 0 if previous is None else previous.sequence + 1
-            added, removed, moved = (
-                agenda.changed_items(before, mine) if before is not None else ([], [], [])
-            )
-            context: dict[str, Any] = {
-                "event": event.event,
-                "venue": event.venue,
-                "event_timezone": event.timezone,
-                "rows": agenda.agenda_rows(mine),
-                "ics_attached": True,
-                "agenda_url": self._agenda_url(mission.id, person),
-            }
-            template = "agenda"
-            if before is not None:
-                template = "agenda_changed"
-                context |= {
-                    "added": _rows(mine, added),
-                    "removed": _rows(mine, removed),
-                    "moved": _rows(mine, moved),
-                }
-            attachments = []
-            if mine.items or removed:  # nothing to put in a calendar otherwise
-                calendar = agenda.ics(
-                    mine,
-                    sequence=sequence,
-                    organiser_email=str(mission.coordinators[0].email),
-                    domain=_domain(self._settings.mail_from),
-                    cancelled=removed,
-                    stamp=notice.at,
-                )
-                attachments.append(
-                    Attachment(
-                        filename=f"{mission.id}-agenda.ics",
-                        content_type="text/calendar",
-                        content=calendar,
-                    )
-                )
-            context["ics_attached"] = bool(attachments)
-            await mail.post(
-                session,
-                mission,
-                self._settings,
-                template=template,
-                recipient=person.contact_email,
-                recipient_name=person.contact_name,
-                context=context,
-                key=f"{template}:{person.id}:{sequence}",
-                application_id=person.id if person.kind == DELEGATE else None,
-                attachments=attachments,
-            )
-            await session.merge(
-                AgendaSent(
-                    mission_id=mission.id,
-                    participant_id=person.id,
-                    sequence=sequence,
-                    items=[_item_json(item) for item in mine.items],
-                    sent_at=notice.at,
-                )
-            )
-            sent += 1
-        return sent
 
     async def _tell_request(
         self,
@@ -457,11 +339,6 @@ class MatchmakingActivities:
     def _link(self, mission_id: str, person: Participant) -> str:
         return mail.participant_url(self._settings, mission_id, person.id, host=person.kind == HOST)
 
-    def _agenda_url(self, mission_id: str, person: Participant) -> str:
-        token = self._link(mission_id, person).partition("?")[2]
-        base = self._settings.base_url
-        return f"{base}/missions/{mission_id}/participants/{person.id}/agenda.ics?{token}"
-
 
 async def store_hosts(
     session: AsyncSession, mission_id: str, hosts: list[HostForm], at: datetime
@@ -514,60 +391,3 @@ def _other(kind: str) -> str:
 
 def _refused(message: str, kind: str, field: str | None = None) -> ApplicationError:
     return ApplicationError(message, *([field] if field else []), type=kind, non_retryable=True)
-
-
-def _heartbeat(done: int, total: int) -> None:
-    if activity.in_activity():
-        activity.heartbeat(done, total)
-
-
-def _rows(whole: agenda.Agenda, items: list[agenda.AgendaItem]) -> list[dict[str, str]]:
-    return agenda.agenda_rows(
-        agenda.Agenda(
-            participant_id=whole.participant_id,
-            participant_name=whole.participant_name,
-            event=whole.event,
-            venue=whole.venue,
-            timezone=whole.timezone,
-            items=tuple(items),
-        )
-    )
-
-
-def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:
-    return {
-        "meeting_id": item.meeting_id,
-        "start": item.start.isoformat(),
-        "end": item.end.isoformat(),
-        "table": item.table,
-        "with_name": item.with_name,
-        "with_country": item.with_country,
-        "with_line": item.with_line,
-    }
-
-
-def _restored(previous: AgendaSent, current: agenda.Agenda) -> agenda.Agenda:
-    items = tuple(
-        agenda.AgendaItem(
-            meeting_id=item["meeting_id"],
-            start=datetime.fromisoformat(item["start"]),
-            end=datetime.fromisoformat(item["end"]),
-            table=item["table"],
-            with_name=item["with_name"],
-            with_country=item["with_country"],
-            with_line=item["with_line"],
-        )
-        for item in previous.items
-    )
-    return agenda.Agenda(
-        participant_id=current.participant_id,
-        participant_name=current.participant_name,
-        event=current.event,
-        venue=current.venue,
-        timezone=current.timezone,
-        items=items,
-    )
-
-
-def _domain(sender: str) -> str:
-    return sender.rsplit("@", 1)[-1].strip("> ") or "missionflow.local"

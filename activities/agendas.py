@@ -1,0 +1,164 @@
+"""Personal agendas after each schedule: sent to those whose agenda changed, with a calendar
+file, and remembered so the next schedule tells only what moved."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from missionflow.domain.matchmaking import agenda
+from missionflow.domain.matchmaking.messages import MatchmakingNotice
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime import participants
+from missionflow.runtime.mail import context as mail
+from missionflow.runtime.mail.outbox import Attachment
+from missionflow.runtime.models import AgendaSent
+from missionflow.runtime.participants import Participant
+from missionflow.runtime.settings import Settings
+
+
+async def send_agendas(
+    session: AsyncSession,
+    settings: Settings,
+    mission: MissionFile,
+    event: Matchmaking,
+    people: dict[uuid.UUID, Participant],
+    notice: MatchmakingNotice,
+) -> int:
+    """Each participant whose agenda changed since the one last sent gets it by email, with a
+    calendar file (cancelled meetings included); what was sent is kept to compare next time.
+    Returns how many were sent."""
+    built = await participants.agendas(session, mission.id, event, people)
+    sent = 0
+    for person in people.values():
+        mine = built[person.id]
+        previous = await session.get(AgendaSent, (mission.id, person.id))
+        before = _restored(previous, mine) if previous is not None else None
+        if before is not None and before.items == mine.items:
+            continue
+        if before is None and not mine.items and notice.version > 1:
+            continue
+        sequence = 0 if previous is None else previous.sequence + 1
+        added, removed, moved = (
+            agenda.changed_items(before, mine) if before is not None else ([], [], [])
+        )
+        context: dict[str, Any] = {
+            "event": event.event,
+            "venue": event.venue,
+            "event_timezone": event.timezone,
+            "rows": agenda.agenda_rows(mine),
+            "ics_attached": True,
+            "agenda_url": _agenda_url(settings, mission.id, person),
+        }
+        template = "agenda"
+        if before is not None:
+            template = "agenda_changed"
+            context |= {
+                "added": _rows(mine, added),
+                "removed": _rows(mine, removed),
+                "moved": _rows(mine, moved),
+            }
+        attachments = []
+        if mine.items or removed:  # nothing to put in a calendar otherwise
+            calendar = agenda.ics(
+                mine,
+                sequence=sequence,
+                organiser_email=str(mission.coordinators[0].email),
+                domain=_domain(settings.mail_from),
+                cancelled=removed,
+                stamp=notice.at,
+            )
+            attachments.append(
+                Attachment(
+                    filename=f"{mission.id}-agenda.ics",
+                    content_type="text/calendar",
+                    content=calendar,
+                )
+            )
+        context["ics_attached"] = bool(attachments)
+        await mail.post(
+            session,
+            mission,
+            settings,
+            template=template,
+            recipient=person.contact_email,
+            recipient_name=person.contact_name,
+            context=context,
+            key=f"{template}:{person.id}:{sequence}",
+            application_id=person.id if person.kind == DELEGATE else None,
+            attachments=attachments,
+        )
+        await session.merge(
+            AgendaSent(
+                mission_id=mission.id,
+                participant_id=person.id,
+                sequence=sequence,
+                items=[_item_json(item) for item in mine.items],
+                sent_at=notice.at,
+            )
+        )
+        sent += 1
+    return sent
+
+
+def _agenda_url(settings: Settings, mission_id: str, person: Participant) -> str:
+    link = mail.participant_url(settings, mission_id, person.id, host=person.kind == HOST)
+    token = link.partition("?")[2]
+    return f"{settings.base_url}/missions/{mission_id}/participants/{person.id}/agenda.ics?{token}"
+
+
+def _rows(whole: agenda.Agenda, items: list[agenda.AgendaItem]) -> list[dict[str, str]]:
+    return agenda.agenda_rows(
+        agenda.Agenda(
+            participant_id=whole.participant_id,
+            participant_name=whole.participant_name,
+            event=whole.event,
+            venue=whole.venue,
+            timezone=whole.timezone,
+            items=tuple(items),
+        )
+    )
+
+
+def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:
+    return {
+        "meeting_id": item.meeting_id,
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+        "table": item.table,
+        "with_name": item.with_name,
+        "with_country": item.with_country,
+        "with_line": item.with_line,
+    }
+
+
+def _restored(previous: AgendaSent, current: agenda.Agenda) -> agenda.Agenda:
+    items = tuple(
+        agenda.AgendaItem(
+            meeting_id=item["meeting_id"],
+            start=datetime.fromisoformat(item["start"]),
+            end=datetime.fromisoformat(item["end"]),
+            table=item["table"],
+            with_name=item["with_name"],
+            with_country=item["with_country"],
+            with_line=item["with_line"],
+        )
+        for item in previous.items
+    )
+    return agenda.Agenda(
+        participant_id=current.participant_id,
+        participant_name=current.participant_name,
+        event=current.event,
+        venue=current.venue,
+        timezone=current.timezone,
+        items=items,
+    )
+
+
+def _domain(sender: str) -> str:
+    return sender.rsplit("@", 1)[-1].strip("> ") or "missionflow.local"

@@ -1,0 +1,73 @@
+"""The matchmaking schedule from the database's rows: the scheduler's instance built from the
+accepted meetings, and placed (see `missionflow.domain.matchmaking.scheduling`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from temporalio import activity
+
+from missionflow.domain.matchmaking import scheduling
+from missionflow.domain.matchmaking.instance import Instance
+from missionflow.domain.matchmaking.rules import SlotTime
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.runtime.models import Meeting
+from missionflow.runtime.participants import Participant
+
+
+def instance_of(
+    event: Matchmaking,
+    slots: Sequence[SlotTime],
+    people: dict[uuid.UUID, Participant],
+    meetings: Sequence[Meeting],
+    *,
+    keep_placed: bool,
+) -> Instance:
+    """The accepted `meetings` to place; `keep_placed`: those already placed stay fixed."""
+    return Instance.model_validate(
+        {
+            "slots": [
+                {"id": s.id, "start": s.start.isoformat(), "end": s.end.isoformat()} for s in slots
+            ],
+            "tables": event.tables,
+            "participants": [
+                {
+                    "id": str(p.id),
+                    "side": p.kind,
+                    "max_meetings": event.max_meetings_per_participant,
+                    "unavailable": list(p.unavailable),
+                }
+                for p in people.values()
+            ],
+            "meetings": [
+                {
+                    "id": str(m.id),
+                    "a": str(m.requester_id),
+                    "b": str(m.invitee_id),
+                    "priority": m.priority,
+                }
+                for m in meetings
+            ],
+            "fixed": [
+                {"meeting": str(m.id), "slot": m.slot_id, "table": m.table}
+                for m in meetings
+                if keep_placed and m.slot_id is not None and m.table is not None
+            ],
+        }
+    )
+
+
+def place(instance: Instance) -> scheduling.Schedule:
+    """The schedule of `instance`, heartbeating as it goes."""
+    try:
+        return scheduling.schedule(instance, progress=_heartbeat)
+    except scheduling.InvalidInstance:
+        # Kept assignments that no longer fit (a host reloaded with new unavailability):
+        # place everything afresh rather than not at all.
+        return scheduling.schedule(instance.model_copy(update={"fixed": []}), progress=_heartbeat)
+
+
+def _heartbeat(done: int, total: int) -> None:
+    if activity.in_activity():
+        activity.heartbeat(done, total)
