@@ -153,6 +153,8 @@ def ics(
     return calendar.to_ical()
 
 
+# Kept beside icalendar's Timezone.from_tzinfo (0.09 ms against 0.77 ms here): it wrote New York's
+# 2017 spring change as DTSTART:20170312T030000, an hour late; it missed Casablanca's 2031-12-14.
 def vtimezone(zone: str, *, first: date, last: date) -> Timezone:
     """A VTIMEZONE for an IANA zone, exact from 1 January of `first`'s year to the end of `last`'s.
 

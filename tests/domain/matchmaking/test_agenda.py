@@ -10,9 +10,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from icalendar import Calendar, Event, Timezone
 
 from missionflow.domain.matchmaking.agenda import (
@@ -240,6 +242,61 @@ def test_vtimezones_of_other_zones_agree_with_zoneinfo_through_their_years() -> 
         while instant < datetime(2018, 1, 1, tzinfo=tz).astimezone(UTC):
             assert offset(instant) == instant.astimezone(tz).utcoffset(), (name, instant)
             instant += timedelta(minutes=30)
+
+
+Change = tuple[datetime, timedelta, timedelta, str, str]
+"""A VTIMEZONE's change of time, as RFC 5545 reads it: (the UTC instant, the offset from, the
+offset to, the name, STANDARD or DAYLIGHT)."""
+
+
+def changes(component: Timezone, *, written_after_a_jump: bool = False) -> set[Change]:
+    """Every change a VTIMEZONE lists (DTSTART and RDATEs). `written_after_a_jump`: the file
+    writes a forward jump's DTSTART as the wall time after it, as `Timezone.from_tzinfo` does;
+    it is read back by the jump, so that both files are compared on the instant they mean."""
+    found: set[Change] = set()
+    for observance in component.subcomponents:
+        offset_from, offset_to = observance.TZOFFSETFROM, observance.TZOFFSETTO
+        rdates = observance.get("RDATE", [])
+        rdates = rdates if isinstance(rdates, list) else [rdates]
+        walls = [observance.DTSTART, *(rdate.dt for value in rdates for rdate in value.dts)]
+        jump = max(offset_to - offset_from, timedelta()) if written_after_a_jump else timedelta()
+        for wall in walls:
+            instant = wall.replace(tzinfo=None) - jump - offset_from
+            found.add((instant, offset_from, offset_to, str(observance["TZNAME"]), observance.name))
+    return found
+
+
+@given(
+    name=st.sampled_from(sorted(available_timezones())),
+    year=st.integers(min_value=1970, max_value=2036),
+    years=st.integers(min_value=0, max_value=1),
+)
+def test_vtimezone_lists_every_change_icalendars_own_lists(
+    name: str, year: int, years: int
+) -> None:
+    """`vtimezone` against icalendar's `Timezone.from_tzinfo` over the same whole years: after
+    the first instant (where each starts the zone its own way), every change the library lists
+    is ours, at the same instant, its forward jumps read back by the jump (the one thing it
+    writes differently); a change only ours lists (a name or summer time changing alone, which
+    the library does not look for, or one it misses) is zoneinfo's."""
+    tz = ZoneInfo(name)
+    begin = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    component = vtimezone(name, first=date(year, 6, 1), last=date(year + years, 6, 1))
+    library = Timezone.from_tzinfo(
+        tz, tzid=name, first_date=date(year, 1, 1), last_date=date(year + years + 1, 1, 1)
+    )
+    ours = {change for change in changes(component) if change[0] > begin}
+    theirs = {change for change in changes(library, written_after_a_jump=True) if change[0] > begin}
+
+    assert theirs <= ours
+    for instant, offset_from, offset_to, zone_name, _ in ours - theirs:
+        at = instant.replace(tzinfo=UTC).astimezone(tz)
+        before = (instant - timedelta(seconds=1)).replace(tzinfo=UTC).astimezone(tz)
+        assert (before.utcoffset(), at.utcoffset(), at.tzname()) == (
+            offset_from,
+            offset_to,
+            zone_name,
+        )
 
 
 def test_cancelled_meetings_are_sent_as_cancelled_events_with_the_same_uid() -> None:
