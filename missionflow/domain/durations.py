@@ -24,6 +24,8 @@ _PATTERN = re.compile(
 )
 
 
+# Kept beside isodate and pydantic (both measured): each reads PT24H and P1D as the same
+# timedelta(days=1), pydantic reads P1M as 30 days, and both take P1.5D and -P1D.
 @dataclass(frozen=True, slots=True)
 class IsoDuration:
     """A non-negative ISO 8601 duration: calendar part (months, days) and exact part (seconds)."""

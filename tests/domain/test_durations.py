@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import isodate
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from missionflow.domain.durations import Duration, IsoDuration
@@ -148,3 +151,36 @@ def test_pydantic_field() -> None:
         adapter.validate_python(7)
     with pytest.raises(ValidationError, match="is not an ISO 8601 duration"):
         adapter.validate_python("7 days")
+
+
+_PART = st.none() | st.integers(min_value=0, max_value=400)
+
+
+@given(
+    date_parts=st.tuples(_PART, _PART, _PART, _PART),
+    time_parts=st.tuples(_PART, _PART, _PART),
+)
+def test_parse_reads_what_isodate_reads(
+    date_parts: tuple[int | None, ...], time_parts: tuple[int | None, ...]
+) -> None:
+    """Whatever duration `parse` takes, isodate reads the same months and the same elapsed days
+    and seconds, and so does its canonical text (isodate cannot keep P1D apart from PT24H:
+    hence `IsoDuration`)."""
+    date_text = "".join(
+        f"{n}{unit}" for n, unit in zip(date_parts, "YMWD", strict=True) if n is not None
+    )
+    time_text = "".join(
+        f"{n}{unit}" for n, unit in zip(time_parts, "HMS", strict=True) if n is not None
+    )
+    text = "P" + date_text + (f"T{time_text}" if time_text else "")
+    if text == "P":
+        text = "PT0S"
+
+    ours = IsoDuration.parse(text)
+
+    for written in (text, str(ours)):
+        theirs = isodate.parse_duration(written)
+        years, months = getattr(theirs, "years", 0), getattr(theirs, "months", 0)
+        elapsed = theirs.tdelta if isinstance(theirs, isodate.Duration) else theirs
+        assert years * 12 + months == ours.months
+        assert elapsed == timedelta(days=ours.days, seconds=ours.seconds)
