@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from missionflow.domain.call.invitees import (
+    _ALIASES,
+    COLUMNS,
     MAX_ROWS,
     InviteeFileError,
     TooManyInvitees,
+    _delimiter,
     parse_invitees,
 )
 
@@ -73,3 +80,29 @@ def test_more_than_the_batch_limit_is_refused() -> None:
     )
     with pytest.raises(TooManyInvitees):
         parse_invitees(("organisation,email\n" + "".join(rows)).encode())
+
+
+_HEADER_NAME = st.builds(
+    lambda name, spelling: spelling(name),
+    st.sampled_from([*COLUMNS, *_ALIASES]),
+    st.sampled_from(
+        [str, str.title, str.upper, lambda n: n.replace("_", " "), lambda n: n.replace("_", "-")]
+    ),
+)
+"""A column as spreadsheets head it: a known name or alias, in any case, `_` as space or `-`."""
+
+
+@given(names=st.lists(_HEADER_NAME, min_size=1, max_size=6), delimiter=st.sampled_from(",;\t"))
+def test_the_delimiter_is_the_one_csv_sniffer_finds_in_a_spreadsheets_header(
+    names: list[str], delimiter: str
+) -> None:
+    header = delimiter.join(names)
+
+    found = _delimiter(header)
+
+    if len(names) == 1:  # nothing to find: Sniffer gives up, the reader takes a comma
+        with pytest.raises(csv.Error):
+            csv.Sniffer().sniff(header, delimiters=",;\t")
+        assert found == ","
+    else:
+        assert found == delimiter == csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
