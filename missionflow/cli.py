@@ -168,7 +168,9 @@ def simulate(
 ) -> None:
     """Run the mission in FILE end to end on Temporal's time-skipping test server with synthetic
     people; progress on stderr, the summary on stdout, the report and every email in --out."""
-    from missionflow.simulation.simulate import SimulationError, describe, run
+    from missionflow.simulation.output import describe
+    from missionflow.simulation.simulate import run
+    from missionflow.simulation.stack import SimulationError
 
     try:
         summary = event_loop.run(run(file, applicants=applicants, seed=seed, out=out))

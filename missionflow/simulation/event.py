@@ -1,0 +1,287 @@
+"""The people of a simulated mission from the delegation lock on: matchmaking, visits,
+feedback and follow-up."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from api import missions
+from missionflow.domain.matchmaking.messages import (
+    AttendanceInput,
+    HostBatch,
+    MeetingAnswerInput,
+    MeetingRequestInput,
+)
+from missionflow.domain.matchmaking.rules import parse_hosts, slots_of
+from missionflow.domain.mission import lifecycle
+from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
+from missionflow.domain.visits.messages import VisitAttendanceInput
+from missionflow.runtime.models import (
+    Application,
+    Host,
+    Meeting,
+    VisitRegistration,
+)
+from missionflow.simulation import synthetic
+from missionflow.simulation.people import Applicants
+
+
+class Delegation(Applicants):
+    """The delegation and the hosts from the delegation lock on: meeting requests and answers,
+    visits, feedback and follow-up surveys."""
+
+    # The phases after the delegation locks
+
+    async def matchmaking(self) -> None:
+        """Hosts are loaded when the delegation locks; when requests open both sides ask for
+        meetings, then answer what they were asked; the schedule is placed at the request
+        deadline; attendance is taken after the event."""
+        event = self.mission.matchmaking
+        assert event is not None
+        delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
+        hosts = synthetic.hosts(
+            self.mission,
+            self.rng,
+            max(5, math.ceil(len(delegates) * 1.5)),
+            sessions=len(event.sessions),
+        )
+        forms = parse_hosts(hosts, slots_of(event))
+        await missions.add_hosts(
+            self.client,
+            self.mission.id,
+            HostBatch(hosts=[h.model_dump(mode="json") for h in forms]),
+        )
+        async with self.sessions() as db:
+            loaded = (
+                await db.exec(
+                    select(Host)
+                    .where(Host.mission_id == self.mission.id)
+                    .order_by(col(Host.name_key))
+                )
+            ).all()
+            sectors = {
+                a.id: a.sectors
+                for a in (
+                    await db.exec(select(Application).where(col(Application.id).in_(delegates)))
+                ).all()
+            }
+        requests = self.meeting_requests(delegates, loaded, sectors)
+        self.progress.start("matchmaking", len(requests) * 2)
+        await self.sleep_until(event.requests_open_at + timedelta(hours=2))
+        await self.each(requests, self.request_meeting)
+        await self.sleep_until(
+            event.requests_open_at + (event.requests_deadline - event.requests_open_at) / 3
+        )
+        async with self.sessions() as db:
+            pending = (
+                await db.exec(
+                    select(Meeting)
+                    .where(Meeting.mission_id == self.mission.id, Meeting.status == "pending")
+                    .order_by(col(Meeting.id))
+                )
+            ).all()
+        answers = []
+        for meeting in pending:
+            choice = self.rng.random()
+            if choice < 0.1:
+                self.tally["meetings_unanswered"] += 1
+                continue
+            answers.append(
+                MeetingAnswerInput(
+                    meeting_id=meeting.id,
+                    participant_id=meeting.invitee_id,
+                    action="accept" if choice < 0.85 else "decline",
+                )
+            )
+        await self.each(answers, self.answer_meeting)
+        await self.sleep_until(event.ends_at + timedelta(minutes=30))
+        async with self.sessions() as db:
+            placed = (
+                await db.exec(
+                    select(Meeting)
+                    .where(Meeting.mission_id == self.mission.id, col(Meeting.slot_id).is_not(None))
+                    .order_by(col(Meeting.id))
+                )
+            ).all()
+        attendance = [
+            AttendanceInput(
+                meeting_id=m.id, attendance="no_show" if self.rng.random() < 0.06 else "held"
+            )
+            for m in placed
+        ]
+        await self.each(attendance, self.record_attendance)
+        self.progress.finish(
+            f"{len(loaded)} hosts, {len(requests)} requests, {len(placed)} meetings placed, "
+            f"{self.tally['meetings_held']} held"
+        )
+
+    def meeting_requests(
+        self, delegates: list[uuid.UUID], hosts: Sequence[Host], sectors: dict[uuid.UUID, list[str]]
+    ) -> list[MeetingRequestInput]:
+        """Delegates ask three to seven hosts, preferring their own sectors; about one host in
+        three asks a delegate of its sector."""
+        requests: dict[tuple[uuid.UUID, uuid.UUID], MeetingRequestInput] = {}
+        for delegate in delegates:
+            own = [h for h in hosts if h.sector in sectors.get(delegate, [])]
+            others = [h for h in hosts if h not in own]
+            wanted = self.rng.randint(3, 7)
+            chosen = self.rng.sample(own, min(len(own), wanted))
+            chosen += self.rng.sample(others, min(len(others), wanted - len(chosen)))
+            for host in chosen:
+                requests[(delegate, host.id)] = self.request(delegate, "delegate", host.id, "host")
+        for host in hosts:
+            if self.rng.random() < 0.35:
+                fitting = [d for d in delegates if host.sector in sectors.get(d, [])] or delegates
+                delegate = self.rng.choice(fitting)
+                requests.setdefault(
+                    (host.id, delegate), self.request(host.id, "host", delegate, "delegate")
+                )
+        return list(requests.values())
+
+    def request(
+        self, requester: uuid.UUID, kind: str, invitee: uuid.UUID, invitee_kind: str
+    ) -> MeetingRequestInput:
+        return MeetingRequestInput(
+            request_id=self.new_id(),
+            requester_id=requester,
+            requester_kind=kind,
+            invitee_id=invitee,
+            invitee_kind=invitee_kind,
+            priority=self.rng.choices((1, 2, 3), (2, 5, 3))[0],
+        )
+
+    async def request_meeting(self, request: MeetingRequestInput) -> None:
+        receipt = await missions.request_meeting(self.client, self.mission.id, request)
+        self.tally["meeting_requests_merged" if receipt.merged else "meeting_requests"] += 1
+        self.progress.advance()
+
+    async def answer_meeting(self, answer: MeetingAnswerInput) -> None:
+        await missions.answer_meeting(self.client, self.mission.id, answer)
+        self.tally[f"meetings_{answer.action}ed"] += 1
+        self.progress.advance()
+
+    async def record_attendance(self, attendance: AttendanceInput) -> None:
+        await missions.record_attendance(self.client, self.mission.id, attendance)
+        self.tally[f"meetings_{attendance.attendance}"] += 1
+
+    async def visits(self) -> None:
+        """Each visit's attendance is taken once it is under way; a few registered delegates
+        do not turn up."""
+        self.progress.start("visits", len(self.mission.visits))
+        for visit in self.mission.visits:
+            await self.sleep_until(visit.starts_at + timedelta(hours=1))
+            async with self.sessions() as db:
+                places = (
+                    await db.exec(
+                        select(VisitRegistration)
+                        .where(
+                            VisitRegistration.mission_id == self.mission.id,
+                            VisitRegistration.visit_id == visit.id,
+                            VisitRegistration.status == "registered",
+                        )
+                        .order_by(col(VisitRegistration.application_id))
+                    )
+                ).all()
+            attendance = [
+                VisitAttendanceInput(
+                    visit_id=visit.id,
+                    application_id=p.application_id,
+                    attendance="no_show" if self.rng.random() < 0.07 else "attended",
+                )
+                for p in places
+            ]
+
+            async def one(record: VisitAttendanceInput) -> None:
+                await missions.record_visit_attendance(self.client, self.mission.id, record)
+                self.tally[f"visit_{record.attendance}"] += 1
+
+            await self.each(attendance, one)
+            self.progress.advance()
+        self.progress.finish(
+            f"{self.tally['visit_registered']} places, {self.tally['visit_waitlisted']} "
+            f"waitlisted, {self.tally['visit_attended']} attended, "
+            f"{self.tally['visit_no_show']} no-shows"
+        )
+
+    async def feedback(self) -> None:
+        """Most delegates and about half the hosts answer in the first days; some write a
+        testimonial, and not all of those allow it to be published."""
+        mission = self.mission
+        delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
+        async with self.sessions() as db:
+            hosts = (
+                await db.exec(
+                    select(Host.id)
+                    .where(Host.mission_id == mission.id)
+                    .order_by(col(Host.name_key))
+                )
+            ).all()
+        city = mission.visits[0].city if mission.visits else mission.destination
+        answers = [
+            self.feedback_of(d, "delegate", city) for d in delegates if self.rng.random() < 0.8
+        ] + [self.feedback_of(h, "host", city) for h in hosts if self.rng.random() < 0.55]
+        self.progress.start("reporting", len(answers))
+        opened, closes = mission.event_ends_at, mission.feedback_closes_at
+        await self.sleep_until(opened + (closes - opened) / 4)
+        await self.each(answers, self.give_feedback)
+        await self.sleep_until(mission.reporting.report_due + timedelta(minutes=5))
+        self.progress.finish(f"{self.tally['feedback']} answers")
+
+    def feedback_of(self, who: uuid.UUID, kind: str, city: str) -> FeedbackInput:
+        rating = lambda: self.rng.choices((2, 3, 4, 5), (1, 3, 8, 7))[0]  # noqa: E731
+        written = self.rng.random() < 0.35
+        return FeedbackInput(
+            respondent_id=who,
+            respondent_kind=kind,
+            rating_matchmaking=rating() if self.mission.matchmaking is not None else None,
+            rating_visits=rating() if kind == "delegate" and self.mission.visits else None,
+            rating_organisation=rating(),
+            met_partners=self.rng.random() < 0.7,
+            testimonial=synthetic.testimonial(self.rng, host=kind == "host", city=city)
+            if written
+            else None,
+            consent_to_publish=written and self.rng.random() < 0.75,
+        )
+
+    async def give_feedback(self, answer: FeedbackInput) -> None:
+        await missions.give_feedback(self.client, self.mission.id, answer)
+        self.tally["feedback"] += 1
+        self.progress.advance()
+
+    async def follow_up(self) -> None:
+        """Each survey is answered by about two delegates in three, within days of it."""
+        surveys = lifecycle.follow_ups(self.mission)
+        delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
+        self.progress.start("follow_up", len(surveys))
+        for number, sent in enumerate(surveys, start=1):
+            await self.sleep_until(sent + timedelta(days=self.rng.randint(2, 9)))
+            answers = [
+                FollowUpInput(
+                    application_id=d,
+                    survey=number,
+                    agreements=self.rng.choices((0, 1, 2, 3), (5, 3, 1, 1))[0],
+                    distribution_deals=self.rng.choices((0, 1, 2), (7, 2, 1))[0],
+                    mous=self.rng.choices((0, 1), (6, 4))[0],
+                    revisits=self.rng.choices((0, 1, 2), (4, 4, 2))[0],
+                    expected_revenue_eur=float(self.rng.choice((0, 25_000, 80_000, 250_000))),
+                )
+                for d in delegates
+                if self.rng.random() < 0.65
+            ]
+
+            async def one(answer: FollowUpInput) -> None:
+                await missions.answer_follow_up(self.client, self.mission.id, answer)
+                self.tally[f"follow_up_{answer.survey}"] += 1
+
+            await self.each(answers, one)
+            self.progress.advance()
+        self.progress.finish(
+            ", ".join(
+                f"survey {n}: {self.tally[f'follow_up_{n}']}" for n in range(1, len(surveys) + 1)
+            )
+        )
