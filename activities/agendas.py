@@ -4,6 +4,7 @@ file, and remembered so the next schedule tells only what moved."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -113,16 +114,7 @@ def _agenda_url(settings: Settings, mission_id: str, person: Participant) -> str
 
 
 def _rows(whole: agenda.Agenda, items: list[agenda.AgendaItem]) -> list[dict[str, str]]:
-    return agenda.agenda_rows(
-        agenda.Agenda(
-            participant_id=whole.participant_id,
-            participant_name=whole.participant_name,
-            event=whole.event,
-            venue=whole.venue,
-            timezone=whole.timezone,
-            items=tuple(items),
-        )
-    )
+    return agenda.agenda_rows(replace(whole, items=tuple(items)))
 
 
 def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:
@@ -150,14 +142,7 @@ def _restored(previous: AgendaSent, current: agenda.Agenda) -> agenda.Agenda:
         )
         for item in previous.items
     )
-    return agenda.Agenda(
-        participant_id=current.participant_id,
-        participant_name=current.participant_name,
-        event=current.event,
-        venue=current.venue,
-        timezone=current.timezone,
-        items=items,
-    )
+    return replace(current, items=items)
 
 
 def _domain(sender: str) -> str:
