@@ -25,7 +25,6 @@ from missionflow.domain.call.messages import (
     Admissions,
     ApplicationBatch,
     ApplicationReceipt,
-    ApplicationReceipts,
     ApplicationRecord,
     ApplicationSubmission,
 )
@@ -44,19 +43,6 @@ class ApplicationActivities:
         self._sessions = sessions(engine)
         self._settings = settings
 
-    @activity.defn(name="record_application")
-    async def record_application(self, record: ApplicationRecord) -> ApplicationReceipt:
-        """One submission: what missions record whose run started before batched intake."""
-        (receipt,) = await self._record_submissions(record.mission_id, [record])
-        return receipt
-
-    @activity.defn(name="record_applications")
-    async def record_applications(self, batch: ApplicationBatch) -> ApplicationReceipts:
-        """Submissions accepted together, written together: what missions record whose run
-        started before the sender of a submission wrote it."""
-        receipts = await self._record_submissions(batch.mission_id, batch.records)
-        return ApplicationReceipts(receipts=receipts)
-
     @activity.defn(name="admit_applications")
     async def admit_applications(self, batch: ApplicationBatch) -> Admissions:
         """Applications the workflow accepted and answered a moment ago: write those their
@@ -64,18 +50,6 @@ class ApplicationActivities:
         who had applied before is not admitted twice."""
         written = await self._write_and_confirm(batch.mission_id, batch.records)
         return Admissions(admitted=sum(admitted for _, admitted in written))
-
-    async def _record_submissions(
-        self, mission_id: str, records: list[ApplicationRecord]
-    ) -> list[ApplicationReceipt]:
-        """One receipt per record, in order: `changed=False` for one written already (by id,
-        or the same applicant)."""
-        try:
-            written = await self._write_and_confirm(mission_id, records)
-        except IntegrityError:
-            # The same applicant, applying twice at once: the other attempt's row now exists.
-            raise ApplicationError("applied twice at once; retrying finds the first") from None
-        return [_receipt(result.row, changed=result.new) for result, _ in written]
 
     async def _write_and_confirm(
         self, mission_id: str, records: list[ApplicationRecord]

@@ -63,8 +63,6 @@ def build_worker(
         workflows=[] if role == WorkerRole.ACTIVITIES else WORKFLOWS,
         activities=[
             records.record_phase,
-            applications.record_application,
-            applications.record_applications,
             applications.admit_applications,
             applications.amend_application,
             applications.withdraw_application,

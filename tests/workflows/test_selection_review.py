@@ -17,7 +17,7 @@ from test_mission_walk import sleep_until
 
 from api.missions import start_mission
 from missionflow.domain.call.applications import ApplicationForm
-from missionflow.domain.call.messages import ApplicationSubmission
+from missionflow.domain.call.messages import ApplicationSubmission, ApplicationSubmissions
 from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.refusals import CONFLICT, INVALID
 from missionflow.domain.selection.messages import SelectionOverride, SelectionRequest
@@ -68,8 +68,10 @@ async def apply(handle: WorkflowHandle, name: str, country: str, **changes: Any)
         }
     )
     await handle.execute_update(
-        MissionWorkflow.submit_application,
-        ApplicationSubmission(application_id=application_id, form=form),
+        MissionWorkflow.submit_applications,
+        ApplicationSubmissions(
+            submissions=[ApplicationSubmission(application_id=application_id, form=form)]
+        ),
     )
     return application_id
 

@@ -31,7 +31,7 @@ from api.missions import start_mission
 from missionflow.domain.mission.file import load_mission
 from missionflow.runtime.db import create_engine, migrate, sessions
 from missionflow.runtime.models import OutboxMessage
-from workflows.mission import DELIVERY_BATCH
+from workflows.postman import DELIVERY_BATCH
 
 INVITEES = 500
 KILL_AT = DELIVERY_BATCH // 2

@@ -13,11 +13,6 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 
 class MatchmakingProgress(BaseModel):
-    enabled: bool = Field(
-        default=False,
-        description="Requests, scheduling and agendas run; missions started before they existed "
-        "only walk the event's instants.",
-    )
     reminded: bool = False
     version: int = Field(default=0, description="Schedules published so far.")
     changes: int = Field(default=0, description="Late changes since the last published schedule.")

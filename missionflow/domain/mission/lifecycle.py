@@ -101,10 +101,8 @@ def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> da
     match phase:
         case Phase.CALL_OPEN:
             return state.deadline
-        case Phase.SELECTION if review.reviewed:
-            return review.approved_at
         case Phase.SELECTION:
-            return mission.selection.decision_due
+            return review.approved_at
         case Phase.CONFIRMATION:
             return lock_instant(mission, state)
         case Phase.MATCHMAKING if mission.matchmaking is not None:
@@ -113,16 +111,14 @@ def phase_ends_at(mission: MissionFile, state: MissionState, phase: Phase) -> da
             return mission.visits[-1].ends_at
         case Phase.REPORTING:
             return mission.reporting.report_due
-        case Phase.FOLLOW_UP if mission.reporting.follow_up and state.reporting.enabled:
-            return surveys_close_at(mission)
         case Phase.FOLLOW_UP if mission.reporting.follow_up:
-            return follow_ups(mission)[-1]
+            return surveys_close_at(mission)
     raise ValueError(f"the phase {phase} has no end in mission {mission.id}")
 
 
 def lock_instant(mission: MissionFile, state: MissionState) -> datetime:
     """When the delegation locks: a late approval moves it to give a whole window."""
-    if state.selection.reviewed and state.selection.approved_at is not None:
+    if state.selection.approved_at is not None:
         return seats.lock_at(mission, state)
     return mission.selection.delegation_lock
 
@@ -358,7 +354,7 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
                 f"follow_up:{number}", f"follow-up survey {number} of {len(surveys)}", at, zone
             )
         )
-    if surveys and state.reporting.enabled:
+    if surveys:
         items.append(
             Milestone(
                 "follow_up_closes",
@@ -370,13 +366,8 @@ def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
     return items
 
 
-def next_milestone(
-    mission: MissionFile, state: MissionState, now: datetime, *, with_reminders: bool = True
-) -> Milestone | None:
-    """The next instant the mission waits for in its current phase (None once it has ended).
-
-    `with_reminders=False` is how missions started before reminders existed keep their timers.
-    """
+def next_milestone(mission: MissionFile, state: MissionState, now: datetime) -> Milestone | None:
+    """The next instant the mission waits for in its current phase (None once it has ended)."""
     if state.phase.is_terminal:
         return None
     ends_at = phase_ends_at(mission, state, state.phase)
@@ -388,7 +379,6 @@ def next_milestone(
             for milestone in [*timeline(mission, state), *_engine_milestones(mission, state)]
             if now < milestone.at <= ends_at
             and _belongs_to(milestone, state.phase)
-            and (with_reminders or not milestone.name.startswith("reminder:"))
         ),
         key=lambda milestone: milestone.at,
     )
@@ -429,7 +419,7 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
             Milestone("seat_answer", "the next seat answer is due", seat_instant, mission.timezone)
         )
     event = mission.matchmaking
-    if event is not None and state.matchmaking.enabled and not state.matchmaking.reminded:
+    if event is not None and not state.matchmaking.reminded:
         planned.append(
             Milestone(
                 "requests_reminder",
@@ -448,7 +438,7 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
             )
         )
     progress = state.reporting
-    if progress.enabled and not progress.feedback_reminded:
+    if not progress.feedback_reminded:
         planned.append(
             Milestone(
                 "feedback_reminder",
@@ -457,7 +447,7 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 mission.timezone,
             )
         )
-    if progress.enabled and progress.reports and progress.stale_since is not None:
+    if progress.reports and progress.stale_since is not None:
         planned.append(
             Milestone(
                 "report_refresh",
@@ -466,7 +456,7 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 mission.timezone,
             )
         )
-    if progress.enabled and not progress.reports:
+    if not progress.reports:
         planned.append(
             Milestone(
                 "feedback_closes",
@@ -507,7 +497,7 @@ def selection_actions_due(mission: MissionFile, state: MissionState, now: dateti
     each reminder instant until they approve, or `approve` at the due time when the mission
     file allows it."""
     review = state.selection
-    if state.phase is not Phase.SELECTION or not review.reviewed or review.approved_at:
+    if state.phase is not Phase.SELECTION or review.approved_at:
         return []
     if not review.proposed:
         return ["propose"]
@@ -549,10 +539,8 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
         case "reminder":
             deadline = describe(state.deadline, mission.timezone, end_of_day=True)
             return f"Call open: waiting for the deadline, {deadline}; next reminder {when}"
-        case "decision_due" if state.selection.reviewed:
-            return f"Selection: waiting for the coordinators' approval, due {when}"
         case "decision_due":
-            return f"Selection: waiting for the coordinators' decision, due {when}"
+            return f"Selection: waiting for the coordinators' approval, due {when}"
         case "review_reminder":
             due = describe(mission.selection.decision_due, mission.timezone)
             return (

@@ -12,11 +12,6 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 
 class ReportingProgress(BaseModel):
-    enabled: bool = Field(
-        default=False,
-        description="Feedback, the report and the surveys run; missions started before they "
-        "existed only walk the reporting instants.",
-    )
     feedback_requested: bool = False
     feedback_reminded: bool = False
     reports: int = Field(default=0, description="Versions of the report produced so far.")

@@ -41,11 +41,6 @@ class Seat(BaseModel):
 
 
 class SelectionProgress(BaseModel):
-    reviewed: bool = Field(
-        default=False,
-        description="The mission waits for the coordinators' approval; missions started before "
-        "selection was built moved on at the decision instant.",
-    )
     proposed: bool = False
     entries: list[SelectionEntry] = Field(default_factory=list)
     review_reminders: int = Field(default=0, description="Review emails sent after the first.")

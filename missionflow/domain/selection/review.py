@@ -82,7 +82,7 @@ def review_refusal(
     review = state.selection
     if review.approved_at is not None:
         return "conflict", "The delegation is already approved.", None
-    if state.phase is not Phase.SELECTION or not review.reviewed:
+    if state.phase is not Phase.SELECTION:
         return "conflict", f"The mission is in {state.phase.value}, not in selection.", None
     if not review.proposed:
         return "conflict", "The proposed delegation is not ready yet.", None

@@ -24,11 +24,6 @@ class VisitPlace(BaseModel):
 
 
 class VisitsProgress(BaseModel):
-    enabled: bool = Field(
-        default=False,
-        description="Registrations, the itinerary, reminders and changes run; missions started "
-        "before they existed only walk the visits' instants.",
-    )
     places: list[VisitPlace] = Field(default_factory=list, description="In order of arrival.")
     itinerary_sent: bool = False
     reminded: list[str] = Field(

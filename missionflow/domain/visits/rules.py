@@ -58,7 +58,7 @@ def reminder_key(visit: Visit) -> str:
 def reminders_due(mission: MissionFile, state: MissionState, now: datetime) -> list[Visit]:
     """Visits whose reminder is due now and not sent; a visit that has started is not reminded
     late (a worker that was down)."""
-    if not state.visits.enabled or state.phase.is_terminal:
+    if state.phase.is_terminal:
         return []
     return [
         visit
@@ -72,8 +72,6 @@ def reminders_due(mission: MissionFile, state: MissionState, now: datetime) -> l
 def planned_reminders(mission: MissionFile, state: MissionState) -> list[tuple[Visit, datetime]]:
     """Every reminder not sent yet (a missed one, for a visit that has started, stays unsent and
     drops out of the plan by its time)."""
-    if not state.visits.enabled:
-        return []
     return [
         (visit, reminder_at(visit))
         for visit in mission.visits
@@ -91,8 +89,7 @@ def reminded(state: MissionState, visit: Visit) -> MissionState:
 def itinerary_due(mission: MissionFile, state: MissionState) -> bool:
     """The itinerary goes to the delegation once it is final: at the lock."""
     return (
-        state.visits.enabled
-        and bool(mission.visits)
+        bool(mission.visits)
         and state.selection.locked
         and not state.visits.itinerary_sent
         and state.phase not in OVER
@@ -135,7 +132,7 @@ def registration_refusal(
     """Why the delegate cannot take (or give up) a place now, as (kind, message), or None.
 
     Kinds: `not_found` (no such visit), `conflict` (not now, or not them)."""
-    if not state.visits.enabled or not mission.visits:
+    if not mission.visits:
         return "conflict", "This mission has no visits to register for."
     visit = find(mission, visit_id)
     if visit is None:
@@ -237,8 +234,6 @@ def change_refusal(
             f"This mission has no visit {change.visit_id!r}; its visits: {known}.",
             None,
         )
-    if not state.visits.enabled:
-        return "conflict", "Visits of this mission cannot be changed through missionflow.", None
     if state.phase in OVER:
         return "conflict", f"The visits are over: the mission is in {state.phase.value}.", None
     if visit.cancelled:

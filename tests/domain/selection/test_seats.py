@@ -55,11 +55,7 @@ A, B, C, D = (
 
 
 def approved_state(m: MissionFile, entries: list[SelectionEntry], at: datetime) -> MissionState:
-    state = lifecycle.begin(m, NOW)
-    state = state.model_copy(
-        update={"selection": state.selection.model_copy(update={"reviewed": True})}
-    )
-    state = approved(state, entries, "Ana", at)
+    state = approved(lifecycle.begin(m, NOW), entries, "Ana", at)
     state = state.model_copy(update={"phase": Phase.CONFIRMATION})
     return seats.offer_selected(m, state, at)
 
