@@ -17,6 +17,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
     from activities.call import CallActivities
+    from missionflow.domain.call import deadline
+    from missionflow.domain.call.deadline import CallAction
     from missionflow.domain.call.messages import (
         ApplicationChange,
         ApplicationReceipt,
@@ -30,8 +32,7 @@ with workflow.unsafe.imports_passed_through():
         InviteeNotice,
         InviteeReceipt,
     )
-    from missionflow.domain.mission import lifecycle
-    from missionflow.domain.mission.lifecycle import CallAction
+    from missionflow.domain.mission import status as mission_status
     from missionflow.domain.mission.messages import DeadlineExtension, MissionStatus
     from missionflow.domain.mission.phases import Phase
     from missionflow.domain.refusals import CONFLICT, INVALID
@@ -76,7 +77,7 @@ class CallPhase(Intake):
             ApplicationActivities.withdraw_application, self._record(withdrawal=withdrawal)
         )
         if receipt.changed:  # this request withdrew it; a repeated one changes nothing
-            self._state = lifecycle.count_application(self._state, withdrawn=1)
+            self._state = deadline.count_application(self._state, withdrawn=1)
             self._state = review.withdrawn(self._state, withdrawal.application_id)
             await self._release_seat(withdrawal.application_id)
             await self._leave_visits(withdrawal.application_id)
@@ -93,7 +94,7 @@ class CallPhase(Intake):
         it opens) and are reminded like the others."""
         self._changed(replan=False)
         now = workflow.now()
-        opens = lifecycle.opens_at(self._mission, self._state)
+        opens = deadline.opens_at(self._mission, self._state)
         receipt = await workflow.execute_activity_method(
             CallActivities.add_invitees,
             InviteeNotice(
@@ -116,20 +117,20 @@ class CallPhase(Intake):
     @add_invitees.validator
     def _validate_invitees(self, _: InviteeBatch) -> None:
         if self._state.phase is not Phase.CALL_OPEN or workflow.now() >= self._state.deadline:
-            refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
+            refusal = deadline.call_refusal(self._mission, self._state, workflow.now())
             raise ApplicationError(f"{refusal} Invitees can no longer be added.", type=CONFLICT)
         self._refuse_while_handing_over()
 
     @workflow.update
     def extend_deadline(self, request: DeadlineExtension) -> MissionStatus:
         """Move the call's deadline later; its timer and the reminders are re-planned at once."""
-        self._state = lifecycle.extend_deadline(self._state, request.deadline, workflow.now())
+        self._state = deadline.extend_deadline(self._state, request.deadline, workflow.now())
         self._changed()
-        return lifecycle.status(self._mission, self._state, workflow.now())
+        return mission_status.status(self._mission, self._state, workflow.now())
 
     @extend_deadline.validator
     def _validate_extension(self, request: DeadlineExtension) -> None:
-        refusal = lifecycle.extension_refusal(
+        refusal = deadline.extension_refusal(
             self._mission, self._state, request.deadline, workflow.now()
         )
         if refusal is not None:
@@ -139,7 +140,7 @@ class CallPhase(Intake):
             )
 
     def _refuse_unless_call_open(self) -> None:
-        refusal = lifecycle.call_refusal(self._mission, self._state, workflow.now())
+        refusal = deadline.call_refusal(self._mission, self._state, workflow.now())
         if refusal is not None:
             raise ApplicationError(refusal, type=CONFLICT)
         self._refuse_while_handing_over()
@@ -175,7 +176,7 @@ class CallPhase(Intake):
     async def _tell_the_call(self) -> None:
         """Announce, remind, tell of extensions and close the call, each once, when due."""
         now = workflow.now()
-        for action in lifecycle.call_actions_due(self._mission, self._state, now):
+        for action in deadline.call_actions_due(self._mission, self._state, now):
             # Every application accepted so far is written before anyone is told or counted.
             await self._admitted_so_far()
             if action.kind == "close":
@@ -192,7 +193,7 @@ class CallPhase(Intake):
                 ),
                 _call_summary(action),
             )
-            self._state = lifecycle.call_action_done(self._mission, self._state, action, now)
+            self._state = deadline.call_action_done(self._mission, self._state, action, now)
 
 
 _CALL_ACTIVITIES = {

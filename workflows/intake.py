@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
+    from missionflow.domain.call import deadline
     from missionflow.domain.call.applications import ApplicationStatus, missing_items
     from missionflow.domain.call.messages import (
         ApplicationBatch,
@@ -28,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         ApplicationRecord,
         ApplicationSubmission,
     )
-    from missionflow.domain.mission import lifecycle
     from missionflow.domain.mission.messages import MissionInput
 
 from workflows.base import RETRY, MissionCore
@@ -68,7 +68,7 @@ class Intake(MissionCore):
         """Count the submission, leave it with the admitter and answer at once, `at` the
         acceptance."""
         self._admitting.append(record)
-        self._state = lifecycle.count_application(self._state, received=1)
+        self._state = deadline.count_application(self._state, received=1)
         missing = missing_items(
             self._mission, submission.form.answers, has_slide=submission.slide_id is not None
         )
@@ -158,7 +158,7 @@ class Intake(MissionCore):
             summary=f"Admit {len(batch)} application(s) and queue their confirmations",
         )
         # Counted when accepted; an applicant who had applied before is taken back.
-        self._state = lifecycle.count_application(
+        self._state = deadline.count_application(
             self._state, received=admissions.admitted - len(batch)
         )
         self._mail_queued += 1

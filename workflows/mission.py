@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.call import CallActivities
     from activities.records import RecordActivities
     from missionflow.domain.mission import lifecycle
+    from missionflow.domain.mission import status as mission_status
     from missionflow.domain.mission.lifecycle import Milestone
     from missionflow.domain.mission.messages import (
         CancelRequest,
@@ -103,7 +104,7 @@ class MissionWorkflow(
 
     @workflow.query
     def status(self) -> MissionStatus:
-        return lifecycle.status(self._mission, self._state, workflow.now())
+        return mission_status.status(self._mission, self._state, workflow.now())
 
     @workflow.update
     def cancel(self, request: CancelRequest) -> MissionStatus:
@@ -193,7 +194,7 @@ class MissionWorkflow(
 
     def _details(self) -> str:
         """What the Temporal UI shows: the mission, its phase, what it waits for, its counts."""
-        text = lifecycle.waiting_for(self._mission, self._state, workflow.now())
+        text = mission_status.waiting_for(self._mission, self._state, workflow.now())
         counts = ""
         if self._state.call.received:
             counts = f"\n\n{self._state.call.received - self._state.call.withdrawn} applications"

@@ -1,4 +1,4 @@
-"""The mission's timeline as pure functions: which phase it is in, what it waits for, and when.
+"""The mission's timeline as pure functions: which phase it is in, and what instant comes next.
 
 The workflow calls these with `workflow.now()`; tests call them with any instant. Nothing here
 touches the clock, the network or the database, so a phase rule is checked without Temporal and
@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from missionflow.domain.call.deadline import opens_at, reminders
 from missionflow.domain.call.messages import CallProgress
 from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe, local
 from missionflow.domain.matchmaking import rules as matchmaking
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.mission.messages import InstantView, MissionStatus, SeatCounts
+from missionflow.domain.mission.messages import InstantView
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.mission.state import MissionState, PhaseEntry
 from missionflow.domain.selection import seats
@@ -67,10 +68,6 @@ def phases_of(mission: MissionFile) -> list[Phase]:
     return [*phases, Phase.COMPLETED]
 
 
-def opens_at(mission: MissionFile, state: MissionState) -> datetime:
-    return mission.call.opens_at or state.started_at
-
-
 def follow_ups(mission: MissionFile) -> list[datetime]:
     due = mission.reporting.report_due
     return [offset.shift(due, mission.timezone) for offset in mission.reporting.follow_up]
@@ -82,6 +79,7 @@ def surveys_close_at(mission: MissionFile) -> datetime:
 
 
 FEEDBACK_REMINDER_LEAD = IsoDuration(days=1)
+
 
 REPORT_REFRESH = timedelta(hours=1)
 """Answers that arrive after the report was produced are gathered for an hour, then the report
@@ -156,142 +154,6 @@ def cancel_refusal(state: MissionState) -> str | None:
     if state.phase.is_terminal:
         return f"The mission is already {state.phase.value}; it cannot be cancelled."
     return None
-
-
-def extension_refusal(
-    mission: MissionFile, state: MissionState, deadline: datetime, now: datetime
-) -> tuple[str, str] | None:
-    """Why the call's deadline cannot move to `deadline`, as (kind, message), or None.
-
-    The kind is `conflict` when the mission is past the point where the call could change, and
-    `invalid` when the new deadline itself is wrong.
-    """
-    if state.phase is not Phase.CALL_OPEN:
-        closed = describe(state.deadline, mission.timezone, end_of_day=True)
-        return "conflict", f"The call for expression of interest closed on {closed}."
-    shown = describe(deadline, mission.timezone, end_of_day=True)
-    if deadline <= now:
-        return "invalid", f"The new deadline {shown} has already passed."
-    if deadline <= state.deadline:
-        current = describe(state.deadline, mission.timezone, end_of_day=True)
-        return "invalid", f"The new deadline {shown} is not later than the current one, {current}."
-    if deadline >= mission.selection.decision_due:
-        due = describe(mission.selection.decision_due, mission.timezone)
-        return (
-            "invalid",
-            f"The new deadline {shown} must come before the selection decision, {due}.",
-        )
-    return None
-
-
-def extend_deadline(state: MissionState, deadline: datetime, now: datetime) -> MissionState:
-    call = state.call.model_copy(
-        update={"deadline_set_at": now, "extensions": [*state.call.extensions, deadline]}
-    )
-    return state.model_copy(update={"deadline": deadline, "call": call})
-
-
-@dataclass(frozen=True, slots=True)
-class CallAction:
-    """Something the call must tell people now: `announce`, `extension`, `remind` or `close`."""
-
-    kind: str
-    deadline: datetime
-    previous_deadline: datetime | None = None
-    reminder: str | None = None
-
-
-def reminders(mission: MissionFile, state: MissionState) -> list[tuple[str, datetime]]:
-    """Each reminder offset and its instant before the current deadline, earliest first."""
-    planned = [
-        (str(offset), offset.shift(state.deadline, mission.timezone, sign=-1))
-        for offset in mission.call.reminders
-    ]
-    return sorted(planned, key=lambda item: item[1])
-
-
-def call_actions_due(mission: MissionFile, state: MissionState, now: datetime) -> list[CallAction]:
-    """What the call must send now, in order. Reminders planned before the call opened or before
-    the deadline was last set are never sent late, and of several overdue reminders (a worker
-    that was down) only the most urgent goes out."""
-    if state.phase is not Phase.CALL_OPEN:
-        return []
-    call, deadline = state.call, state.deadline
-    actions: list[CallAction] = []
-    if not call.announced and now >= opens_at(mission, state):
-        actions.append(CallAction("announce", deadline))
-    previous = [mission.call.deadline, *call.extensions]
-    for index in range(call.extensions_told, len(call.extensions)):
-        actions.append(CallAction("extension", call.extensions[index], previous[index]))
-    if now >= deadline:
-        return [*actions, CallAction("close", deadline)] if not call.closed else actions
-    earliest = max(call.deadline_set_at or state.started_at, opens_at(mission, state))
-    overdue = [
-        (offset, at)
-        for offset, at in reminders(mission, state)
-        if earliest < at <= now and _reminder_key(deadline, offset) not in call.reminders_sent
-    ]
-    if overdue:
-        actions.append(CallAction("remind", deadline, reminder=overdue[-1][0]))
-    return actions
-
-
-def call_action_done(
-    mission: MissionFile, state: MissionState, action: CallAction, now: datetime
-) -> MissionState:
-    call = state.call
-    match action.kind:
-        case "announce":
-            call = call.model_copy(update={"announced": True})
-        case "extension":
-            call = call.model_copy(update={"extensions_told": call.extensions_told + 1})
-        case "close":
-            call = call.model_copy(update={"closed": True})
-        case _:
-            passed = [
-                _reminder_key(state.deadline, offset)
-                for offset, at in reminders(mission, state)
-                if at <= now
-            ]
-            call = call.model_copy(
-                update={"reminders_sent": sorted({*call.reminders_sent, *passed})}
-            )
-    return state.model_copy(update={"call": call})
-
-
-def _reminder_key(deadline: datetime, offset: str) -> str:
-    return f"{deadline.isoformat()}/{offset}"
-
-
-def count_application(
-    state: MissionState, *, received: int = 0, withdrawn: int = 0
-) -> MissionState:
-    call = state.call.model_copy(
-        update={
-            "received": state.call.received + received,
-            "withdrawn": state.call.withdrawn + withdrawn,
-        }
-    )
-    return state.model_copy(update={"call": call})
-
-
-def call_refusal(mission: MissionFile, state: MissionState, now: datetime) -> str | None:
-    """Why an application or an amendment cannot be taken now (to the second), or None."""
-    opens = opens_at(mission, state)
-    if state.phase is Phase.CALL_OPEN and now < opens:
-        return f"The call for expression of interest opens on {_on_at(opens, mission.timezone)}."
-    if state.phase is not Phase.CALL_OPEN or now >= state.deadline:
-        closed = _on_at(state.deadline, mission.timezone, end_of_day=True)
-        return f"The call for expression of interest closed on {closed}."
-    return None
-
-
-def _on_at(instant: datetime, zone: str, *, end_of_day: bool = False) -> str:
-    """`22 Mar 2017 at 24:00 CET`: how the call's messages name an instant."""
-    day, clock, abbreviation = (
-        describe(instant, zone, end_of_day=end_of_day).split(" (")[0].rsplit(" ", 2)
-    )
-    return f"{day} at {clock} {abbreviation}"
 
 
 def timeline(mission: MissionFile, state: MissionState) -> list[Milestone]:
@@ -377,8 +239,7 @@ def next_milestone(mission: MissionFile, state: MissionState, now: datetime) -> 
         (
             milestone
             for milestone in [*timeline(mission, state), *_engine_milestones(mission, state)]
-            if now < milestone.at <= ends_at
-            and _belongs_to(milestone, state.phase)
+            if now < milestone.at <= ends_at and _belongs_to(milestone, state.phase)
         ),
         key=lambda milestone: milestone.at,
     )
@@ -405,6 +266,7 @@ _PHASE_OF_MILESTONE = {
     "feedback_reminder": Phase.REPORTING,
     "feedback_closes": Phase.REPORTING,
 }
+
 
 _BEFORE_THE_VISITS = (Phase.CONFIRMATION, Phase.MATCHMAKING, Phase.VISITS)
 """A visit's day-before reminder falls in whichever of these the mission is in then."""
@@ -518,117 +380,3 @@ def review_reminded(mission: MissionFile, state: MissionState, now: datetime) ->
 
 def _milestone_at(mission: MissionFile, state: MissionState, at: datetime) -> Milestone:
     return next(m for m in timeline(mission, state) if m.at == at and _belongs_to(m, state.phase))
-
-
-def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str:
-    """What the mission waits for, in the words the Temporal UI and the API show."""
-    if state.phase is Phase.COMPLETED:
-        return f"Completed on {describe(state.entered[-1].at, mission.timezone)}."
-    if state.phase is Phase.CANCELLED:
-        when = describe(state.entered[-1].at, mission.timezone)
-        return f"Cancelled on {when}: {state.cancel_reason}"
-    milestone = next_milestone(mission, state, now)
-    assert milestone is not None  # only terminal phases have no next milestone
-    when = milestone.text
-    kind = milestone.name.split(":")
-    match kind[0]:
-        case "call_opens":
-            return f"Call announced: waiting for the call to open, {when}"
-        case "deadline":
-            return f"Call open: waiting for the deadline, {when}"
-        case "reminder":
-            deadline = describe(state.deadline, mission.timezone, end_of_day=True)
-            return f"Call open: waiting for the deadline, {deadline}; next reminder {when}"
-        case "decision_due":
-            return f"Selection: waiting for the coordinators' approval, due {when}"
-        case "review_reminder":
-            due = describe(mission.selection.decision_due, mission.timezone)
-            return (
-                f"Selection: waiting for the coordinators' approval, due {due}; "
-                f"next reminder {when}"
-            )
-        case "delegation_lock" | "seat_answer" if state.selection.approved_at is not None:
-            held = seats.held(state)
-            confirmed = sum(seat.state == seats.CONFIRMED for seat in held)
-            lock = describe(lock_instant(mission, state), mission.timezone)
-            counts = (
-                f"{confirmed} of {mission.selection.capacity} seats confirmed, "
-                f"{len(held) - confirmed} offers open"
-            )
-            if kind[0] == "seat_answer":
-                return (
-                    f"Confirmation: {counts}; next answer due {when}; the delegation locks {lock}"
-                )
-            return f"Confirmation: {counts}; the delegation locks {lock}"
-        case "delegation_lock":
-            return f"Confirmation: waiting for the delegation to lock, {when}"
-        case "requests_open":
-            return f"Matchmaking: waiting for meeting requests to open, {when}"
-        case "requests_deadline":
-            return f"Matchmaking: meeting requests open until {when}"
-        case "requests_reminder":
-            assert mission.matchmaking is not None
-            closes = describe(mission.matchmaking.requests_deadline, mission.matchmaking.timezone)
-            return f"Matchmaking: meeting requests open until {closes}; reminder {when}"
-        case "matchmaking_starts" | "matchmaking_ends":
-            return f"Matchmaking: waiting until {milestone.label}, {when}"
-        case "visit":
-            visit_label = milestone.label.removesuffix(" starts").removesuffix(" ends")
-            visit_label = visit_label[0].upper() + visit_label[1:]
-            if kind[2] == "starts":
-                return f"{visit_label}, {when}"
-            return f"{visit_label} under way, until {when}"
-        case "visit_reminder":
-            visit = visits.find(mission, kind[1])
-            assert visit is not None
-            return (
-                f"{Phase(state.phase).title}: {visits.title(mission, visit)} on "
-                f"{visits.starts_text(visit)}; its reminder goes out {when}"
-            )
-        case "feedback_reminder" | "feedback_closes":
-            closes = describe(mission.feedback_closes_at, mission.timezone)
-            answered = f"; {milestone.label} {when}" if kind[0] == "feedback_reminder" else ""
-            return f"Reporting: collecting feedback until {closes}{answered}"
-        case "report_refresh":
-            return (
-                f"{Phase(state.phase).title}: answers arrived after report version "
-                f"{state.reporting.reports}; it is produced again {when}"
-            )
-        case "report_due" if state.reporting.reports:
-            return (
-                f"Reporting: report version {state.reporting.reports} produced; "
-                f"the reporting ends {when}"
-            )
-        case "report_due":
-            return f"Reporting: waiting for the report, due {when}"
-        case "follow_up_closes":
-            return f"Follow-up: answers to the last survey are taken until {when}"
-        case _:
-            return f"Follow-up: waiting for {milestone.label}, {when}"
-
-
-def status(mission: MissionFile, state: MissionState, now: datetime) -> MissionStatus:
-    milestone = next_milestone(mission, state, now)
-    deadline = next(m for m in timeline(mission, state) if m.name == "deadline")
-    return MissionStatus(
-        mission_id=mission.id,
-        title=mission.title,
-        phase=state.phase,
-        waiting_for=waiting_for(mission, state, now),
-        next=milestone.view() if milestone else None,
-        deadline=deadline.view(),
-        instants=[m.view() for m in timeline(mission, state)],
-        phases=state.entered,
-        cancel_reason=state.cancel_reason,
-        updates_handled=state.updates_handled,
-        applications=state.call.received - state.call.withdrawn,
-        withdrawn=state.call.withdrawn,
-        seats=SeatCounts(
-            confirmed=sum(s.state == seats.CONFIRMED for s in state.selection.seats),
-            pending=sum(s.state == seats.OFFERED for s in state.selection.seats),
-            released=sum(s.state == seats.RELEASED for s in state.selection.seats),
-            waitlist=len(state.selection.waitlist),
-        )
-        if state.selection.approved_at is not None
-        else None,
-    )

@@ -12,6 +12,7 @@ from support import example
 
 from missionflow.domain.instants import describe
 from missionflow.domain.mission import lifecycle
+from missionflow.domain.mission import status as mission_status
 from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.mission.state import MissionState
@@ -274,7 +275,7 @@ def post_event(phase: Phase) -> MissionState:
 def test_the_temporal_ui_says_what_the_mission_waits_for(
     phase: Phase, now: datetime, text: str
 ) -> None:
-    assert lifecycle.waiting_for(MISSION, post_event(phase), now) == text
+    assert mission_status.waiting_for(MISSION, post_event(phase), now) == text
 
 
 def test_feedback_and_surveys_plan_their_instants() -> None:
