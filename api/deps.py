@@ -1,19 +1,24 @@
-"""FastAPI dependencies as `Annotated` aliases: settings, database session, Temporal, auth."""
+"""FastAPI dependencies as `Annotated` aliases: settings, database session, Temporal, auth, the
+mission named in the path and the private link a request comes by."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.intake_gate import IntakeGates
 from api.missions import Unavailable
+from missionflow.domain.access import token_matches
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.runtime.models import Mission
 from missionflow.runtime.settings import Settings
 from missionflow.runtime.temporal import connect
@@ -94,6 +99,10 @@ IntakeDep = Annotated[IntakeGates, Depends(get_intake)]
 
 
 async def get_mission(mission_id: str, session: SessionDep) -> Mission:
+    """The mission named in the path, or a 404.
+
+    Routes that must refuse a bad body or query first call this themselves, after FastAPI has
+    checked those; as a dependency it would answer before them."""
     row = await session.get(Mission, mission_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
@@ -104,3 +113,34 @@ MissionRow = Annotated[Mission, Depends(get_mission)]
 """The mission named in the path, or a 404."""
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 Coordinator = Depends(require_coordinator)
+
+
+@dataclass(frozen=True)
+class PrivateLink:
+    """The token a request brings from a private link (an applicant's, delegate's or host's),
+    and whether it carries the coordinator token instead."""
+
+    token: str | None
+    coordinator: bool
+    settings: Settings
+
+    def opens(self, owner_id: uuid.UUID, *, side: str = DELEGATE) -> bool:
+        """Whether the token is the one of this applicant's or delegate's link (or this host's,
+        with side=HOST)."""
+        kind = "host" if side == HOST else "application"
+        return token_matches(self.settings.link_secret(), owner_id, self.token, kind=kind)
+
+
+async def get_private_link(
+    request: Request,
+    settings: SettingsDep,
+    header_token: Annotated[str | None, Header(alias="X-Access-Token")] = None,
+    query_token: Annotated[str | None, Query(alias="token")] = None,
+) -> PrivateLink:
+    return PrivateLink(
+        token=header_token or query_token, coordinator=is_coordinator(request), settings=settings
+    )
+
+
+PrivateLinkDep = Annotated[PrivateLink, Depends(get_private_link)]
+"""The private link's token, from the header X-Access-Token or ?token= in the URL."""

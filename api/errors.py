@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.missions import MissionExists, Refused, Unavailable
@@ -32,3 +36,13 @@ def install_error_handlers(app: FastAPI) -> None:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+
+
+def body_errors(errors: Iterable[Mapping[str, Any]]) -> RequestValidationError:
+    """Errors located in the request body (`loc` below "body"), as a 422 shows them."""
+    return RequestValidationError(
+        [
+            {"loc": ("body", *error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in errors
+        ]
+    )

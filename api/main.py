@@ -14,15 +14,19 @@ from temporalio.client import Client
 from api.deps import TemporalConnection
 from api.errors import install_error_handlers
 from api.intake_gate import IntakeGates
+from api.pages import apply as apply_page
+from api.pages import feedback as feedback_page
+from api.pages import follow_up as follow_up_page
+from api.pages import mailbox as mailbox_page
 from api.routes import (
+    agenda,
     applications,
-    apply_page,
-    dev_mailbox,
     emails,
     feedback,
     health,
+    hosts,
     invitees,
-    matchmaking,
+    meetings,
     missions,
     report,
     selection,
@@ -69,19 +73,28 @@ def create_app(
     app.state.coordinator_token = settings.coordinator_token()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(missions.router)
-    app.include_router(applications.router)
-    app.include_router(invitees.router)
-    app.include_router(selection.router)
-    app.include_router(matchmaking.router)
-    app.include_router(visits.router)
-    app.include_router(feedback.router)
-    app.include_router(emails.router)
-    app.include_router(report.router)
-    app.include_router(apply_page.router)
+    # Every router, JSON (api.routes) and HTML pages (api.pages), in the order of the OpenAPI
+    # document.
+    for module in (
+        health,
+        missions,
+        applications,
+        invitees,
+        selection,
+        hosts,
+        meetings,
+        agenda,
+        visits,
+        feedback_page,
+        follow_up_page,
+        feedback,
+        emails,
+        report,
+        apply_page,
+    ):
+        app.include_router(module.router)
     if mailbox if mailbox is not None else settings.smtp_host is None:
-        app.include_router(dev_mailbox.router)
+        app.include_router(mailbox_page.router)
     return app
 
 

@@ -11,9 +11,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlmodel import col, func, select
 
-from api.deps import Coordinator, SessionDep
+from api.deps import Coordinator, SessionDep, get_mission
 from missionflow.runtime.mail.templates import TEMPLATES
-from missionflow.runtime.models import Mission, OutboxMessage
+from missionflow.runtime.models import OutboxMessage
 
 router = APIRouter(
     prefix="/missions/{mission_id}/emails", tags=["emails"], dependencies=[Coordinator]
@@ -56,8 +56,7 @@ async def list_emails(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EmailPage:
-    if await session.get(Mission, mission_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    await get_mission(mission_id, session)  # after FastAPI has checked the query
     if template is not None and template not in TEMPLATES:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlmodel import select
 
+from api.bodies import declared_over, media_type
 from api.deps import Coordinator, MissionRow, SessionDep, TemporalDep
 from api.missions import add_invitees
 from missionflow.domain.call.applications import email_key
@@ -65,13 +66,11 @@ class InviteeView(BaseModel):
     responses={409: {"description": "The call is closed"}, 413: {"description": "Too large"}},
 )
 async def add(mission: MissionRow, request: Request, client: TemporalDep) -> InviteesAdded:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in CSV_TYPES:
+    if media_type(request) not in CSV_TYPES:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send the invitees as text/csv."
         )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_CSV_BYTES:
+    if declared_over(request, MAX_CSV_BYTES):
         raise _too_large(f"An invitee file is at most {MAX_CSV_BYTES // 1024} KiB.")
     body = await request.body()
     if len(body) > MAX_CSV_BYTES:

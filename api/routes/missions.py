@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import Coordinator, SessionDep, SettingsDep, TemporalDep
+from api.bodies import declared_over, media_type
+from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, get_mission
 from api.missions import (
     Unavailable,
     cancel_mission,
@@ -109,10 +110,9 @@ async def list_missions(session: SessionDep, phase: Phase | None = None) -> list
     response_model=MissionView,
     summary="A mission: phase, instants, what it waits for",
 )
-async def read_mission(mission_id: str, session: SessionDep, request: Request) -> MissionView:
-    row = await _mission_or_404(session, mission_id)
+async def read_mission(row: MissionRow, session: SessionDep, request: Request) -> MissionView:
     try:
-        live = await mission_status(await request.app.state.temporal.client(), mission_id)
+        live = await mission_status(await request.app.state.temporal.client(), row.id)
     except Unavailable:
         live = None
     return await _view(session, row, live)
@@ -124,7 +124,7 @@ async def read_mission(mission_id: str, session: SessionDep, request: Request) -
 async def cancel(
     mission_id: str, body: CancelBody, session: SessionDep, client: TemporalDep
 ) -> MissionView:
-    row = await _mission_or_404(session, mission_id)
+    row = await get_mission(mission_id, session)
     live = await cancel_mission(client, mission_id, body.reason, body.by)
     return await _view(session, row, live)
 
@@ -135,7 +135,7 @@ async def cancel(
 async def extend(
     mission_id: str, body: DeadlineBody, session: SessionDep, client: TemporalDep
 ) -> MissionView:
-    row = await _mission_or_404(session, mission_id)
+    row = await get_mission(mission_id, session)
     try:
         deadline = parse_instant(body.deadline, row.timezone, now=datetime.now(UTC))
     except ValueError as error:
@@ -148,17 +148,16 @@ async def extend(
 
 async def _read_document(request: Request) -> Any:
     """The mission file from the body, by its Content-Type, refused whole if unreadable."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_MISSION_FILE_BYTES:
+    if declared_over(request, MAX_MISSION_FILE_BYTES):
         raise _too_large()
     body = await request.body()
     if len(body) > MAX_MISSION_FILE_BYTES:
         raise _too_large()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = media_type(request)
     try:
-        if media_type == "application/json" or media_type.endswith("+json"):
+        if kind == "application/json" or kind.endswith("+json"):
             document = json.loads(body)
-        elif media_type in YAML_TYPES:
+        elif kind in YAML_TYPES:
             document = parse_yaml(body)
         else:
             raise HTTPException(
@@ -189,13 +188,6 @@ def _body_errors(error: ValidationError) -> RequestValidationError:
     return RequestValidationError(
         [{**item, "loc": ("body", *item["loc"])} for item in field_errors(error)]
     )
-
-
-async def _mission_or_404(session: SessionDep, mission_id: str) -> Mission:
-    row = await session.get(Mission, mission_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
-    return row
 
 
 async def _view(session: SessionDep, row: Mission, live: MissionStatus | None) -> MissionView:

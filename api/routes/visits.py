@@ -11,15 +11,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, is_coordinator
+from api.deps import (
+    Coordinator,
+    MissionRow,
+    PrivateLink,
+    PrivateLinkDep,
+    SessionDep,
+    TemporalDep,
+)
 from api.missions import change_visit, record_visit_attendance, register_visit
-from missionflow.domain.access import token_matches
 from missionflow.domain.instants import local, parse_instant
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
@@ -33,9 +39,6 @@ from missionflow.domain.visits.messages import (
 from missionflow.runtime.models import Application, Mission, VisitRegistration
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["visits"])
-
-TokenHeader = Annotated[str | None, Header(alias="X-Access-Token")]
-TokenQuery = Annotated[str | None, Query(alias="token")]
 
 
 class VisitView(BaseModel):
@@ -103,17 +106,11 @@ class AttendanceBody(BaseModel):
 )
 async def list_visits(
     mission: MissionRow,
-    http: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    link: PrivateLinkDep,
     delegate: Annotated[uuid.UUID | None, Query()] = None,
-    token: TokenQuery = None,
-    header_token: TokenHeader = None,
 ) -> list[VisitView]:
-    secret = settings.link_secret()
-    if not is_coordinator(http) and (
-        delegate is None or not token_matches(secret, delegate, header_token or token)
-    ):
+    if not link.coordinator and (delegate is None or not link.opens(delegate)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such delegate for this link.")
     return await _views(mission, session, delegate)
 
@@ -132,13 +129,10 @@ async def register(
     mission: MissionRow,
     visit_id: str,
     body: PlaceBody,
-    http: Request,
-    settings: SettingsDep,
+    link: PrivateLinkDep,
     client: TemporalDep,
-    token: TokenQuery = None,
-    header_token: TokenHeader = None,
 ) -> JSONResponse:
-    _allowed(http, settings.link_secret(), body.application_id, header_token or token)
+    _allowed(link, body.application_id)
     receipt = await register_visit(
         client,
         mission.id,
@@ -157,13 +151,10 @@ async def give_up(
     mission: MissionRow,
     visit_id: str,
     application_id: uuid.UUID,
-    http: Request,
-    settings: SettingsDep,
+    link: PrivateLinkDep,
     client: TemporalDep,
-    token: TokenQuery = None,
-    header_token: TokenHeader = None,
 ) -> PlaceView:
-    _allowed(http, settings.link_secret(), application_id, header_token or token)
+    _allowed(link, application_id)
     receipt = await register_visit(
         client,
         mission.id,
@@ -261,9 +252,9 @@ async def attendance(
     return _place(receipt)
 
 
-def _allowed(http: Request, secret: str, application_id: uuid.UUID, token: str | None) -> None:
+def _allowed(link: PrivateLink, application_id: uuid.UUID) -> None:
     """A delegate acts for themself, a coordinator for anyone; a wrong link is a 404."""
-    if not is_coordinator(http) and not token_matches(secret, application_id, token):
+    if not link.coordinator and not link.opens(application_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such delegate for this link.")
 
 

@@ -11,28 +11,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api.deps import SessionDep
+from api.pages.rendering import templates
 from missionflow.runtime.mail.sink import header, parse
 from missionflow.runtime.models import SinkMessage
 
 router = APIRouter(prefix="/dev/mailbox", tags=["dev mailbox"])
-
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(Path(__file__).parent.parent / "templates"), autoescape=True
-    )
-)
 
 MAX_LIMIT = 1000
 SHOWN_HEADERS = (

@@ -12,21 +12,19 @@ import asyncio
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from iso3166 import countries_by_alpha2
-from jinja2 import Environment, FileSystemLoader
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import IntakeDep, SessionDep, SettingsDep
+from api.applying import MAX_BODY_BYTES, form_fields, take_application
+from api.bodies import declared_over
+from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.missions import Refused, Unavailable, mission_status
-from api.routes.applications import MAX_BODY_BYTES, _form_fields, take_application
+from api.pages.rendering import CONFIRMATION_HEADERS, FORM_HEADERS, templates
 from missionflow.domain.call.applications import OrganisationType
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.call_section import QuestionType
@@ -38,19 +36,6 @@ from missionflow.runtime.models import Mission
 
 router = APIRouter(tags=["application form"])
 
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(Path(__file__).parent.parent / "templates"), autoescape=True
-    )
-)
-
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-}
-# The confirmation carries the private link: never kept in a cache.
-CONFIRMATION_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 LIVE_STATUS_TIMEOUT = 3.0
 
 
@@ -112,8 +97,7 @@ class Problems:
     summary="The public application form (HTML)",
     responses={404: {"description": "No such mission"}},
 )
-async def apply_form(mission_id: str, request: Request, session: SessionDep) -> HTMLResponse:
-    row = await _mission_row(session, mission_id)
+async def apply_form(row: MissionRow, request: Request) -> HTMLResponse:
     mission = MissionFile.model_validate(row.file)
     phase, deadline = await _live(request, row, mission)
     return _form_page(request, mission, deadline=deadline, phase=phase)
@@ -134,17 +118,16 @@ async def apply_form(mission_id: str, request: Request, session: SessionDep) -> 
     },
 )
 async def send_form(
-    mission_id: str,
+    row: MissionRow,
     request: Request,
     session: SessionDep,
     intake: IntakeDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    row = await _mission_row(session, mission_id)
+    mission_id = row.id
     mission = MissionFile.model_validate(row.file)
     _, deadline = await _live(request, row, mission)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared_over(request, MAX_BODY_BYTES):
         problems = Problems(general=["The slide may be at most 10 MB."])
         return _form_page(
             request,
@@ -157,7 +140,7 @@ async def send_form(
     form = await request.form(max_part_size=MAX_BODY_BYTES)
     fields: dict[str, Any] = {}
     try:
-        fields = _filled(_form_fields(form))
+        fields = _filled(form_fields(form))
         slide = form.get("slide")
         upload = slide if isinstance(slide, UploadFile) and slide.filename else None
         client = await request.app.state.temporal.client()
@@ -213,13 +196,6 @@ def _filled(fields: dict[str, Any]) -> dict[str, Any]:
     if isinstance(answers := filled.get("answers"), dict):
         filled["answers"] = {key: value for key, value in answers.items() if value != ""}
     return filled
-
-
-async def _mission_row(session: AsyncSession, mission_id: str) -> Mission:
-    row = await session.get(Mission, mission_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
-    return row
 
 
 async def _live(request: Request, row: Mission, mission: MissionFile) -> tuple[Phase, datetime]:
@@ -325,7 +301,7 @@ def _form_page(
             "values": _kept(values),
         },
         status_code=code,
-        headers=PAGE_HEADERS,
+        headers=FORM_HEADERS,
     )
 
 

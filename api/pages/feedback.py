@@ -1,0 +1,183 @@
+"""The feedback form after the event, for a delegate or a host by private link, and what it
+(or a JSON client) posts. What both answer forms share is in `api.pages.answers`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData
+
+from api.deps import MissionRow, PrivateLinkDep, SessionDep
+from api.errors import body_errors
+from api.missions import Refused, Unavailable, give_feedback
+from api.pages.answers import (
+    ANSWERS,
+    ENDED,
+    RATINGS,
+    Answer,
+    answer_json,
+    field_errors,
+    form_state,
+    posted,
+    respondent,
+    saved_page,
+    typed,
+)
+from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.reporting.messages import FeedbackInput
+from missionflow.runtime.models import Feedback, Mission
+from missionflow.runtime.participants import Participant
+
+router = APIRouter(prefix="/missions/{mission_id}", tags=["feedback"])
+
+Rating = Annotated[int, Field(ge=1, le=5)] | None
+
+
+class FeedbackBody(BaseModel):
+    """One whole answer: an amendment sends every field again, as the form does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating_matchmaking: Rating = None
+    rating_visits: Rating = None
+    rating_organisation: Rating = None
+    met_partners: bool | None = None
+    testimonial: Annotated[str, Field(max_length=3000)] | None = None
+    consent_to_publish: bool = False
+
+
+@router.get(
+    "/feedback",
+    response_class=HTMLResponse,
+    name="feedback_form",
+    summary="The feedback form of a delegate or a host (HTML, by private link)",
+)
+async def feedback_form(
+    mission: MissionRow, request: Request, session: SessionDep, link: PrivateLinkDep
+) -> HTMLResponse:
+    person = await respondent(session, mission.id, link)
+    row = await _feedback_row(session, mission.id, person.id)
+    return _feedback_page(request, mission, person, link.token, values=_feedback_values(row))
+
+
+@router.post(
+    "/feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Answer,
+    summary="Give or amend feedback (JSON or the HTML form; by private link)",
+    responses=ANSWERS,
+)
+async def send_feedback(
+    mission: MissionRow, request: Request, session: SessionDep, link: PrivateLinkDep
+) -> Response:
+    given = link.token
+    person = await respondent(session, mission.id, link)
+    form, document = await posted(request)
+    values = typed(form) if form is not None else {}
+    try:
+        body = FeedbackBody.model_validate(_feedback_fields(form) if form is not None else document)
+    except ValidationError as error:
+        if form is None:
+            raise body_errors(error.errors()) from None
+        return _feedback_page(
+            request, mission, person, given, values=values, errors=field_errors(error)
+        )
+    answer = FeedbackInput(
+        respondent_id=person.id, respondent_kind=person.kind, **body.model_dump()
+    )
+    try:
+        client = await request.app.state.temporal.client()
+        receipt = await give_feedback(client, mission.id, answer)
+    except (Refused, Unavailable) as refusal:
+        if form is None:
+            raise
+        return _feedback_page(request, mission, person, given, values=values, refusal=refusal)
+    if form is None:
+        return answer_json(receipt)
+    return saved_page(request, mission, receipt, again=_feedback_link(request, mission, given))
+
+
+def _feedback_fields(form: FormData) -> dict[str, Any]:
+    """A browser sends every field, unanswered ones as "": those are no answer."""
+    fields: dict[str, Any] = {
+        name: value for name in RATINGS if (value := form.get(name)) not in (None, "")
+    }
+    met = form.get("met_partners")
+    if met not in (None, ""):
+        fields["met_partners"] = {"yes": True, "no": False}.get(str(met), met)
+    fields["testimonial"] = form.get("testimonial") or None
+    fields["consent_to_publish"] = form.get("consent_to_publish") is not None
+    return fields
+
+
+def _feedback_values(row: Feedback | None) -> dict[str, str]:
+    """A stored answer as the form's fields, to amend it."""
+    if row is None:
+        return {}
+    values = {name: str(getattr(row, name)) for name in RATINGS if getattr(row, name) is not None}
+    if row.met_partners is not None:
+        values["met_partners"] = "yes" if row.met_partners else "no"
+    values["testimonial"] = row.testimonial or ""
+    if row.consent_to_publish:
+        values["consent_to_publish"] = "on"
+    return values
+
+
+def _feedback_link(request: Request, mission: Mission, token: str | None) -> str:
+    path = request.url_for("feedback_form", mission_id=mission.id).path
+    return f"{path}?token={token}"
+
+
+def _feedback_page(
+    request: Request,
+    mission: Mission,
+    person: Participant,
+    token: str | None,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    refusal: Refused | Unavailable | None = None,
+) -> HTMLResponse:
+    file = MissionFile.model_validate(mission.file)
+    shown, code = form_state(values, errors, refusal)
+    closes_at = file.feedback_closes_at
+    return templates.TemplateResponse(
+        request,
+        "feedback.html",
+        {
+            "mission": file,
+            "organisation": person.name,
+            "host": person.kind == HOST,
+            "ask_matchmaking": file.matchmaking is not None,
+            "ask_visits": person.kind == DELEGATE and bool(file.visits),
+            "closes": describe(closes_at, file.timezone, end_of_day=True),
+            "closed": closes_at <= datetime.now(UTC),
+            "ended": mission.phase in ENDED,
+            "action": _feedback_link(request, mission, token),
+            **shown,
+        },
+        status_code=code,
+        headers=CONFIRMATION_HEADERS,
+    )
+
+
+async def _feedback_row(
+    session: AsyncSession, mission_id: str, respondent_id: uuid.UUID
+) -> Feedback | None:
+    return (
+        await session.exec(
+            select(Feedback).where(
+                Feedback.mission_id == mission_id, Feedback.respondent_id == respondent_id
+            )
+        )
+    ).first()

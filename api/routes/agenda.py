@@ -1,0 +1,138 @@
+"""The matchmaking event's schedule: the whole grid for the coordinators, each participant's
+agenda as a calendar file, and whether each scheduled meeting was held."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, status
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import col, select
+
+from api.deps import (
+    Coordinator,
+    MissionRow,
+    PrivateLinkDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
+from api.missions import record_attendance
+from api.reads import matchmaking_event, organisation_names
+from api.routes.matchmaking import AttendanceBody, MeetingView
+from api.routes.meetings import participant_side
+from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking import agenda
+from missionflow.domain.matchmaking.messages import AttendanceInput
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime import participants
+from missionflow.runtime.models import AgendaSent, Meeting
+
+router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
+
+
+@router.get(
+    "/agenda",
+    dependencies=[Coordinator],
+    summary="The whole grid: every meeting with its slot and table (JSON, or CSV)",
+)
+async def grid(
+    mission: MissionRow, session: SessionDep, accept: Annotated[str | None, Header()] = None
+) -> Response:
+    event = matchmaking_event(mission)
+    names = await organisation_names(session, mission.id)
+    rows = (
+        await session.exec(
+            select(Meeting)
+            .where(Meeting.mission_id == mission.id)
+            .where(col(Meeting.status) == "accepted")
+            .order_by(col(Meeting.starts_at), col(Meeting.table))
+        )
+    ).all()
+    grid_rows = [
+        {
+            "meeting_id": str(m.id),
+            "slot": m.slot_id,
+            "start": m.starts_at.isoformat() if m.starts_at else None,
+            "local": _local_text(m.starts_at, event),
+            "table": m.table,
+            "delegate": names.get(m.requester_id if m.requester_kind == DELEGATE else m.invitee_id),
+            "host": names.get(m.invitee_id if m.invitee_kind == HOST else m.requester_id),
+            "priority": m.priority,
+            "attendance": m.attendance,
+            "unscheduled_reason": m.unscheduled_reason,
+        }
+        for m in rows
+    ]
+    if accept and "text/csv" in accept:
+        out = io.StringIO()
+        columns = list(grid_rows[0]) if grid_rows else ["meeting_id"]
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(grid_rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{mission.id}-agenda.csv"'},
+        )
+    return JSONResponse({"timezone": event.timezone, "meetings": grid_rows})
+
+
+@router.get(
+    "/participants/{participant_id}/agenda.ics",
+    summary="A participant's agenda as a calendar file (private link, or coordinator)",
+)
+async def agenda_ics(
+    mission: MissionRow,
+    participant_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    link: PrivateLinkDep,
+) -> Response:
+    event = matchmaking_event(mission)
+    if not link.coordinator:
+        await participant_side(session, link, mission.id, participant_id)
+    people = {p.id: p for p in await participants.everyone(session, mission.id)}
+    if participant_id not in people:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant.")
+    mine = (await participants.agendas(session, mission.id, event, people))[participant_id]
+    if not mine.items:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No meeting is scheduled for you yet.")
+    sent = await session.get(AgendaSent, (mission.id, participant_id))
+    file = MissionFile.model_validate(mission.file)
+    calendar = agenda.ics(
+        mine,
+        sequence=sent.sequence if sent else 0,
+        organiser_email=str(file.coordinators[0].email),
+        domain=settings.mail_from.rsplit("@", 1)[-1].strip("> "),
+    )
+    return Response(
+        calendar,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{mission.id}-agenda.ics"'},
+    )
+
+
+@router.post(
+    "/meetings/{meeting_id}/attendance",
+    response_model=MeetingView,
+    dependencies=[Coordinator],
+    summary="Mark a scheduled meeting held or no-show (for the report)",
+)
+async def attendance(
+    mission: MissionRow, meeting_id: uuid.UUID, body: AttendanceBody, client: TemporalDep
+) -> MeetingView:
+    receipt = await record_attendance(
+        client, mission.id, AttendanceInput(meeting_id=meeting_id, attendance=body.attendance)
+    )
+    return MeetingView(meeting_id=receipt.meeting_id, status=receipt.status)
+
+
+def _local_text(instant: datetime | None, event: Matchmaking) -> str | None:
+    return None if instant is None else describe(instant.astimezone(UTC), event.timezone)
