@@ -1,8 +1,8 @@
 """Writing applications, for the mission workflow once it has said the call is open.
 
 Submissions are admitted by a regular activity after their Updates were answered (see
-`missionflow.runtime.intake`); amendments and withdrawals, and the submissions of runs that started
-before that, are written by local activities from the Update handlers. Each is idempotent: a
+`missionflow.runtime.intake`); amendments and withdrawals are written by local activities from
+the Update handlers. Each is idempotent: a
 retried attempt, or the same applicant applying twice, finds the existing row and changes
 nothing.
 """

@@ -123,8 +123,8 @@ def schedule(
         typer.Option("--output", "-o", dir_okay=False, metavar="SCHEDULE.json"),
     ] = None,
 ) -> None:
-    """Place the meetings of INSTANCE.json into slots and tables (README: the matchmaking
-    scheduler); the schedule goes to stdout or -o, a summary to stderr; exit 2 if refused."""
+    """Place the meetings of INSTANCE.json into slots and tables (docs/matchmaking-scheduler.md);
+    the schedule goes to stdout or -o, a summary to stderr; exit 2 if refused."""
     from pydantic import ValidationError
 
     from missionflow.domain.matchmaking import scheduling

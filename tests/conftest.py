@@ -89,7 +89,7 @@ def postgres_cluster() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'missionflow.runtime.db'}"
+        url = f"sqlite:///{tmp_path / 'missionflow.db'}"
     else:
         cluster = request.getfixturevalue("postgres_cluster")
         url = create_database(cluster, f"test_{uuid.uuid4().hex[:12]}")

@@ -85,7 +85,7 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> str:
-        return self.database_url or f"sqlite:///{(self.home / 'missionflow.runtime.db').resolve()}"
+        return self.database_url or f"sqlite:///{(self.home / 'missionflow.db').resolve()}"
 
     @property
     def base_url(self) -> str:

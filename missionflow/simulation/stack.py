@@ -95,7 +95,7 @@ async def stack(workdir: Path) -> AsyncIterator[Stack]:
                 },
             )
         )
-        url = f"sqlite:///{workdir / 'missionflow.runtime.db'}"
+        url = f"sqlite:///{workdir / 'missionflow.db'}"
         await asyncio.to_thread(migrate, url)
         engine = create_engine(url)
         sink = Sink()

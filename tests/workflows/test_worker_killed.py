@@ -86,7 +86,7 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     mailbox = HoldingMailbox(step)
     loop = asyncio.get_running_loop()
     smtp = await loop.create_server(lambda: SMTP(mailbox, hostname="relay.test"), "127.0.0.1", 0)
-    url = f"sqlite:///{tmp_path / 'missionflow.runtime.db'}"
+    url = f"sqlite:///{tmp_path / 'missionflow.db'}"
     migrate(url)
     engine = create_engine(url)
     env = {
