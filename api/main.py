@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
@@ -62,7 +63,7 @@ def create_app(
     app = FastAPI(
         title="missionflow",
         summary="Runs international trade missions end to end on Temporal.",
-        version="0.1.0",
+        version=version("missionflow"),
         lifespan=lifespan,
     )
     app.state.settings = settings
