@@ -130,9 +130,9 @@ async def raw_updates(
 
 PROCESSES = {
     "API": "missionflow dev",
-    "workflow worker": "dev_stack worker workflows",
-    "activity worker": "dev_stack worker activities",
-    "SMTP sink": "dev_stack sink",
+    "workflow worker": "stack.dev worker workflows",
+    "activity worker": "stack.dev worker activities",
+    "SMTP sink": "stack.dev sink",
     "Temporal": "server",
 }
 """The stack's processes, by what their command lines hold: the stack (the API), and its four
