@@ -43,6 +43,9 @@ from missionflow.runtime.settings import Settings
 
 MAX_BODY_BYTES = MAX_SLIDE_BYTES + 1024 * 1024
 
+_IDEMPOTENCY = uuid.UUID("6f1f3f5e-0a4b-4a63-9a55-7d1a2d4c9b10")
+"""The namespace of application ids derived from a client's Idempotency-Key."""
+
 
 async def take_application(
     session: AsyncSession,
@@ -52,15 +55,22 @@ async def take_application(
     mission_id: str,
     fields: dict[str, Any],
     slide: UploadFile | None,
+    idempotency_key: str | None = None,
 ) -> tuple[bool, ApplicationCreated]:
     """Check an application and hand it to the mission; (created, answer), or an HTTP refusal.
 
-    Shared by the JSON API and the HTML form, so both refuse the same things the same way.
+    Shared by the JSON API and the HTML form, so both refuse the same things the same way. The
+    same idempotency key names the same application id, which the mission takes once.
     """
     mission = await call_of(session, mission_id)
     form = _checked_form(mission, fields)
     content = checked_slide(slide) if slide is not None else None
-    submission = ApplicationSubmission(application_id=uuid.uuid4(), form=form)
+    application_id = (
+        uuid.uuid5(_IDEMPOTENCY, f"{mission_id}/{idempotency_key}")
+        if idempotency_key is not None
+        else uuid.uuid4()
+    )
+    submission = ApplicationSubmission(application_id=application_id, form=form)
     if content is not None:
         submission.slide_id = await stage_slide(session, mission_id, slide, content)
     try:

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from api.intake_gate import IntakeGates
 from api.missions import Unavailable
+from api.session import release, request_session
 from missionflow.domain.access import token_matches
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.runtime.models import Mission
@@ -35,6 +36,7 @@ class TemporalConnection:
 
     async def client(self) -> Client:
         if self._client is None:
+            await release()  # connecting may take a while when Temporal is down
             async with self._lock:
                 if self._client is None:
                     try:
@@ -58,7 +60,9 @@ async def get_intake(request: Request) -> IntakeGates:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
+    """The request's session; its connection goes back to the pool before the request waits
+    on Temporal (`api.session.release`)."""
+    async with request_session(request.app.state.sessions) as session:
         yield session
 
 

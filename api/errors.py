@@ -8,9 +8,20 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.missions import MissionExists, Refused, Unavailable
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+
+RETRY_AFTER = {"Retry-After": "5"}
+"""Seconds a client waits before trying again after a 503."""
+
+DATABASE_UNAVAILABLE = (PoolTimeout, OperationalError, InterfaceError)
+"""The database cannot serve the request now (every pooled connection busy past the pool's
+timeout, the server restarting or out of reach): load or an outage, not a bug, so a 503."""
+
+DATABASE_BUSY = "The database is busy or out of reach; try again in a moment."
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -32,10 +43,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Unavailable)
     async def _unavailable(_: Request, error: Unavailable) -> JSONResponse:
         return JSONResponse(
-            {"detail": str(error)},
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
+            {"detail": str(error)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY_AFTER
         )
+
+    for kind in DATABASE_UNAVAILABLE:
+
+        @app.exception_handler(kind)
+        async def _database(_: Request, __: Exception) -> JSONResponse:
+            return JSONResponse(
+                {"detail": DATABASE_BUSY}, status.HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY_AFTER
+            )
 
 
 def body_errors(errors: Iterable[Mapping[str, Any]]) -> RequestValidationError:

@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.missions import Unavailable, submit_applications
+from api.session import release
 from missionflow.domain.call.messages import ApplicationReceipt, ApplicationSubmission
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import intake
@@ -91,6 +92,7 @@ class IntakeGates:
             Unavailable: Temporal did not answer, or the row could not be written yet (the
                 workflow's admitter writes it shortly).
         """
+        await release()  # the request waits here for the others and the workflow
         key = (id(client), mission.id)
         gate = self._gates.get(key)
         if gate is None:
@@ -204,36 +206,20 @@ class _Gate:
     ) -> list[Taken]:
         """Write what the workflow accepted, so the applicant's private link works from the
         answer on."""
-        accepted = [
-            (submission, receipt.at)
-            for submission, receipt in zip(submissions, receipts, strict=True)
-            if receipt.at is not None
-        ]
+        accepted = []
+        for submission, receipt in zip(submissions, receipts, strict=True):
+            assert receipt.at is not None  # every submission is accepted `at` an instant
+            accepted.append((submission, receipt.at))
         try:
             # `applied_before` found none of these a moment ago: nothing to read again.
-            written = iter(
-                await intake.write_applications(self._sessions, self._mission, accepted, known=())
-                if accepted
-                else ()
+            written = await intake.write_applications(
+                self._sessions, self._mission, accepted, known=()
             )
         except IntegrityError:  # lost every race: the workflow's admitter writes them shortly
             raise Unavailable(
                 "The application was accepted; its record is being written."
             ) from None
-        return [
-            await self._written_by_workflow(receipt)
-            if receipt.at is None
-            else _own(next(written), submission)
-            for submission, receipt in zip(submissions, receipts, strict=True)
-        ]
-
-    async def _written_by_workflow(self, receipt: ApplicationReceipt) -> Taken:
-        """A run recorded before answering first wrote the row inside the Update."""
-        async with self._sessions() as session:
-            row = await session.get(Application, receipt.application_id)
-        if row is None:
-            raise Unavailable("The application was accepted but cannot be read; try again.")
-        return Taken(row=row, created=receipt.changed)
+        return [_own(one, submission) for one, submission in zip(written, submissions, strict=True)]
 
 
 def _own(written: intake.Written, submission: ApplicationSubmission) -> Taken:

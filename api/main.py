@@ -52,7 +52,7 @@ def create_app(
     """
     settings = settings or Settings()
     owned_engine = engine is None
-    engine = engine or create_engine(settings.database)
+    engine = engine or create_engine(settings.database, settings.database_pool())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -29,6 +29,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.session import release
 from missionflow.domain.call.messages import (
     ApplicationChange,
     ApplicationReceipt,
@@ -155,6 +156,7 @@ def _timeline_markdown(mission: MissionFile, now: datetime) -> str:
 
 
 async def mission_status(client: Client, mission_id: str) -> MissionStatus:
+    await release()
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     try:
         return await handle.query(MissionWorkflow.status)
@@ -295,6 +297,7 @@ async def _update(
     (WorkflowNotReady). That last one happens when a request races the completion of another
     workflow task; the aborted Update was never applied, so sending it again is safe.
     """
+    await release()
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     delay, longest = RETRY_SPACING
     loop = asyncio.get_running_loop()

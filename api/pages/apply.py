@@ -20,9 +20,10 @@ from fastapi.responses import HTMLResponse
 from iso3166 import countries_by_alpha2
 from starlette.datastructures import FormData, UploadFile
 
-from api.applying import MAX_BODY_BYTES, form_fields, take_application
+from api.applying import MAX_BODY_BYTES, call_of, form_fields, take_application
 from api.bodies import declared_over
 from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
+from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
 from api.missions import Refused, Unavailable, mission_status
 from api.pages.rendering import CONFIRMATION_HEADERS, FORM_HEADERS, templates
 from missionflow.domain.call.applications import OrganisationType
@@ -32,7 +33,6 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.runtime.mail.context import private_url
-from missionflow.runtime.models import Mission
 
 router = APIRouter(tags=["application form"])
 
@@ -99,7 +99,7 @@ class Problems:
 )
 async def apply_form(row: MissionRow, request: Request) -> HTMLResponse:
     mission = MissionFile.model_validate(row.file)
-    phase, deadline = await _live(request, row, mission)
+    phase, deadline = await _live(request, mission, Phase(row.phase))
     return _form_page(request, mission, deadline=deadline, phase=phase)
 
 
@@ -118,15 +118,16 @@ async def apply_form(row: MissionRow, request: Request) -> HTMLResponse:
     },
 )
 async def send_form(
-    row: MissionRow,
+    mission_id: str,
     request: Request,
     session: SessionDep,
     intake: IntakeDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    mission_id = row.id
-    mission = MissionFile.model_validate(row.file)
-    _, deadline = await _live(request, row, mission)
+    # The call as first read by this process: during a rush the database may be too busy to
+    # read it again, and the form must still come back with what the applicant typed.
+    mission = await call_of(session, mission_id)
+    _, deadline = await _live(request, mission, Phase.CALL_OPEN)
     if declared_over(request, MAX_BODY_BYTES):
         problems = Problems(general=["The slide may be at most 10 MB."])
         return _form_page(
@@ -167,6 +168,9 @@ async def send_form(
     except Unavailable as error:
         problems = Problems(general=[f"{error} Please send the form again in a moment."])
         code = status.HTTP_503_SERVICE_UNAVAILABLE
+    except DATABASE_UNAVAILABLE:
+        problems = Problems(general=[f"{DATABASE_BUSY} Please send the form again."])
+        code = status.HTTP_503_SERVICE_UNAVAILABLE
     else:
         return templates.TemplateResponse(
             request,
@@ -198,14 +202,14 @@ def _filled(fields: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
-async def _live(request: Request, row: Mission, mission: MissionFile) -> tuple[Phase, datetime]:
+async def _live(request: Request, mission: MissionFile, stored: Phase) -> tuple[Phase, datetime]:
     """The phase and the deadline as the workflow knows them (a coordinator may have extended
     the call); what is stored when Temporal does not answer promptly."""
     try:
         client = await request.app.state.temporal.client()
-        live = await asyncio.wait_for(mission_status(client, row.id), LIVE_STATUS_TIMEOUT)
+        live = await asyncio.wait_for(mission_status(client, mission.id), LIVE_STATUS_TIMEOUT)
     except (Unavailable, TimeoutError):
-        return Phase(row.phase), mission.call.deadline
+        return stored, mission.call.deadline
     return live.phase, live.deadline.utc
 
 
@@ -301,7 +305,7 @@ def _form_page(
             "values": _kept(values),
         },
         status_code=code,
-        headers=FORM_HEADERS,
+        headers=FORM_HEADERS | (RETRY_AFTER if code == status.HTTP_503_SERVICE_UNAVAILABLE else {}),
     )
 
 

@@ -63,10 +63,14 @@ router = APIRouter(prefix="/missions/{mission_id}/applications", tags=["applicat
     response_model=ApplicationCreated,
     summary="Apply (JSON, or multipart/form-data with the slide)",
     responses={
-        200: {"description": "The same applicant applied before: the same application"},
+        200: {
+            "description": "The same applicant applied before, or the same Idempotency-Key was "
+            "sent: the same application"
+        },
         409: {"description": "The call is not open"},
         413: {"description": "The slide is larger than 10 MB"},
         415: {"description": "The slide is not a PDF or PPTX"},
+        503: {"description": "Too busy or a dependency is down: try again after Retry-After"},
     },
 )
 async def apply(
@@ -76,10 +80,19 @@ async def apply(
     intake: IntakeDep,
     settings: SettingsDep,
     client: TemporalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="Any text the client picks for this submission: sending it again "
+            "(a retry after a lost answer) returns the same application.",
+        ),
+    ] = None,
 ) -> JSONResponse:
     fields, slide = await read_body(request)
     created, body = await take_application(
-        session, intake, settings, client, mission_id, fields, slide
+        session, intake, settings, client, mission_id, fields, slide, idempotency_key
     )
     return JSONResponse(
         body.model_dump(mode="json"), status.HTTP_201_CREATED if created else status.HTTP_200_OK

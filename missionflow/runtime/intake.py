@@ -83,12 +83,16 @@ async def applied_before(
     mission_id: str,
     submissions: Sequence[ApplicationSubmission],
 ) -> list[Application | None]:
-    """For each submission, the application its applicant (organisation and contact email)
-    made before, if any: that one is the answer, and the workflow is not asked again."""
+    """For each submission, the application it names again (its id, sent again with the same
+    idempotency key) or its applicant (organisation and contact email) made before, if any:
+    that one is the answer, and the workflow is not asked again."""
     async with sessions() as session:
         known = await _known(session, mission_id, list(submissions))
+    by_id = {row.id: row for row in known}
     by_applicant = {(row.email_key, row.organisation_key): row for row in known}
-    return [by_applicant.get(_applicant(s.form)) for s in submissions]
+    return [
+        by_id.get(s.application_id) or by_applicant.get(_applicant(s.form)) for s in submissions
+    ]
 
 
 def _applicant(form: ApplicationForm) -> tuple[str, str]:

@@ -8,6 +8,7 @@ coordinator token, and is refused at start-up otherwise.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
@@ -15,6 +16,13 @@ from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TASK_QUEUE = "missionflow"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    size: int
+    max_overflow: int
+    timeout: float
 
 
 class Settings(BaseSettings):
@@ -36,6 +44,17 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset: a SQLite file under `home`."
+    )
+    database_pool_size: int | None = Field(
+        default=None, ge=1, description="Connections a process keeps; unset: 5 (SQLite), 10."
+    )
+    database_max_overflow: int | None = Field(
+        default=None, ge=0, description="Connections opened beyond those under load; unset: 10."
+    )
+    database_pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a free connection before it answers 503.",
     )
     smtp_host: str | None = Field(
         default=None, description="SMTP relay; unset: the local sink shown at /dev/mailbox."
@@ -82,6 +101,16 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def database_pool(self) -> PoolOptions:
+        """The connection pool's sizes for `database`: a SQLite file takes one writer at a
+        time whatever the pool, so it needs fewer connections than PostgreSQL."""
+        sqlite = self.database.startswith("sqlite")
+        return PoolOptions(
+            size=self.database_pool_size or (5 if sqlite else 10),
+            max_overflow=10 if self.database_max_overflow is None else self.database_max_overflow,
+            timeout=self.database_pool_timeout,
+        )
 
     @property
     def database(self) -> str:

@@ -266,7 +266,7 @@ async def run_dev_stack(settings: Settings) -> None:
             client = await stack.enter_async_context(temporal_dev_server(settings))
         else:
             client = await connect(settings)
-        engine = create_engine(settings.database)
+        engine = create_engine(settings.database, settings.database_pool())
         stack.push_async_callback(engine.dispose)
         parts = [["worker", role.value] for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES)]
         if settings.smtp_host is None:

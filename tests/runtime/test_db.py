@@ -14,8 +14,9 @@ from sqlmodel import SQLModel, select
 from activities.records import RecordActivities
 from missionflow.domain.mission.messages import PhaseRecord
 from missionflow.domain.mission.phases import Phase
-from missionflow.runtime.db import migrate, sync_url
+from missionflow.runtime.db import create_engine, migrate, sync_url
 from missionflow.runtime.models import Mission, PhaseTransition
+from missionflow.runtime.settings import Settings
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -108,3 +109,22 @@ async def test_record_phase_for_an_unknown_mission_fails_loudly(engine) -> None:
     )
     with pytest.raises(Exception, match="ghost has no row"):
         await records.record_phase(entry)
+
+
+def test_pool_sizes_come_from_settings_with_defaults_per_database(database_url: str) -> None:
+    sqlite = database_url.startswith("sqlite")
+    default = Settings(database_url=database_url).database_pool()
+    assert (default.size, default.max_overflow, default.timeout) == (5 if sqlite else 10, 10, 5.0)
+    chosen = Settings(
+        database_url=database_url,
+        database_pool_size=3,
+        database_max_overflow=0,
+        database_pool_timeout=0.5,
+    ).database_pool()
+    engine = create_engine(database_url, chosen)
+    try:
+        assert engine.pool.size() == 3
+        assert engine.pool._max_overflow == 0  # the pool has no public reader of it
+        assert engine.pool.timeout() == 0.5
+    finally:
+        engine.sync_engine.dispose()

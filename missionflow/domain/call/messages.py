@@ -77,8 +77,8 @@ class ApplicationReceipt(BaseModel):
     missing: list[str]
     at: AwareDatetime | None = Field(
         default=None,
-        description="When the workflow accepted a submission it leaves to its sender to write; "
-        "None from runs (and Updates) that write before answering.",
+        description="When the workflow accepted a submission, which its sender then writes; "
+        "None for an amendment or a withdrawal, written before the answer.",
     )
 
 
