@@ -15,6 +15,8 @@ from temporalio.client import Client
 from api.deps import TemporalConnection
 from api.errors import install_error_handlers
 from api.intake_gate import IntakeGates
+from api.metrics import ApiMetrics, RequestMetrics
+from api.metrics import router as metrics_router
 from api.pages import apply as apply_page
 from api.pages import feedback as feedback_page
 from api.pages import follow_up as follow_up_page
@@ -72,6 +74,8 @@ def create_app(
     app.state.intake = IntakeGates(app.state.sessions)
     app.state.temporal = TemporalConnection(settings, client)
     app.state.coordinator_token = settings.coordinator_token()
+    app.state.metrics = ApiMetrics()
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     # Every router, JSON (api.routes) and HTML pages (api.pages), in the order of the OpenAPI
@@ -94,6 +98,7 @@ def create_app(
         apply_page,
     ):
         app.include_router(module.router)
+    app.include_router(metrics_router)  # not in the OpenAPI document
     if mailbox if mailbox is not None else settings.smtp_host is None:
         app.include_router(mailbox_page.router)
     return app

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TASK_QUEUE = "missionflow"
@@ -74,6 +74,30 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL in links sent to people; unset: http://localhost:<port>.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line, with the mission and workflow ids.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="A worker's Prometheus port for Temporal's SDK metrics; unset: none. "
+        "`missionflow dev` gives it to the workflows' worker, the next port to the activities'.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="The interface a worker's metrics port listens on."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the API's /metrics asks for `Authorization: Bearer <it>`.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> Self:

@@ -278,7 +278,7 @@ async def test_reading_an_unknown_mission_is_404(api: httpx.AsyncClient) -> None
 async def test_healthz(api: httpx.AsyncClient) -> None:
     response = await api.get("/healthz", headers={"Authorization": ""})
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok", "smtp": "ok"}
 
 
 async def test_without_temporal_health_fails_and_a_start_leaves_nothing(
