@@ -15,6 +15,7 @@ import typer
 import uvicorn
 
 from missionflow.runtime import event_loop
+from missionflow.runtime.logs import configure_logging, uvicorn_log_config
 from missionflow.runtime.settings import Settings
 from missionflow.stack.worker_role import WorkerRole
 
@@ -28,8 +29,10 @@ def dev() -> None:
     """The whole embedded stack: Temporal dev server, worker, API and SMTP sink (`make run`)."""
     from missionflow.stack.dev import run_dev_stack
 
+    settings = Settings()
+    configure_logging(settings)
     try:
-        event_loop.run(run_dev_stack(Settings()))
+        event_loop.run(run_dev_stack(settings))
     except RuntimeError as error:
         typer.echo(f"missionflow: {error}", err=True)
         raise typer.Exit(1) from None
@@ -45,22 +48,31 @@ def worker(
         ),
     ] = WorkerRole.ALL,
 ) -> None:
-    """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS."""
-    event_loop.run(_run_worker(Settings(), role))
+    """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS; with
+    MISSIONFLOW_METRICS_PORT, Temporal's SDK metrics for Prometheus on that port."""
+    settings = Settings()
+    configure_logging(settings)
+    event_loop.run(_run_worker(settings, role))
 
 
 async def _run_worker(settings: Settings, role: WorkerRole) -> None:
     from missionflow.runtime.db import create_engine
-    from missionflow.runtime.temporal import connect
+    from missionflow.runtime.temporal import connect, worker_runtime
     from missionflow.stack.worker import build_worker
 
-    client = await connect(settings)
+    runtime = worker_runtime(settings, metrics_port=settings.metrics_port)
+    client = await connect(settings, runtime=runtime)
     engine = create_engine(settings.database)
     try:
         typer.echo(
             f"worker ({role}) polling task queue {settings.task_queue!r} on "
             f"{settings.temporal_target}"
         )
+        if settings.metrics_port is not None:
+            typer.echo(
+                f"Temporal SDK metrics on http://{settings.metrics_host}:{settings.metrics_port}"
+                "/metrics"
+            )
         await build_worker(
             client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
         ).run()
@@ -74,7 +86,13 @@ def api() -> None:
     from api.main import create_app
 
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=uvicorn_log_config(settings),
+    )
 
 
 @app.command()

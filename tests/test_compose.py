@@ -41,12 +41,33 @@ REQUIRED_APP_ENV = (
     "MISSIONFLOW_API_TOKEN",
     "MISSIONFLOW_SECRET_KEY",
     "MISSIONFLOW_PUBLIC_URL",
+    "MISSIONFLOW_METRICS_HOST",
+    "MISSIONFLOW_METRICS_PORT",
 )
+WORKERS = ("workflow-worker", "activity-worker")
 
 
 @cache
 def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@cache
+def prometheus() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+
+
+def commented_service(name: str) -> dict[str, Any]:
+    """A service written in docker-compose.yml as comments (`  # name:` and the lines below it),
+    parsed as it would be once uncommented."""
+    lines = (ROOT / "docker-compose.yml").read_text().splitlines()
+    start = lines.index(f"  # {name}:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("  #"):
+            break
+        block.append(line.replace("  # ", "  ", 1) if line != "  #" else "")
+    return yaml.safe_load("\n".join(block))[name]
 
 
 def service(name: str) -> dict[str, Any]:
@@ -357,3 +378,43 @@ def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
     }
     missing = {".venv", ".missionflow", ".git", "tests", "benchmarks"} - ignored
     assert not missing, f".dockerignore does not exclude {sorted(missing)}"
+
+
+def scrape_targets(job: str) -> tuple[str, list[str], int]:
+    """A scrape job's metrics path, the compose services it finds by DNS, and their port."""
+    jobs = {entry["job_name"]: entry for entry in prometheus()["scrape_configs"]}
+    assert job in jobs, f"deploy/prometheus.yml has no job {job!r}"
+    (discovery,) = jobs[job]["dns_sd_configs"]
+    return jobs[job].get("metrics_path", "/metrics"), discovery["names"], discovery["port"]
+
+
+def test_workers_expose_their_sdk_metrics_to_the_stack() -> None:
+    env = environment("workflow-worker")
+    port = env["MISSIONFLOW_METRICS_PORT"]
+    assert env["MISSIONFLOW_METRICS_HOST"] == "0.0.0.0", "a worker's metrics would be loopback only"
+    for name in WORKERS:
+        exposed = [str(entry).split("/")[0] for entry in service(name).get("expose", [])]
+        assert port in exposed, f"{name} does not expose its metrics port {port}: {exposed}"
+        # A published host port would make `docker compose up --scale` fail on the second copy.
+        assert not service(name).get("ports"), f"{name} publishes ports: it could not be scaled"
+
+
+def test_prometheus_scrapes_the_api_and_each_worker() -> None:
+    path, names, port = scrape_targets("missionflow-api")
+    assert (path, names, port) == ("/metrics", ["api"], 8000)
+    assert published_ports()[8000] == ("api", port)
+    metrics_port = int(environment("workflow-worker")["MISSIONFLOW_METRICS_PORT"])
+    for name in WORKERS:
+        path, names, port = scrape_targets(f"missionflow-{name}")
+        assert (path, names, port) == ("/metrics", [name], metrics_port)
+
+
+def test_the_commented_prometheus_service_is_ready_to_uncomment() -> None:
+    spec = commented_service("prometheus")
+    repo, tag = image_parts(spec["image"])
+    assert repo == "prom/prometheus", f"prometheus runs {repo!r}"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), f"prom/prometheus:{tag} is not pinned"
+    assert "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in spec["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in spec["command"]
+    assert spec["ports"] == ["127.0.0.1:9090:9090"], "Prometheus has no login: loopback only"
+    assert "curl" not in as_text(spec["healthcheck"])

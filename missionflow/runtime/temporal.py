@@ -6,9 +6,18 @@ disagree on the data converter (pydantic) or the namespace.
 
 from __future__ import annotations
 
+import logging
+
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 
 from missionflow.runtime.settings import Settings
 
@@ -17,8 +26,11 @@ MISSION_PHASE = SearchAttributeKey.for_keyword("MissionPhase")
 SEARCH_ATTRIBUTES = (MISSION_ID, MISSION_PHASE)
 
 
-async def connect(settings: Settings, *, address: str | None = None) -> Client:
-    """Connect with the project's data converter; `address` overrides the settings' one."""
+async def connect(
+    settings: Settings, *, address: str | None = None, runtime: Runtime | None = None
+) -> Client:
+    """Connect with the project's data converter; `address` overrides the settings' one, and
+    `runtime` (a worker's, `worker_runtime`) the SDK's default one."""
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     return await Client.connect(
         address or settings.temporal_target,
@@ -26,4 +38,39 @@ async def connect(settings: Settings, *, address: str | None = None) -> Client:
         data_converter=pydantic_data_converter,
         tls=settings.temporal_tls or api_key is not None,
         api_key=api_key,
+        runtime=runtime,
     )
+
+
+def worker_runtime(settings: Settings, *, metrics_port: int | None) -> Runtime | None:
+    """A worker's Temporal runtime: the SDK's metrics (`temporal_*`) served for Prometheus on
+    `metrics_host:metrics_port`, and with JSON logs the SDK core's own lines forwarded into
+    Python's logging (logger `temporalio.core`) rather than printed in a format of their own.
+    None when neither is wanted: the SDK's default runtime then serves.
+
+    A runtime binds its port for the life of the process, so one is made per port and kept.
+    """
+    json_logs = settings.log_format == "json"
+    if metrics_port is None and not json_logs:
+        return None
+    address = f"{settings.metrics_host}:{metrics_port}" if metrics_port is not None else ""
+    if (kept := _RUNTIMES.get(address)) is not None:
+        return kept
+    logging_config = LoggingConfig.default
+    if json_logs:
+        logging_config = LoggingConfig(
+            filter=logging_config.filter,
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+        )
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            logging=logging_config,
+            metrics=PrometheusConfig(bind_address=address) if address else None,
+        )
+    )
+    _RUNTIMES[address] = runtime
+    return runtime
+
+
+_RUNTIMES: dict[str, Runtime] = {}
+"""Worker runtimes by metrics address ("" for none): a second runtime on the same port fails."""

@@ -33,9 +33,10 @@ from temporalio.client import Client
 from api.main import create_app
 from missionflow.runtime import event_loop
 from missionflow.runtime.db import create_engine, migrate, sessions
+from missionflow.runtime.logs import configure_logging, uvicorn_log_config
 from missionflow.runtime.mail.sink import start_sink
 from missionflow.runtime.settings import Settings
-from missionflow.runtime.temporal import SEARCH_ATTRIBUTES, connect
+from missionflow.runtime.temporal import SEARCH_ATTRIBUTES, connect, worker_runtime
 from missionflow.stack.worker import build_worker
 from missionflow.stack.worker_role import WorkerRole
 
@@ -223,12 +224,21 @@ async def _serving(
         finally:
             await _close_server(sink)
         return
-    client = await connect(settings)
     role = WorkerRole(part[1])
+    runtime = worker_runtime(settings, metrics_port=worker_metrics_port(settings, role))
+    client = await connect(settings, runtime=runtime)
     async with build_worker(
         client, task_queue=settings.task_queue, engine=engine, settings=settings, role=role
     ):
         yield
+
+
+def worker_metrics_port(settings: Settings, role: WorkerRole) -> int | None:
+    """The stack's two workers each serve Temporal's SDK metrics: the workflows' worker on
+    MISSIONFLOW_METRICS_PORT, the activities' on the next port; none when it is unset."""
+    if settings.metrics_port is None:
+        return None
+    return settings.metrics_port + (1 if role == WorkerRole.ACTIVITIES else 0)
 
 
 class _ApiServer(uvicorn.Server):
@@ -260,6 +270,9 @@ async def run_dev_stack(settings: Settings) -> None:
             _listen("127.0.0.1", port, what).close()
     if settings.smtp_host is None:
         _listen("127.0.0.1", settings.smtp_port, "the SMTP sink").close()
+    for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES):
+        if (port := worker_metrics_port(settings, role)) is not None:
+            _listen(settings.metrics_host, port, f"the {role} worker's metrics").close()
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(api_socket.close)
         if settings.temporal_address is None:
@@ -274,7 +287,13 @@ async def run_dev_stack(settings: Settings) -> None:
         children = await stack.enter_async_context(child_processes(settings, parts))
         app = create_app(settings, client=client, engine=engine)
         api = _ApiServer(
-            uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+            uvicorn.Config(
+                app,
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+                log_config=uvicorn_log_config(settings),
+            )
         )
         api_task = asyncio.create_task(api.serve(sockets=[api_socket]))
         while not api.started and not api_task.done():  # noqa: ASYNC110 - uvicorn has only a flag
@@ -326,7 +345,7 @@ def _banner(settings: Settings, token: str) -> str:
     temporal = settings.temporal_target
     lines = [
         "missionflow is running",
-        f"  API            {api}   (OpenAPI docs: {api}/docs)",
+        f"  API            {api}   (OpenAPI docs: {api}/docs, metrics: {api}/metrics)",
         f"  Temporal       {temporal}   namespace {settings.temporal_namespace}",
     ]
     if settings.temporal_address is None:
@@ -337,6 +356,16 @@ def _banner(settings: Settings, token: str) -> str:
         )
     else:
         lines.append(f"  SMTP relay     {settings.smtp_host}:{settings.smtp_port}")
+    if settings.metrics_port is not None:
+        ports = [
+            worker_metrics_port(settings, role)
+            for role in (WorkerRole.WORKFLOWS, WorkerRole.ACTIVITIES)
+        ]
+        lines.append(
+            "  Worker metrics "
+            + ", ".join(f"http://{settings.metrics_host}:{port}/metrics" for port in ports)
+            + "   (workflows, activities)"
+        )
     lines += [
         f"  Database       {settings.database}",
         f"  Coordinator token: {token}",
@@ -355,4 +384,6 @@ if __name__ == "__main__":  # a child process started by `child_processes`
             f"usage: python -m missionflow.stack.dev worker {'|'.join(roles)} | sink"
             " (started by `missionflow dev`)"
         )
-    event_loop.run(_serve_part(Settings(), part))
+    settings = Settings()
+    configure_logging(settings)
+    event_loop.run(_serve_part(settings, part))
