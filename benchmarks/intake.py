@@ -19,28 +19,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import yaml
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from benchmarks.stack import TOKEN, application, embedded_stack, open_call_mission
 from missionflow.domain.mission.file import workflow_id_for
 from missionflow.runtime import event_loop
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "benchmark-coordinator-token"
 
 
 @workflow.defn(sandboxed=False)
@@ -64,12 +57,6 @@ class BareUpdates:
     @workflow.signal
     def finish(self) -> None:
         self.done = True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def bounded(count: int, concurrency: int, one: object) -> list[float]:
@@ -169,31 +156,10 @@ def cpu_row(name: str, count: int, before: dict[str, float], after: dict[str, fl
     return f"{'':<14} CPU ms per {name}: {parts} (total {sum(spent.values()):.1f})"
 
 
-def application(index: int, sectors: list[str]) -> dict[str, object]:
-    return {
-        "organisation": f"Benchmark Cluster {index}",
-        "organisation_type": "cluster_organisation",
-        "country": ("DE", "FR", "IT", "ES", "NL", "PL")[index % 6],
-        "city": "Somewhere",
-        "contact_name": f"Contact {index}",
-        "contact_email": f"contact{index}@bench.example.org",
-        "sectors": [sectors[index % len(sectors)]],
-        "answers": {},
-        "consent": True,
-    }
-
-
 async def intake(
     client: Client, api: str, count: int, concurrency: int, pids: dict[str, int]
 ) -> tuple[float, list[float], float, str]:
-    document = yaml.safe_load((ROOT / "examples" / "rehearsal.yaml").read_text())
-    document["id"] = f"bench-{uuid.uuid4().hex[:8]}"
-    document["call"]["deadline"] = "+PT50M"
-    for key, value in (("decision_due", "+PT51M"), ("delegation_lock", "+PT52M")):
-        document["selection"][key] = value
-    document["matchmaking"] = None
-    document["visits"] = []
-    document["reporting"]["report_due"] = "+PT55M"
+    document = open_call_mission()
     # aiohttp, not httpx: the load generator shares the two cores with what it measures, and
     # aiohttp takes half of httpx's CPU per request (healthz: 398/s against 197/s here).
     async with aiohttp.ClientSession(
@@ -249,38 +215,15 @@ def row(name: str, count: int, elapsed: float, latencies: list[float]) -> str:
 
 
 async def main(sizes: list[int], concurrency: int) -> None:
-    home = Path(tempfile.mkdtemp(prefix="missionflow-bench-"))
-    ports = {name: free_port() for name in ("API", "TEMPORAL", "TEMPORAL_UI", "SMTP")}
-    env = {
-        **os.environ,
-        "MISSIONFLOW_HOME": str(home),
-        "MISSIONFLOW_API_TOKEN": TOKEN,
-        **{f"MISSIONFLOW_{name}_PORT": str(port) for name, port in ports.items()},
-    }
-    log = (home / "stack.log").open("wb")
-    stack = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "missionflow"), "dev", env=env, stdout=log, stderr=log
-    )
-    api = f"http://127.0.0.1:{ports['API']}"
-    try:
-        async with aiohttp.ClientSession() as probe:
-            for _ in range(300):
-                try:
-                    async with probe.get(f"{api}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-            else:
-                raise RuntimeError(f"the stack did not start; see {home / 'stack.log'}")
-        client = await Client.connect(f"127.0.0.1:{ports['TEMPORAL']}")
+    async with embedded_stack() as stack:
+        api = stack.api
+        client = await Client.connect(stack.temporal)
         print(
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
             f"concurrency {concurrency}"
         )
         print(f"{'':<14} {'count':>7} {'seconds':>8} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-        pids = stack_processes(stack.pid)
+        pids = stack_processes(stack.process.pid)
         for size in sizes:
             # The baseline before and after intake, and the faster of the two: a shared VM's
             # speed drifts within minutes, and a slow baseline would flatter the ratio.
@@ -294,10 +237,6 @@ async def main(sizes: list[int], concurrency: int) -> None:
             raw_elapsed = min(before[0], after[0])
             ratio = raw_elapsed / elapsed
             print(f"{'ratio':<14} {size:>7} intake / faster raw Updates = {ratio:.2f}\n")
-    finally:
-        stack.send_signal(signal.SIGINT)
-        await asyncio.wait_for(stack.wait(), 60)
-        log.close()
 
 
 if __name__ == "__main__":
