@@ -7,8 +7,9 @@ the workflow inside one transaction, so a refused or failed start leaves neither
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -113,6 +114,7 @@ async def start_mission(
         created_at=now,
         updated_at=now,
     )
+    await _reachable(client)
     handle: WorkflowHandle[MissionWorkflow, MissionOutcome] | None = None
     try:
         async with sessions() as session, session.begin():
@@ -140,6 +142,7 @@ async def start_mission(
             except WorkflowAlreadyStartedError:
                 raise MissionExists(mission.id) from None
             except RPCError as error:
+                _note_unreachable(client, error)
                 raise Unavailable(f"Temporal did not start the mission: {error.message}") from error
     except BaseException:
         if handle is not None:
@@ -157,10 +160,13 @@ def _timeline_markdown(mission: MissionFile, now: datetime) -> str:
 
 async def mission_status(client: Client, mission_id: str) -> MissionStatus:
     await release()
+    await _reachable(client)
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     try:
         return await handle.query(MissionWorkflow.status)
     except (WorkflowQueryFailedError, RPCError) as error:
+        if isinstance(error, RPCError):
+            _note_unreachable(client, error)
         raise Unavailable(f"The mission's live state cannot be read now: {error}") from error
 
 
@@ -298,6 +304,7 @@ async def _update(
     workflow task; the aborted Update was never applied, so sending it again is safe.
     """
     await release()
+    await _reachable(client)
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     delay, longest = RETRY_SPACING
     loop = asyncio.get_running_loop()
@@ -314,10 +321,40 @@ async def _update(
                     raise Refused(
                         "The mission has ended; it takes no more requests.", kind=CONFLICT
                     ) from error
+                _note_unreachable(client, error)
                 raise Unavailable(f"Temporal did not take the request: {error.message}") from error
         await asyncio.sleep(delay)
         delay = min(delay * 2, longest)
     raise Unavailable("The mission is busy; try again in a moment.")
+
+
+PROBE_TIMEOUT = timedelta(seconds=1)
+"""How long the quick check of a Temporal found unreachable waits for its answer."""
+
+_unreachable: weakref.WeakSet[Client] = weakref.WeakSet()
+"""Clients whose last request found Temporal unreachable (UNAVAILABLE once the client's own
+retries, about 10 s of them, were spent)."""
+
+
+async def _reachable(client: Client) -> None:
+    """Answer at once while Temporal is known to be down, rather than spend the client's retries
+    again on every request: a rush of applicants queued behind one another would wait 10 s per
+    Update in turn (measured: 30 applicants, the last 503 after 27 s). A quick health check,
+    not retried, tells when it is back; then requests go through as before."""
+    if client not in _unreachable:
+        return
+    try:
+        back = await client.service_client.check_health(timeout=PROBE_TIMEOUT)
+    except RPCError as error:
+        raise Unavailable(f"Temporal is not reachable: {error.message}") from error
+    if not back:
+        raise Unavailable("Temporal is not serving.")
+    _unreachable.discard(client)
+
+
+def _note_unreachable(client: Client, error: RPCError) -> None:
+    if error.status == RPCStatusCode.UNAVAILABLE:
+        _unreachable.add(client)
 
 
 def _aborted(error: RPCError) -> bool:
