@@ -4,7 +4,8 @@ While it is down, writes answer 503 with Retry-After, and soon: one request with
 client's own retries (which ride out a blip of a few seconds), and a rush of applicants queued
 behind it no later. Reads that need only the database still answer. Once it is back on the same
 port and SQLite file, the same API instance (which connected by itself, from its settings, as
-`missionflow api` does) takes an application again and the applicant's confirmation arrives.
+`missionflow api` does) takes an application again and the applicant's confirmation arrives. An
+API started before Temporal answers 503 at once, leaves nothing behind, and works once it is up.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from support import eventually, rehearsal
 from temporal_outage_support import RestartableServer, application, timed
+from temporalio.worker import Worker
 
 from api.main import create_app
 from missionflow.runtime.db import create_engine, migrate, sessions
@@ -39,10 +41,15 @@ ANONYMOUS = {"Authorization": ""}
 
 @pytest.fixture
 async def server(tmp_path: Path, unused_port: int) -> AsyncIterator[RestartableServer]:
+    """The test's Temporal, not started yet."""
     server = RestartableServer(port=unused_port, database=tmp_path / "temporal.db")
-    await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def outage_settings(settings: Settings, server: RestartableServer) -> Settings:
+    return settings.model_copy(update={"temporal_address": server.address})
 
 
 @pytest.fixture
@@ -57,29 +64,64 @@ async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def api(
-    server: RestartableServer, sqlite_engine: AsyncEngine, settings: Settings
+    outage_settings: Settings, sqlite_engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The API given no Temporal client: it connects from its settings, as `missionflow api`
-    does, and a worker on a client of its own."""
-    settings = settings.model_copy(update={"temporal_address": server.address})
-    app = create_app(settings, engine=sqlite_engine, mailbox=False)
-    headers = {"Authorization": f"Bearer {settings.coordinator_token()}"}
-    worker = build_worker(
-        await connect(settings),
-        task_queue=settings.task_queue,
-        engine=sqlite_engine,
-        settings=settings,
-    )
-    async with (
-        worker,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
-        ) as client,
-    ):
+    """The API as `missionflow api` builds it: given no Temporal client, it connects from its
+    settings on first use."""
+    app = create_app(outage_settings, engine=sqlite_engine, mailbox=False)
+    headers = {"Authorization": f"Bearer {outage_settings.coordinator_token()}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
+    ) as client:
         yield client
 
 
+async def worker(settings: Settings, engine: AsyncEngine) -> Worker:
+    """A worker on a client of its own, as `missionflow worker` runs it."""
+    return build_worker(
+        await connect(settings), task_queue=settings.task_queue, engine=engine, settings=settings
+    )
+
+
 async def test_temporal_down_answers_503_soon_and_back_works_again(
+    api: httpx.AsyncClient,
+    server: RestartableServer,
+    outage_settings: Settings,
+    sqlite_engine: AsyncEngine,
+    mailbox,
+) -> None:
+    await server.start()
+    async with await worker(outage_settings, sqlite_engine):
+        await _down_and_back(api, server, sqlite_engine, mailbox)
+
+
+async def test_an_api_started_before_temporal_works_once_it_is_up(
+    api: httpx.AsyncClient,
+    server: RestartableServer,
+    outage_settings: Settings,
+    sqlite_engine: AsyncEngine,
+    mailbox,
+) -> None:
+    document = rehearsal()
+    refused, took = await timed(api.post("/missions", json=document))
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"].isdigit()
+    assert took < PROMPT, f"the mission's start waited {took:.1f} s for its 503"
+    listed = await api.get("/missions")
+    assert listed.status_code == 200 and listed.json() == [], listed.text  # nothing half-made
+
+    await server.start()
+    async with await worker(outage_settings, sqlite_engine):
+        started = await api.post("/missions", json=document)
+        assert started.status_code == 201, started.text
+        applied = await api.post(
+            f"/missions/{document['id']}/applications", json=application(1), headers=ANONYMOUS
+        )
+        assert applied.status_code == 201, applied.text
+        await eventually(lambda: _one_confirmation(mailbox, 1), within=60)
+
+
+async def _down_and_back(
     api: httpx.AsyncClient, server: RestartableServer, sqlite_engine: AsyncEngine, mailbox
 ) -> None:
     document = rehearsal()
