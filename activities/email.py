@@ -51,8 +51,9 @@ from email.utils import parseaddr
 from typing import Literal, TypeVar
 
 from aiosmtplib import SMTP, SMTPException, SMTPResponse, SMTPResponseException
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -68,6 +69,12 @@ T = TypeVar("T")
 
 UNSENT = ("queued", "sending")
 """Statuses of rows not delivered yet: waiting, or claimed by an attempt that did not finish."""
+
+DEFERRED = and_(
+    col(OutboxMessage.status) == "queued",
+    func.coalesce(col(OutboxMessage.smtp_code), 0).between(400, 499),
+)
+"""Unsent rows waiting because the server answered "later" (4xx) when they were offered."""
 
 _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
@@ -103,7 +110,11 @@ class EmailActivities:
                         await smtp.quit()
                 finally:
                     smtp.close()
-            report.remaining = await _unsent(db, request.mission_id)
+            report.remaining, waiting = await _unsent(db, request.mission_id)
+            if rows and report.deferred == len(rows):
+                # The server deferred all it was offered: the postman pauses once nothing but
+                # such rows is left, instead of offering them again at once.
+                report.deferred = waiting
         return report
 
     async def _connect(self) -> SMTP:
@@ -192,11 +203,25 @@ async def _alive(report: DeliveryReport) -> AsyncIterator[None]:
 
 
 async def _claim(db: AsyncConnection, request: DeliveryRequest) -> list[OutboxMessage]:
-    """Move up to `limit` unsent rows to "sending" in one committed statement; return them."""
+    """Move up to `limit` unsent rows to "sending" in one committed statement; return them.
+
+    Rows the server deferred (4xx) are taken only once no other row is left: a relay that
+    defers everything is offered each message once, and the postman then pauses, rather than
+    being offered the same batch again in a loop."""
+    async with write_lock(db.engine):
+        rows = await _claimed(db, request, ~DEFERRED) or await _claimed(db, request, DEFERRED)
+        await db.commit()
+    return sorted(rows, key=lambda row: (row.created_at, row.id))
+
+
+async def _claimed(
+    db: AsyncConnection, request: DeliveryRequest, which: ColumnElement[bool]
+) -> list[OutboxMessage]:
     pending = (
         select(OutboxMessage.id)
         .where(OutboxMessage.mission_id == request.mission_id)
         .where(col(OutboxMessage.status).in_(UNSENT))
+        .where(which)
         .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
         .limit(request.limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer at a time anyway
@@ -207,10 +232,7 @@ async def _claim(db: AsyncConnection, request: DeliveryRequest) -> list[OutboxMe
         .values(status="sending", claimed_at=utc_now(), attempts=col(OutboxMessage.attempts) + 1)
         .returning(*OutboxMessage.__table__.columns)
     )
-    async with write_lock(db.engine):
-        rows = [OutboxMessage.model_validate(row._mapping) for row in await db.execute(claim)]
-        await db.commit()
-    return sorted(rows, key=lambda row: (row.created_at, row.id))
+    return [OutboxMessage.model_validate(row._mapping) for row in await db.execute(claim)]
 
 
 async def _commit_then_end(db: AsyncConnection, smtp: SMTP, row: OutboxMessage) -> Outcome:
@@ -296,16 +318,17 @@ async def _settle(db: AsyncConnection, row: OutboxMessage, previous: str, **valu
     return result.rowcount == 1
 
 
-async def _unsent(db: AsyncConnection, mission_id: str) -> int:
+async def _unsent(db: AsyncConnection, mission_id: str) -> tuple[int, int]:
+    """The mission's unsent rows, and how many of them wait because the server deferred them."""
     statement = (
-        select(func.count())
+        select(func.count(), func.count().filter(DEFERRED))
         .select_from(OutboxMessage)
         .where(OutboxMessage.mission_id == mission_id)
         .where(col(OutboxMessage.status).in_(UNSENT))
     )
-    count = await db.scalar(statement)
+    unsent, deferred = (await db.execute(statement)).one()
     await db.commit()
-    return count or 0
+    return unsent, deferred
 
 
 def _data_content(message: bytes) -> bytes:

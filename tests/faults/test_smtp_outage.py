@@ -83,11 +83,6 @@ async def test_a_relay_outage_mid_reminder_burst_delays_but_neither_loses_nor_re
     assert recovered_in < 30, f"the reminders took {recovered_in:.1f} s after the relay was back"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/postman.py calls the delivery again at once while remaining > deferred, "
-    "and the claim takes the oldest unsent rows: the same deferred batch, in a loop without pause",
-)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_relay_answering_451_is_not_asked_again_before_the_deferred_retry(
     time_env: WorkflowEnvironment,

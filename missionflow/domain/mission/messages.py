@@ -106,12 +106,17 @@ class DeliveryRequest(BaseModel):
 
 
 class DeliveryReport(BaseModel):
-    """What one call did. Call again at once while `remaining > deferred` (untouched work is
-    waiting); when only deferred rows remain, call again after a pause: the server asked for it."""
+    """What one call did. Call again at once while `remaining > deferred` (rows not offered yet
+    are waiting, or the server takes messages again); when only deferred rows remain, call
+    again after a pause: the server asked for one."""
 
     sent: int = 0
     failed: int = Field(default=0, description="Refused for good (5xx) in this call.")
-    deferred: int = Field(default=0, description="Refused for now (4xx), queued again.")
+    deferred: int = Field(
+        default=0,
+        description="Refused for now (4xx) in this call; when the server refused all it was "
+        "offered, every unsent row it has refused so.",
+    )
     remaining: int = Field(default=0, description="Rows of the mission still unsent afterwards.")
 
 
