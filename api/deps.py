@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.intake_gate import IntakeGates
-from api.missions import Unavailable
 from api.session import release, request_session
+from api.updates import Unavailable
 from missionflow.domain.access import token_matches
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.runtime.models import Mission

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from api.missions import MissionExists, Refused, Unavailable
+from api.missions import MissionExists
+from api.updates import Refused, Unavailable
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 
 RETRY_AFTER = {"Retry-After": "5"}

@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.missions import Unavailable, submit_applications
+from api.missions import submit_applications
 from api.session import release
+from api.updates import Unavailable
 from missionflow.domain.call.messages import ApplicationReceipt, ApplicationSubmission
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import intake

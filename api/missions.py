@@ -6,31 +6,28 @@ the workflow inside one transaction, so a refused or failed start leaves neither
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import (
     Client,
     WorkflowHandle,
     WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
 )
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api.session import release
+from api.updates import Unavailable, note_unreachable, reachable, send_update
 from missionflow.domain.call.messages import (
     ApplicationChange,
     ApplicationReceipt,
@@ -59,7 +56,6 @@ from missionflow.domain.mission.messages import (
     MissionStatus,
 )
 from missionflow.domain.mission.phases import Phase
-from missionflow.domain.refusals import BUSY, CONFLICT, INVALID, NOT_FOUND
 from missionflow.domain.reporting.messages import AnswerReceipt, FeedbackInput, FollowUpInput
 from missionflow.domain.selection.messages import Seat, SeatAnswer, SelectionRequest, SelectionView
 from missionflow.domain.visits.messages import (
@@ -72,25 +68,10 @@ from missionflow.runtime.models import Mission
 from missionflow.runtime.temporal import MISSION_ID, MISSION_PHASE
 from workflows.mission import MissionWorkflow
 
-T = TypeVar("T")
-
 
 class MissionExists(Exception):
     def __init__(self, mission_id: str) -> None:
         super().__init__(f"A mission with id {mission_id!r} already exists.")
-
-
-class Unavailable(Exception):
-    """Temporal could not answer; the API says 503 and the caller may retry."""
-
-
-class Refused(Exception):
-    """The mission refused a request: `kind` is CONFLICT (409), INVALID (422) or NOT_FOUND."""
-
-    def __init__(self, message: str, *, kind: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.field = field
 
 
 async def start_mission(
@@ -114,7 +95,7 @@ async def start_mission(
         created_at=now,
         updated_at=now,
     )
-    await _reachable(client)
+    await reachable(client)
     handle: WorkflowHandle[MissionWorkflow, MissionOutcome] | None = None
     try:
         async with sessions() as session, session.begin():
@@ -142,7 +123,7 @@ async def start_mission(
             except WorkflowAlreadyStartedError:
                 raise MissionExists(mission.id) from None
             except RPCError as error:
-                _note_unreachable(client, error)
+                note_unreachable(client, error)
                 raise Unavailable(f"Temporal did not start the mission: {error.message}") from error
     except BaseException:
         if handle is not None:
@@ -160,20 +141,20 @@ def _timeline_markdown(mission: MissionFile, now: datetime) -> str:
 
 async def mission_status(client: Client, mission_id: str) -> MissionStatus:
     await release()
-    await _reachable(client)
+    await reachable(client)
     handle = client.get_workflow_handle(workflow_id_for(mission_id))
     try:
         return await handle.query(MissionWorkflow.status)
     except (WorkflowQueryFailedError, RPCError) as error:
         if isinstance(error, RPCError):
-            _note_unreachable(client, error)
+            note_unreachable(client, error)
         raise Unavailable(f"The mission's live state cannot be read now: {error}") from error
 
 
 async def cancel_mission(
     client: Client, mission_id: str, reason: str, by: str | None
 ) -> MissionStatus:
-    return await _update(
+    return await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(MissionWorkflow.cancel, CancelRequest(reason=reason, by=by)),
@@ -183,7 +164,7 @@ async def cancel_mission(
 async def extend_deadline(
     client: Client, mission_id: str, deadline: datetime, by: str | None
 ) -> MissionStatus:
-    return await _update(
+    return await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(
@@ -195,19 +176,19 @@ async def extend_deadline(
 async def review_selection(
     client: Client, mission_id: str, request: SelectionRequest
 ) -> SelectionView:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.review_selection, request)
     )
 
 
 async def answer_seat(client: Client, mission_id: str, answer: SeatAnswer) -> Seat:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_seat, answer)
     )
 
 
 async def add_hosts(client: Client, mission_id: str, batch: HostBatch) -> HostsLoaded:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_hosts, batch)
     )
 
@@ -215,7 +196,7 @@ async def add_hosts(client: Client, mission_id: str, batch: HostBatch) -> HostsL
 async def request_meeting(
     client: Client, mission_id: str, request: MeetingRequestInput
 ) -> MeetingReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.request_meeting, request)
     )
 
@@ -223,7 +204,7 @@ async def request_meeting(
 async def answer_meeting(
     client: Client, mission_id: str, answer: MeetingAnswerInput
 ) -> MeetingReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_meeting, answer)
     )
 
@@ -231,7 +212,7 @@ async def answer_meeting(
 async def record_attendance(
     client: Client, mission_id: str, attendance: AttendanceInput
 ) -> MeetingReceipt:
-    return await _update(
+    return await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(MissionWorkflow.record_attendance, attendance),
@@ -241,13 +222,13 @@ async def record_attendance(
 async def register_visit(
     client: Client, mission_id: str, request: VisitRegistrationInput
 ) -> VisitReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.register_visit, request)
     )
 
 
 async def change_visit(client: Client, mission_id: str, change: VisitChangeInput) -> Visit:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.change_visit, change)
     )
 
@@ -255,7 +236,7 @@ async def change_visit(client: Client, mission_id: str, change: VisitChangeInput
 async def record_visit_attendance(
     client: Client, mission_id: str, attendance: VisitAttendanceInput
 ) -> VisitReceipt:
-    return await _update(
+    return await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(MissionWorkflow.record_visit_attendance, attendance),
@@ -263,117 +244,21 @@ async def record_visit_attendance(
 
 
 async def add_invitees(client: Client, mission_id: str, batch: InviteeBatch) -> InviteeReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.add_invitees, batch)
     )
 
 
 async def give_feedback(client: Client, mission_id: str, answer: FeedbackInput) -> AnswerReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.give_feedback, answer)
     )
 
 
 async def answer_follow_up(client: Client, mission_id: str, answer: FollowUpInput) -> AnswerReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_follow_up, answer)
     )
-
-
-UPDATE_PATIENCE = 30.0
-"""Seconds a request keeps trying before it answers 503: about what an HTTP client waits."""
-
-RETRY_SPACING = (0.02, 0.25)
-"""The first and the longest wait between two tries. A handover takes about a second; spacing
-the tries up to a second left applicants waiting up to a second more once the next run took
-Updates, while a refused try costs the server little."""
-
-
-async def _update(
-    client: Client,
-    mission_id: str,
-    send: Callable[[WorkflowHandle[Any, Any]], Awaitable[T]],
-) -> T:
-    """Send an Update, trying again while Temporal answers "not now" rather than yes or no.
-
-    Three answers are load, not a decision, so the request waits and tries again rather than
-    failing a coordinator or an applicant: the server's cap on in-flight Updates per workflow
-    (RESOURCE_EXHAUSTED on the eleventh), a run handing over to the next (BUSY from a validator),
-    and an Update the server aborted because the workflow task carrying it was refused
-    (WorkflowNotReady). That last one happens when a request races the completion of another
-    workflow task; the aborted Update was never applied, so sending it again is safe.
-    """
-    await release()
-    await _reachable(client)
-    handle = client.get_workflow_handle(workflow_id_for(mission_id))
-    delay, longest = RETRY_SPACING
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + UPDATE_PATIENCE
-    while loop.time() < give_up:
-        try:
-            return await send(handle)
-        except WorkflowUpdateFailedError as error:
-            if not _busy(error):
-                raise _refusal(error) from error
-        except RPCError as error:
-            if error.status != RPCStatusCode.RESOURCE_EXHAUSTED and not _aborted(error):
-                if error.status == RPCStatusCode.NOT_FOUND or "already completed" in error.message:
-                    raise Refused(
-                        "The mission has ended; it takes no more requests.", kind=CONFLICT
-                    ) from error
-                _note_unreachable(client, error)
-                raise Unavailable(f"Temporal did not take the request: {error.message}") from error
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, longest)
-    raise Unavailable("The mission is busy; try again in a moment.")
-
-
-PROBE_TIMEOUT = timedelta(seconds=1)
-"""How long the quick check of a Temporal found unreachable waits for its answer."""
-
-_unreachable: weakref.WeakSet[Client] = weakref.WeakSet()
-"""Clients whose last request found Temporal unreachable (UNAVAILABLE once the client's own
-retries, about 10 s of them, were spent)."""
-
-
-async def _reachable(client: Client) -> None:
-    """Answer at once while Temporal is known to be down, rather than spend the client's retries
-    again on every request: a rush of applicants queued behind one another would wait 10 s per
-    Update in turn (measured: 30 applicants, the last 503 after 27 s). A quick health check,
-    not retried, tells when it is back; then requests go through as before."""
-    if client not in _unreachable:
-        return
-    try:
-        back = await client.service_client.check_health(timeout=PROBE_TIMEOUT)
-    except RPCError as error:
-        raise Unavailable(f"Temporal is not reachable: {error.message}") from error
-    if not back:
-        raise Unavailable("Temporal is not serving.")
-    _unreachable.discard(client)
-
-
-def _note_unreachable(client: Client, error: RPCError) -> None:
-    if error.status == RPCStatusCode.UNAVAILABLE:
-        _unreachable.add(client)
-
-
-def _aborted(error: RPCError) -> bool:
-    """The server aborted the Update with its workflow task (WorkflowNotReady)."""
-    return error.status == RPCStatusCode.FAILED_PRECONDITION and any(
-        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in error.grpc_status.details
-    )
-
-
-def _busy(error: WorkflowUpdateFailedError) -> bool:
-    return isinstance(error.cause, ApplicationError) and error.cause.type == BUSY
-
-
-def _refusal(error: WorkflowUpdateFailedError) -> Exception:
-    cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, INVALID, NOT_FOUND):
-        field = cause.details[0] if cause.details else None
-        return Refused(cause.message, kind=cause.type, field=field)
-    return error
 
 
 async def submit_applications(
@@ -382,7 +267,7 @@ async def submit_applications(
     """The Update alone (see `api.intake_gate`), one receipt per submission. Its id is
     its first application's, so sending it again (a retry after a lost answer) gets the first
     answer back from the server rather than a second acceptance."""
-    answer = await _update(
+    answer = await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(
@@ -397,7 +282,7 @@ async def submit_applications(
 async def amend_application(
     client: Client, mission_id: str, change: ApplicationChange
 ) -> ApplicationReceipt:
-    return await _update(
+    return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.amend_application, change)
     )
 
@@ -405,7 +290,7 @@ async def amend_application(
 async def withdraw_application(
     client: Client, mission_id: str, withdrawal: ApplicationWithdrawal
 ) -> ApplicationReceipt:
-    return await _update(
+    return await send_update(
         client,
         mission_id,
         lambda h: h.execute_update(MissionWorkflow.withdraw_application, withdrawal),

@@ -25,8 +25,8 @@ from starlette.datastructures import FormData
 
 from api.bodies import declared_over, json_document, media_type
 from api.deps import PrivateLink
-from api.missions import Refused, Unavailable
 from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.updates import Refused, Unavailable
 from missionflow.domain.matchmaking.rules import DELEGATE
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase

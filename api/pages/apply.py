@@ -24,8 +24,9 @@ from api.applying import MAX_BODY_BYTES, call_of, form_fields, take_application
 from api.bodies import declared_over
 from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
-from api.missions import Refused, Unavailable, mission_status
+from api.missions import mission_status
 from api.pages.rendering import CONFIRMATION_HEADERS, FORM_HEADERS, templates
+from api.updates import Refused, Unavailable
 from missionflow.domain.call.applications import OrganisationType
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.call_section import QuestionType

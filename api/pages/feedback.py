@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from api.deps import MissionRow, PrivateLinkDep, SessionDep
 from api.errors import body_errors
-from api.missions import Refused, Unavailable, give_feedback
+from api.missions import give_feedback
 from api.pages.answers import (
     ANSWERS,
     ENDED,
@@ -31,6 +31,7 @@ from api.pages.answers import (
     typed,
 )
 from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.updates import Refused, Unavailable
 from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from api.deps import MissionRow, PrivateLinkDep, SessionDep
 from api.errors import body_errors
-from api.missions import Refused, Unavailable, answer_follow_up
+from api.missions import answer_follow_up
 from api.pages.answers import (
     ANSWERS,
     ENDED,
@@ -30,6 +30,7 @@ from api.pages.answers import (
     typed,
 )
 from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.updates import Refused, Unavailable
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import answers_close_at

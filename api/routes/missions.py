@@ -16,7 +16,6 @@ from sqlmodel import col, select
 from api.bodies import declared_over, media_type
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, get_mission
 from api.missions import (
-    Unavailable,
     cancel_mission,
     extend_deadline,
     mission_status,
@@ -30,6 +29,7 @@ from api.schemas import (
     MissionView,
     TransitionView,
 )
+from api.updates import Unavailable
 from missionflow.domain.instants import parse_instant
 from missionflow.domain.mission.fields import field_errors
 from missionflow.domain.mission.file import MissionFile, load_mission

@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from api.missions import _aborted, _update
+from api.updates import _aborted, send_update
 from missionflow.domain.mission.file import workflow_id_for
 
 UNREGISTERED = SearchAttributeKey.for_keyword("NotRegisteredOnThisServer")
@@ -62,7 +62,7 @@ async def test_an_aborted_update_is_sent_again(dev_env: WorkflowEnvironment) -> 
         assert _aborted(raised.value)
 
         SPOILED.append("second")
-        answer = await _update(
+        answer = await send_update(
             client, mission_id, lambda h: h.execute_update(Respondent.ask, "second")
         )
         assert answer == "answer to second"
