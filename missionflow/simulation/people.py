@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from api import missions
 from api.intake_gate import IntakeGates
+from api.updates import Refused
 from missionflow.domain.call.applications import ApplicationForm
 from missionflow.domain.call.messages import ApplicationSubmission
 from missionflow.domain.mission.file import MissionFile
@@ -112,7 +113,7 @@ class Applicants:
             )
             try:
                 taken = await self.intake.take(self.client, self.mission, submission)
-            except missions.Refused as refused:
+            except Refused as refused:
                 if refused.kind != CONFLICT:
                     raise
                 self.tally["refused_late"] += 1
@@ -226,7 +227,7 @@ class Applicants:
     async def answer_seat(self, answer: SeatAnswer) -> None:
         try:
             await missions.answer_seat(self.client, self.mission.id, answer)
-        except missions.Refused:
+        except Refused:
             self.tally["seat_answers_refused"] += 1  # the offer ran out as they answered
             return
         self.tally["seats_confirmed" if answer.accept else "seats_declined"] += 1

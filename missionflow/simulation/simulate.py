@@ -30,6 +30,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowHandle
 
 from api import missions
+from api.updates import Refused
 from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.messages import MissionOutcome
 from missionflow.domain.mission.replay import years_ahead, years_later
@@ -86,7 +87,7 @@ async def run(
             try:
                 async with asyncio.timeout(wall_limit):
                     outcome = await simulation.drive(applicants, now)
-            except missions.Refused as refused:
+            except Refused as refused:
                 raise SimulationError(
                     f"the mission refused a simulated request: {refused}"
                 ) from None
