@@ -164,14 +164,7 @@ def schedule(
         typer.echo(document, nl=False)
     else:
         output.write_text(document, encoding="utf-8")
-    stats = result.stats
-    share = f"{stats.scheduled / stats.upper_bound:.1%}" if stats.upper_bound else "-"
-    typer.echo(
-        f"scheduled {stats.scheduled} of {stats.requested} meetings "
-        f"({share} of the upper bound {stats.upper_bound}), "
-        f"{len(result.unscheduled)} unscheduled, in {stats.solve_seconds:.2f} s",
-        err=True,
-    )
+    typer.echo(scheduling.summary(result), err=True)
 
 
 @app.command()

@@ -31,7 +31,8 @@ def test_the_schedule_goes_to_stdout_and_a_summary_to_stderr() -> None:
     produced = Schedule.model_validate_json(result.stdout)
     assert validate(Instance.model_validate_json(EXAMPLE.read_text()), produced) == []
     assert result.stderr.startswith(
-        "scheduled 5 of 6 meetings (100.0% of the upper bound 5), 1 unscheduled, in "
+        "scheduled 5 of 6 meetings (100.0% of the upper bound 5), 1 unscheduled; "
+        "0 breaks (lower bound 0, proven optimal), break difference 0 (at most 2); exact, in "
     )
     assert result.stderr.count("\n") == 1
 
@@ -43,7 +44,21 @@ def test_the_schedule_goes_to_the_output_file(tmp_path: Path) -> None:
     assert result.stdout == ""
     produced = json.loads(target.read_text())
     assert set(produced) == {"assignments", "unscheduled", "stats"}
-    assert set(produced["stats"]) == {"requested", "scheduled", "upper_bound", "solve_seconds"}
+    assert set(produced["stats"]) == {
+        "requested",
+        "scheduled",
+        "upper_bound",
+        "value",
+        "value_bound",
+        "breaks",
+        "breaks_bound",
+        "idle_slots",
+        "break_difference",
+        "max_break_difference",
+        "break_difference_bound",
+        "method",
+        "solve_seconds",
+    }
     assert {"meeting": "m1", "slot": "d1-0950", "table": 1} in produced["assignments"]
 
 

@@ -33,9 +33,11 @@ class Participant(Strict):
 
 class Meeting(Strict):
     id: Id
-    a: str  # participant ids
+    a: str  # participant ids; a pair may meet more than once, each meeting with its own id
     b: str
     priority: int  # 1, 2 or 3; 3 is the most wanted
+    not_before: AwareDatetime | None = None  # the meeting starts at or after this instant
+    not_after: AwareDatetime | None = None  # and ends at or before this one ("the morning")
 
 
 class Fixed(Strict):
@@ -52,3 +54,5 @@ class Instance(Strict):
     participants: list[Participant]
     meetings: list[Meeting]
     fixed: list[Fixed] = []
+    max_break_difference: int = 2  # the most and fewest breaks of two participants, at most
+    time_limit: float = 10.0  # seconds for the exact phase; 0 keeps the fast method alone

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from missionflow.domain.matchmaking.breaks import sessions
 from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.timetable import FREE, Timetable, bits
 
@@ -53,21 +54,36 @@ class Numbered:
             everything & ~sum(1 << self.slot_index[s] for s in set(p.unavailable))
             for p in self.people
         ]
-        days = sorted({s.start.date() for s in self.slots})
-        self.day_of = [days.index(s.start.date()) for s in self.slots]
-        self.possible = [
-            self.caps[a] > 0 and self.caps[b] > 0 and bool(self.available[a] & self.available[b])
-            for a, b in self.ends
+        self.session_of = sessions(self.slots)
+        self.window = [
+            sum(
+                1 << i
+                for i, slot in enumerate(self.slots)
+                if (m.not_before is None or slot.start >= m.not_before)
+                and (m.not_after is None or slot.end <= m.not_after)
+            )
+            for m in self.meetings
         ]
-        """Whether each meeting could take place at all: both take meetings and share a slot."""
+        self.allowed = [
+            self.available[a] & self.available[b] & window
+            for (a, b), window in zip(self.ends, self.window, strict=True)
+        ]
+        """The slots each meeting may take: both available, within its time window."""
+        self.possible = [
+            self.caps[a] > 0 and self.caps[b] > 0 and bool(allowed)
+            for (a, b), allowed in zip(self.ends, self.allowed, strict=True)
+        ]
+        """Whether each meeting could take place at all: both take meetings and it has a
+        slot."""
 
     def timetable(self) -> Timetable:
         return Timetable(
             tables=self.tables,
             caps=self.caps,
             available=self.available,
-            day_of=self.day_of,
+            session_of=self.session_of,
             ends=self.ends,
+            allowed=self.allowed,
             fixed=[self.meeting_index[f.meeting] for f in self.instance.fixed],
         )
 
@@ -180,9 +196,8 @@ class _Repair:
 
     def retry(self, meeting: int) -> bool:
         timetable = self.timetable
-        a, b = self.numbered.ends[meeting]
         options = []
-        for slot in bits(timetable.available[a] & timetable.available[b]):
+        for slot in bits(timetable.allowed[meeting]):
             out = self._in_the_way(meeting, slot)
             if out is not None:
                 options.append((sum(self.priority[m] for m in out), len(out), slot, out))
@@ -298,11 +313,21 @@ def reason(timetable: Timetable, numbered: Numbered, meeting: int) -> str:
     """Why the meeting is not in the schedule, as the schedule stands at the end."""
     a, b = numbered.ends[meeting]
     names = {p: numbered.people[p].id for p in (a, b)}
+    within = (
+        ""
+        if numbered.window[meeting] == (1 << len(numbered.slots)) - 1
+        else " within the time window"
+    )
     for person in (a, b):
         if numbered.caps[person] == 0:
             return f"{names[person]} takes no meetings (max_meetings is 0)"
     if not timetable.available[a] & timetable.available[b]:
         return f"{names[a]} and {names[b]} are never available in the same slot"
+    if not timetable.allowed[meeting]:
+        return (
+            f"no slot within the meeting's time window where both {names[a]} and {names[b]} "
+            "are available"
+        )
     if full := [p for p in (a, b) if timetable.load[p] >= numbered.caps[p]]:
         return " and ".join(
             f"{names[p]} has reached its maximum of {numbered.caps[p]} meetings" for p in full
@@ -313,6 +338,6 @@ def reason(timetable: Timetable, numbered: Numbered, meeting: int) -> str:
         )
     if timetable.placed >= timetable.capacity:
         return f"all {timetable.tables} tables are taken in every slot"
-    if not timetable.free(a) & timetable.free(b):
-        return f"no slot where both {names[a]} and {names[b]} are free"
-    return f"no slot where both {names[a]} and {names[b]} are free and a table is left"
+    if not timetable.free(a) & timetable.free(b) & timetable.allowed[meeting]:
+        return f"no slot where both {names[a]} and {names[b]} are free{within}"
+    return f"no slot where both {names[a]} and {names[b]} are free and a table is left{within}"

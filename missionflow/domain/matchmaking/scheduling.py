@@ -24,16 +24,20 @@ the upper bound in `bounds.py`.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 from missionflow.domain.matchmaking.bounds import meeting_bound
+from missionflow.domain.matchmaking.breaks import Waits, break_difference, sessions, waits
+from missionflow.domain.matchmaking.exact import improve
 from missionflow.domain.matchmaking.instance import Instance, Participant, Slot, Strict
 from missionflow.domain.matchmaking.placement import Numbered, place, reason, seat
 from missionflow.domain.matchmaking.timetable import FREE
 
 PRIORITIES = (1, 2, 3)
+MAX_TIME_LIMIT = 600  # seconds: longer than an activity should hold a worker's core
 PROGRESS_EVERY = 200
 
 
@@ -52,6 +56,15 @@ class Stats(Strict):
     requested: int
     scheduled: int
     upper_bound: int  # no valid schedule places more meetings (see `upper_bound`)
+    value: int  # the sum of the priorities placed
+    value_bound: int | None = None  # no valid schedule has more value; None: not proven
+    breaks: int  # summed over participants (`breaks.py`)
+    breaks_bound: int | None = None  # none with this value and fairness has fewer; None: unknown
+    idle_slots: int
+    break_difference: int  # the most and fewest breaks of two participants with meetings
+    max_break_difference: int  # what the instance asked for
+    break_difference_bound: int | None = None  # when not met: no schedule does better than this
+    method: str  # "fast", or "exact" when the exact phase ran (see `exact.py`)
     solve_seconds: float
 
 
@@ -99,7 +112,6 @@ def problems(instance: Instance) -> list[str]:
             for slot in dict.fromkeys(person.unavailable)
             if slot not in slots
         ]
-    pairs: dict[frozenset[str], str] = {}
     for meeting in instance.meetings:
         found += [
             f"meeting {meeting.id!r} names participant {who!r}, who does not exist"
@@ -108,17 +120,24 @@ def problems(instance: Instance) -> list[str]:
         ]
         if meeting.a == meeting.b:
             found.append(f"meeting {meeting.id!r} is between {meeting.a!r} and themselves")
-        elif (pair := frozenset((meeting.a, meeting.b))) in pairs:
-            found.append(
-                f"meetings {pairs[pair]!r} and {meeting.id!r} are both between {meeting.a!r} and "
-                f"{meeting.b!r}"
-            )
-        else:
-            pairs[pair] = meeting.id
         if meeting.priority not in PRIORITIES:
             found.append(
                 f"meeting {meeting.id!r} has priority {meeting.priority}: it must be 1, 2 or 3"
             )
+        if meeting.not_before and meeting.not_after and meeting.not_after <= meeting.not_before:
+            found.append(
+                f"meeting {meeting.id!r} has not_after {meeting.not_after.isoformat()}, not after "
+                f"its not_before {meeting.not_before.isoformat()}"
+            )
+    if instance.max_break_difference < 0:
+        found.append(
+            f"max_break_difference is {instance.max_break_difference}: it must be 0 or more"
+        )
+    if not 0 <= instance.time_limit <= MAX_TIME_LIMIT:
+        found.append(
+            f"time_limit is {instance.time_limit}: it must be between 0 and {MAX_TIME_LIMIT} "
+            "seconds"
+        )
     return found + _fixed_problems(instance, slots, people)
 
 
@@ -170,6 +189,14 @@ def _fixed_problems(
         seen_tables.setdefault((fixed.slot, fixed.table), fixed.meeting)
         if meeting is None or fixed.slot not in slots:
             continue
+        slot = slots[fixed.slot]
+        if (meeting.not_before and slot.start < meeting.not_before) or (
+            meeting.not_after and slot.end > meeting.not_after
+        ):
+            found.append(
+                f"meeting {fixed.meeting!r} is fixed in slot {fixed.slot!r}, outside its time "
+                "window (not_before, not_after)"
+            )
         for who in (meeting.a, meeting.b):
             if who not in people or meeting.a == meeting.b:
                 continue
@@ -220,18 +247,25 @@ def _refuse_invalid(instance: Instance) -> None:
         raise InvalidInstance(found)
 
 
-def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None = None) -> Schedule:
-    """The meetings placed into (slot, table) pairs, and each meeting left out with its reason
-    (the method: `placement.py`).
+def schedule(
+    instance: Instance,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> Schedule:
+    """The meetings placed into (slot, table) pairs, and each meeting left out with its reason:
+    the fast placement (`placement.py`), then, within `instance.time_limit`, the exact phase
+    (`exact.py`) on `workers` threads (default: every core).
 
     Raises `InvalidInstance` when `problems(instance)` finds any. `progress(done, total)` is
-    called every few hundred steps (a step: a meeting placed, a meeting retried, an agenda
-    compacted) and at the end, so an activity can heartbeat on large events.
+    called every few hundred steps of the fast placement (a step: a meeting placed, a meeting
+    retried, an agenda compacted), before the exact phase and at the end, so an activity can
+    heartbeat on large events.
     """
     started = time.perf_counter()
     _refuse_invalid(instance)
     numbered = Numbered(instance)
-    total = 2 * (len(numbered.meetings) - len(instance.fixed)) + len(numbered.people)
+    total = 2 * (len(numbered.meetings) - len(instance.fixed)) + len(numbered.people) + 1
     done = 0
 
     def step() -> None:
@@ -241,6 +275,23 @@ def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None 
             progress(done, total)
 
     timetable = place(numbered, step)
+    method, value_bound, breaks_bound, difference_bound = "fast", None, None, None
+    if instance.time_limit > 0 and any(numbered.possible):
+        if progress is not None:
+            progress(total - 1, total)
+        outcome = improve(
+            numbered,
+            timetable.slot_of,
+            time_limit=instance.time_limit,
+            workers=workers or os.cpu_count() or 1,
+        )
+        if outcome is not None:
+            timetable = numbered.timetable()
+            for meeting, slot in enumerate(outcome.slot_of):
+                if slot != FREE:
+                    timetable.put(meeting, slot)
+            method, value_bound = "exact", outcome.value_bound
+            breaks_bound, difference_bound = outcome.breaks_bound, outcome.difference_bound
     tables = seat(timetable, numbered)
     assignments = [
         Assignment(
@@ -256,6 +307,13 @@ def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None 
         for m, slot in enumerate(timetable.slot_of)
         if slot == FREE
     ]
+    found = figures(instance, assignments)
+    if all(
+        slot != FREE for slot, ok in zip(timetable.slot_of, numbered.possible, strict=True) if ok
+    ):
+        value_bound = found["value"]  # every meeting that can take place is placed
+    if found["breaks"] == 0:
+        breaks_bound = 0
     bound = _upper_bound(numbered)
     if progress is not None:
         progress(total, total)
@@ -266,38 +324,74 @@ def schedule(instance: Instance, *, progress: Callable[[int, int], None] | None 
             requested=len(numbered.meetings),
             scheduled=len(assignments),
             upper_bound=bound,
+            value_bound=value_bound,
+            breaks_bound=breaks_bound,
+            max_break_difference=instance.max_break_difference,
+            break_difference_bound=difference_bound,
+            method=method,
             solve_seconds=round(time.perf_counter() - started, 3),
+            **found,
         ),
     )
 
 
-# --- checking a schedule ---------------------------------------------------------------------
+def summary(result: Schedule) -> str:
+    """The schedule in one line, as the CLI prints it and the worker logs it."""
+    stats = result.stats
+    share = f"{stats.scheduled / stats.upper_bound:.1%}" if stats.upper_bound else "-"
+    if stats.breaks_bound is None:
+        bound = "no lower bound proven"
+    elif stats.breaks_bound == stats.breaks:
+        bound = f"lower bound {stats.breaks_bound}, proven optimal"
+    else:
+        bound = f"lower bound {stats.breaks_bound}, gap {stats.breaks - stats.breaks_bound}"
+    difference = f"break difference {stats.break_difference} (at most {stats.max_break_difference}"
+    if stats.break_difference > stats.max_break_difference:
+        difference += ": not met"
+        if stats.break_difference_bound is not None:
+            difference += f", no schedule does better than {stats.break_difference_bound}"
+    return (
+        f"scheduled {stats.scheduled} of {stats.requested} meetings "
+        f"({share} of the upper bound {stats.upper_bound}), {len(result.unscheduled)} "
+        f"unscheduled; {stats.breaks} breaks ({bound}), {difference}); {stats.method}, in "
+        f"{stats.solve_seconds:.2f} s"
+    )
 
 
-def idle_slots(instance: Instance, result: Schedule) -> int:
-    """Slots participants spend waiting between two of their meetings on the same day, summed
-    over participants (slots they are unavailable for do not count): what compaction lowers."""
+# --- measuring and checking a schedule -------------------------------------------------------
+
+
+def waits_of(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, Waits]:
+    """The breaks and idle slots of every participant with a meeting in `assignments`."""
     order = sorted(instance.slots, key=lambda s: (s.start, s.end, s.id))
     position = {s.id: i for i, s in enumerate(order)}
+    session_of = sessions(order)
     ends = {m.id: (m.a, m.b) for m in instance.meetings}
-    unavailable = {p.id: set(p.unavailable) for p in instance.participants}
-    agenda: dict[tuple[str, object], list[int]] = {}
-    for item in result.assignments:
-        slot = order[position[item.slot]]
+    taken: dict[str, list[int]] = {}
+    for item in assignments:
         for who in ends[item.meeting]:
-            agenda.setdefault((who, slot.start.date()), []).append(position[item.slot])
-    idle = 0
-    for (who, _), taken in agenda.items():
-        between = range(min(taken), max(taken) + 1)
-        idle += sum(order[i].id not in unavailable[who] for i in between) - len(taken)
-    return idle
+            taken.setdefault(who, []).append(position[item.slot])
+    return {who: waits(slots, session_of) for who, slots in taken.items()}
+
+
+def figures(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, int]:
+    """What `Stats` says of any schedule's assignments (the benchmark measures its baseline
+    with it): value, breaks, idle slots and the largest break difference."""
+    priority = {m.id: m.priority for m in instance.meetings}
+    found = waits_of(instance, assignments).values()
+    return {
+        "value": sum(priority[a.meeting] for a in assignments),
+        "breaks": sum(w.breaks for w in found),
+        "idle_slots": sum(w.idle for w in found),
+        "break_difference": break_difference(w.breaks for w in found),
+    }
 
 
 def validate(instance: Instance, result: Schedule) -> list[str]:
     """Every rule the schedule breaks, in words; empty when it is a valid schedule of the
     instance (used by the tests and the benchmark, on any scheduler's output)."""
     found: list[str] = []
-    slots = {s.id for s in instance.slots}
+    slots = {s.id: s for s in instance.slots}
     meetings = {m.id: m for m in instance.meetings}
     people = {p.id: p for p in instance.participants}
     placed: Counter[str] = Counter()
@@ -334,6 +428,14 @@ def validate(instance: Instance, result: Schedule) -> list[str]:
             busy.setdefault((who, item.slot), item.meeting)
             if who in people and item.slot in people[who].unavailable:
                 found.append(f"{who!r} meets in slot {item.slot!r}, for which they are unavailable")
+        slot = slots.get(item.slot)
+        if slot is not None and (
+            (meeting.not_before and slot.start < meeting.not_before)
+            or (meeting.not_after and slot.end > meeting.not_after)
+        ):
+            found.append(
+                f"meeting {item.meeting!r} is in slot {item.slot!r}, outside its time window"
+            )
     found += [
         f"{who!r} has {n} meetings, more than their maximum of {people[who].max_meetings}"
         for who, n in load.items()

@@ -43,22 +43,29 @@ class Timetable:
         tables: int,
         caps: Sequence[int],
         available: Sequence[int],
-        day_of: Sequence[int],
+        session_of: Sequence[int],
         ends: Sequence[tuple[int, int]],
+        allowed: Sequence[int],
         fixed: Iterable[int] = (),
     ) -> None:
         """`available[p]`: the slots participant p is available for, as a mask (bit s: slot
-        s); `day_of[s]`: the day of slot s, slots in time order (idle time is counted within a
-        day); `ends[m]`: the two participants of meeting m."""
-        self.slots = len(day_of)
+        s); `session_of[s]`: the session of slot s, slots in time order (idle time is counted
+        within a session); `ends[m]`: the two participants of meeting m; `allowed[m]`: the
+        slots meeting m may take (both available, within its time window)."""
+        self.slots = len(session_of)
         self.tables = tables
         self.capacity = self.slots * tables
         self.cap = list(caps)
         self.available = list(available)
-        days = sorted(set(day_of))
-        self.day_masks = [sum(1 << s for s, d in enumerate(day_of) if d == day) for day in days]
-        self.follows = sum(1 << s for s in range(1, self.slots) if day_of[s] == day_of[s - 1])
-        self.precedes = self.follows >> 1  # slot s is followed by s + 1 on the same day
+        self.session_masks = [
+            sum(1 << s for s, k in enumerate(session_of) if k == session)
+            for session in sorted(set(session_of))
+        ]
+        self.follows = sum(
+            1 << s for s in range(1, self.slots) if session_of[s] == session_of[s - 1]
+        )
+        self.precedes = self.follows >> 1  # slot s is followed by s + 1 in the same session
+        self.allowed = list(allowed)
         self.first = [a for a, _ in ends]
         self.second = [b for _, b in ends]
         self.fixed = bytearray(len(ends))
@@ -135,19 +142,18 @@ class Timetable:
         return self.available[person] & ~self.busy[person]
 
     def idle(self, person: int, busy: int | None = None) -> int:
-        """Slots the participant is available for but spends waiting between two of their
-        meetings on the same day."""
+        """Slots the participant spends without a meeting between two of their meetings in the
+        same session (`breaks.py` counts the same on a finished schedule)."""
         mask = self.busy[person] if busy is None else busy
         total = 0
-        for day in self.day_masks:
-            mine = mask & day
+        for session in self.session_masks:
+            mine = mask & session
             if mine:
-                span = (1 << mine.bit_length()) - (mine & -mine)
-                total += (span & self.available[person]).bit_count() - mine.bit_count()
+                total += mine.bit_length() - (mine & -mine).bit_length() + 1 - mine.bit_count()
         return total
 
     def _near(self, person: int) -> int:
-        """Slots right next to one of the participant's meetings, the same day."""
+        """Slots right next to one of the participant's meetings, in the same session."""
         busy = self.busy[person]
         return ((busy << 1) & self.follows) | ((busy >> 1) & self.precedes)
 
@@ -176,7 +182,7 @@ class Timetable:
         free_a, free_b = self.free(a), self.free(b)
         if not free_a or not free_b:
             return False
-        both = free_a & free_b
+        both = free_a & free_b & self.allowed[meeting]
         if both & self.room:
             self.put(meeting, next(self._ranked(both & self.room, a, b)))
             return True
@@ -193,7 +199,7 @@ class Timetable:
         put the meeting there."""
         a, b = self.first[meeting], self.second[meeting]
         for person, other, mine, theirs in ((b, a, free_b, free_a), (a, b, free_a, free_b)):
-            targets = theirs & self.available[person] & self.busy[person]
+            targets = theirs & self.allowed[meeting] & self.busy[person]
             for group in (targets & self.room, targets & ~self.room):
                 for target in self._ranked(group, a, b):
                     for spare in (*bits(mine & self.room), *bits(mine & ~self.room)):
@@ -211,7 +217,7 @@ class Timetable:
         deep, which reaches rotations over three slots that no two-slot chain does."""
         a, b = self.first[meeting], self.second[meeting]
         self._moves = moves
-        for slot in self._ranked(self.available[a] & self.available[b], a, b):
+        for slot in self._ranked(self.allowed[meeting], a, b):
             mark = self.mark()
             if self._make_way(slot, (a, b), 2, 1 << slot):
                 self.put(meeting, slot)
@@ -243,7 +249,7 @@ class Timetable:
         a, b = self.first[meeting], self.second[meeting]
         home = self.slot_of[meeting]
         self.take(meeting)
-        for target in bits(self.available[a] & self.available[b] & ~banned):
+        for target in bits(self.allowed[meeting] & ~banned):
             if self._moves <= 0:
                 break
             self._moves -= 1
@@ -284,13 +290,13 @@ class Timetable:
     def _chain(self, start: int, first: int, second: int, avoid: int = FREE) -> list[int] | None:
         """The meetings on the path that starts at `start` (free in slot `second`) with its
         meeting in slot `first`, alternating between the two slots; None when one of them may
-        not move to the other slot (fixed, or someone unavailable) or the path reaches
-        `avoid`."""
+        not move to the other slot (fixed, someone unavailable, outside its window) or the path
+        reaches `avoid`."""
         path: list[int] = []
         node, colour, other = start, first, second
         while (meeting := self.at[node][colour]) != FREE:
             a, b = self.first[meeting], self.second[meeting]
-            if self.fixed[meeting] or not (self.available[a] & self.available[b]) >> other & 1:
+            if self.fixed[meeting] or not self.allowed[meeting] >> other & 1:
                 return None
             path.append(meeting)
             node = b if a == node else a
@@ -317,7 +323,7 @@ class Timetable:
             if self.fixed[meeting]:
                 continue
             a, b = self.first[meeting], self.second[meeting]
-            if where := self.free(a) & self.free(b) & self.room:
+            if where := self.free(a) & self.free(b) & self.allowed[meeting] & self.room:
                 self.put(meeting, next(bits(where)))
                 return True
         for target in bits(self.room):
@@ -362,7 +368,7 @@ class Timetable:
         for m in meetings:
             a, b = self.first[m], self.second[m]
             to = two if self.slot_of[m] == one else one
-            if self.fixed[m] or not (self.available[a] & self.available[b]) >> to & 1:
+            if self.fixed[m] or not self.allowed[m] >> to & 1:
                 return None
             to_two += 1 if to == two else -1
             people.add(a)
@@ -379,11 +385,11 @@ class Timetable:
 
     def compact(self, person: int, *, limit: int = 12) -> bool:
         """Try to close one of the participant's idle gaps by moving their first or last meeting
-        of the day (with its Kempe component, at most `limit` meetings) into it, when that lowers
+        of a session (with its Kempe component, at most `limit` meetings) into it, when that lowers
         the idle time of everyone involved taken together. True when something moved."""
         mask = self.busy[person]
-        for day in self.day_masks:
-            mine = mask & day
+        for session in self.session_masks:
+            mine = mask & session
             if not mine:
                 continue
             low, high = (mine & -mine).bit_length() - 1, mine.bit_length() - 1

@@ -61,9 +61,14 @@ BAD = [
         id="self-meeting",
     ),
     pytest.param(
-        raw(meetings=lambda ms: [*ms, {**ms[0], "id": "m9", "a": ms[0]["b"], "b": ms[0]["a"]}]),
-        "meetings 'm1' and 'm9' are both between 'kyoto-robotics' and 'nordic-medtech'",
-        id="same-pair-twice",
+        raw(
+            meetings=lambda ms: [
+                {**ms[0], "not_before": "2016-10-18T11:00:00+09:00"},
+                *ms[1:],
+            ]
+        ),
+        "meeting 'm1' is fixed in slot 'd1-0950', outside its time window (not_before, not_after)",
+        id="fixed-outside-window",
     ),
     pytest.param(
         raw(meetings=lambda ms: [{**ms[0], "priority": 4}, *ms[1:]]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scheduling_support import checked, event, reasons, where
 
-from missionflow.domain.matchmaking.scheduling import idle_slots
+from missionflow.domain.matchmaking.scheduling import figures
 
 # --- what the objective prefers --------------------------------------------------------------
 
@@ -44,8 +44,11 @@ def test_agendas_are_compact() -> None:
     )
     result = checked(instance)
     assert result.unscheduled == []
-    assert idle_slots(instance, result) == 0
-    assert sorted(slot for slot, _ in where(result).values()) == ["s2", "s3", "s4"]
+    assert figures(instance, result.assignments)["idle_slots"] == 0
+    assert sorted(slot for slot, _ in where(result).values()) in (
+        ["s2", "s3", "s4"],
+        ["s3", "s4", "s5"],
+    )
 
 
 def test_idle_time_is_counted_within_a_day() -> None:
@@ -59,7 +62,7 @@ def test_idle_time_is_counted_within_a_day() -> None:
     result = checked(instance)
     assert where(result)["m1"][0] == "s2"
     assert where(result)["m2"][0] == "s3"
-    assert idle_slots(instance, result) == 0
+    assert figures(instance, result.assignments)["idle_slots"] == 0
 
 
 # --- reasons ---------------------------------------------------------------------------------
