@@ -48,8 +48,17 @@ INFRASTRUCTURE = {
     "weasyprint",
 }
 
-DOMAIN_LIBRARIES = {"pydantic", "pydantic_core", "yaml", "iso3166", "icalendar", "email_validator"}
-"""Libraries of data and formats, no I/O: what the domain may use beside the standard library."""
+DOMAIN_LIBRARIES = {
+    "pydantic",
+    "pydantic_core",
+    "yaml",
+    "iso3166",
+    "icalendar",
+    "email_validator",
+    "ortools",
+}
+"""Libraries of data, formats and computation, no I/O: what the domain may use beside the
+standard library (OR-Tools: the scheduler's exact phase, a pure function of its model)."""
 
 
 def _modules() -> dict[str, Path]:
