@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agendas import send_agendas
 from activities.applications import mission_file
-from activities.meeting_schedule import instance_of, place
+from activities.meeting_schedule import instance_of, place_in_thread
 from missionflow.domain.call.applications import organisation_key
 from missionflow.domain.matchmaking.messages import (
     HostNotice,
@@ -236,7 +236,7 @@ class MatchmakingActivities:
         slots = slots_of(event)
         meetings = [m for m in meetings if m.requester_id in people and m.invitee_id in people]
         instance = instance_of(event, slots, people, meetings, keep_placed=notice.version > 1)
-        result = place(instance)
+        result = await place_in_thread(instance)
         placed = {a.meeting: a for a in result.assignments}
         reasons = {u.meeting: u.reason for u in result.unscheduled}
         by_slot = {s.id: s for s in slots}

@@ -3,8 +3,9 @@ accepted meetings, and placed (see `missionflow.domain.matchmaking.scheduling`).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from temporalio import activity
 
@@ -58,16 +59,29 @@ def instance_of(
     )
 
 
-def place(instance: Instance) -> scheduling.Schedule:
-    """The schedule of `instance`, heartbeating as it goes."""
+def place(
+    instance: Instance, progress: Callable[[int, int], None] | None = None
+) -> scheduling.Schedule:
+    """The schedule of `instance`, telling `progress(done, total)` as it goes. CPU-bound (the
+    exact phase runs up to `instance.time_limit` seconds): run it off the event loop, with
+    `place_in_thread`."""
     try:
-        return scheduling.schedule(instance, progress=_heartbeat)
+        return scheduling.schedule(instance, progress=progress)
     except scheduling.InvalidInstance:
         # Kept assignments that no longer fit (a host reloaded with new unavailability):
         # place everything afresh rather than not at all.
-        return scheduling.schedule(instance.model_copy(update={"fixed": []}), progress=_heartbeat)
+        return scheduling.schedule(instance.model_copy(update={"fixed": []}), progress=progress)
 
 
-def _heartbeat(done: int, total: int) -> None:
-    if activity.in_activity():
-        activity.heartbeat(done, total)
+async def place_in_thread(instance: Instance) -> scheduling.Schedule:
+    """`place` in a worker thread, so the activity worker's event loop keeps running (other
+    activities, heartbeats) while the scheduler works; its progress heartbeats the activity,
+    handed to the loop (an async activity's heartbeat must be called from its loop)."""
+    loop = asyncio.get_running_loop()
+    beating = activity.in_activity()
+
+    def progress(done: int, total: int) -> None:
+        if beating:
+            loop.call_soon_threadsafe(activity.heartbeat, done, total)
+
+    return await asyncio.to_thread(place, instance, progress)
