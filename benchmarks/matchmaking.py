@@ -19,7 +19,8 @@ Methods, each on the same instance in the same process:
 Columns: requests; placed, and `bound` (`upper_bound`: no schedule places more); value (the sum
 of the priorities placed) and `v.bound` (the proven largest value, `-` when not proven); breaks
 and `b.bound` (the proven fewest breaks with this value and fairness); idle slots; `diff/max`:
-the largest break difference between two participants and the most the instance asks for;
+the largest break difference between two participants and the most the instance asks for, and
+`d.bound` (when that most is not met: the proven smallest difference possible);
 `misses`: meetings placed outside their time window; seconds; `proven`: value when value equals
 its bound, breaks when breaks equal theirs; `phase`: `stats.method`. `validate()` checks every
 schedule; the run exits 1 if any schedule breaks a rule or misses a window.
@@ -91,6 +92,7 @@ COLUMNS = (
     ("b.bound", ">7"),
     ("idle", ">5"),
     ("diff/max", ">8"),
+    ("d.bound", ">7"),
     ("misses", ">6"),
     ("seconds", ">7"),
     ("proven", "<12"),
@@ -125,6 +127,7 @@ def row(name: str, method: str, result: Schedule, misses: int, seconds: float) -
         "-" if stats.breaks_bound is None else stats.breaks_bound,
         stats.idle_slots,
         f"{stats.break_difference}/{stats.max_break_difference}",
+        "-" if stats.break_difference_bound is None else stats.break_difference_bound,
         misses,
         f"{seconds:.2f}",
         "+".join(proven) or "-",
