@@ -23,7 +23,7 @@ deterministically, so the same instance and worker count give the same schedule.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -32,7 +32,7 @@ from missionflow.domain.matchmaking.breaks import break_difference, waits
 from missionflow.domain.matchmaking.placement import Numbered
 from missionflow.domain.matchmaking.timetable import FREE, bits
 
-WORK_PER_SECOND = 0.5  # CP-SAT's deterministic time per second of `time_limit` (measured)
+WORK_PER_SECOND = 0.4  # CP-SAT's deterministic time per second of `time_limit` (measured)
 WHOLE_MODEL_LIMIT = 40_000  # (meeting, slot) booleans; above it, session by session
 VALUE_SHARE = 0.4  # of the time limit, for stage 1 when it runs
 IDLE_SHARE = 0.15  # of what is left, kept for stage 3
@@ -49,6 +49,7 @@ FULL_PROBLEM_WORKERS = (
 )
 
 Bit = int | cp_model.IntVar  # a 0/1 constant or a boolean variable
+Value = Callable[[Bit], int]  # a bit's value in the schedule being hinted
 
 
 @dataclass
@@ -102,6 +103,9 @@ class _Model:
             if len(chosen) > numbered.caps[person] - load[person]:
                 model.add(sum(chosen) <= numbered.caps[person] - load[person])
         self.load = load
+        self.derived: list[tuple[cp_model.IntVar, Callable[[Value], int]]] = []
+        """Each helper variable with how its value follows from the others': the hint gives
+        every variable a value, so CP-SAT starts from it at once instead of completing it."""
         self.busy: dict[tuple[int, int], Bit] = {}
         for (person, slot), chosen in cells.items():
             if len(chosen) == 1:
@@ -110,6 +114,7 @@ class _Model:
                 model.add_at_most_one(chosen)
                 either = model.new_bool_var(f"p{person}s{slot}")
                 model.add(either == sum(chosen))
+                self._derive(either, lambda value, chosen=chosen: max(map(value, chosen)))
                 self.busy[person, slot] = either
         self.value = sum(
             numbered.priority[m] * var for m, options in self.choices.items() for _, var in options
@@ -120,10 +125,23 @@ class _Model:
             return 1
         return self.busy.get((person, slot), 0)
 
+    def _derive(self, var: cp_model.IntVar, rule: Callable[[Value], int]) -> None:
+        self.derived.append((var, rule))
+
     def hint(self, slot_of: Sequence[int]) -> None:
+        """Every variable's value in the schedule `slot_of`."""
+        known: dict[int, int] = {}
+
+        def value(item: Bit) -> int:
+            return item if isinstance(item, int) else known[item.index]
+
         for meeting, options in self.choices.items():
             for slot, var in options:
-                self.model.add_hint(var, slot_of[meeting] == slot)
+                known[var.index] = int(slot_of[meeting] == slot)
+                self.model.add_hint(var, known[var.index])
+        for var, rule in self.derived:
+            known[var.index] = rule(value)
+            self.model.add_hint(var, known[var.index])
 
     def chosen(self, solver: cp_model.CpSolver) -> list[int]:
         slot_of = list(self.slot_of)
@@ -141,6 +159,7 @@ class _Model:
             return variables[0] if variables else 0
         result = self.model.new_bool_var("")
         self.model.add_max_equality(result, variables)
+        self._derive(result, lambda value: max(map(value, variables)))
         return result
 
     def _and(self, items: list[Bit], negated: Bit) -> Bit:
@@ -155,6 +174,7 @@ class _Model:
         result = self.model.new_bool_var("")
         self.model.add_bool_and(literals).only_enforce_if(result)
         self.model.add_bool_or([lit.Not() for lit in literals]).only_enforce_if(result.Not())
+        self._derive(result, lambda value: int(all(map(value, items)) and not value(negated)))
         return result
 
     def _sessions(self) -> list[list[int]]:
@@ -163,37 +183,59 @@ class _Model:
             [s for s, k in enumerate(session_of) if k == one] for one in sorted(set(session_of))
         ]
 
-    def breaks(self, counted: Sequence[int]) -> list[object]:
-        """Each counted participant's breaks, exactly, as a linear expression: in a session,
-        the runs of meetings that start, less one when there is any."""
+    def breaks(self, counted: Sequence[int]) -> list[list[tuple[int, Bit]]]:
+        """Each counted participant's breaks, exactly, as (coefficient, bit) terms: in a
+        session, the runs of meetings that start, less one when there is any."""
         model = self.model
-        found: list[object] = []
+        found: list[list[tuple[int, Bit]]] = []
         for person in counted:
-            terms: list[object] = []
+            terms: list[tuple[int, Bit]] = []
             for session in self._sessions():
                 row = [self.bit(person, s) for s in session]
                 if all(isinstance(b, int) for b in row):
-                    terms.append(waits((i for i, b in enumerate(row) if b), [0] * len(row)).breaks)
+                    fixed = waits((i for i, b in enumerate(row) if b), [0] * len(row))
+                    terms.append((fixed.breaks, 1))
                     continue
                 has = model.new_bool_var("")
                 model.add(has <= sum(row))
                 for bit in row:
                     model.add(has >= bit)
-                terms.append(-has)
+                self._derive(has, lambda value, row=row: max(map(value, row)))
+                terms.append((-1, has))
                 for i, bit in enumerate(row):
                     before = row[i - 1] if i else 0
                     if _is(bit, 0) or _is(before, 1):
                         continue
                     if _is(bit, 1) and _is(before, 0):
-                        terms.append(1)
+                        terms.append((1, 1))
                         continue
                     start = model.new_bool_var("")
                     model.add(start >= bit - before)
                     model.add(start <= bit)
                     model.add(start <= 1 - before)
-                    terms.append(start)
-            found.append(sum(terms))
+                    self._derive(
+                        start,
+                        lambda value, bit=bit, before=before: int(value(bit) and not value(before)),
+                    )
+                    terms.append((1, start))
+            found.append(terms)
         return found
+
+    def spread(self, breaks: list[list[tuple[int, Bit]]]) -> tuple[object, object]:
+        """The most and the fewest breaks among these participants, as variables."""
+        limit = len(self.numbered.slots)
+        top = self.model.new_int_var(0, limit, "most")
+        bottom = self.model.new_int_var(0, limit, "fewest")
+        for terms in breaks:
+            self.model.add(top >= _linear(terms))
+            self.model.add(bottom <= _linear(terms))
+
+        def each(value: Value) -> list[int]:
+            return [sum(c * value(bit) for c, bit in terms) for terms in breaks] or [0]
+
+        self._derive(top, lambda value: max(each(value)))
+        self._derive(bottom, lambda value: min(each(value)))
+        return top, bottom
 
     def idle(self, counted: Sequence[int]) -> object:
         """The idle slots of the counted participants, summed: a slot without their meeting
@@ -213,6 +255,10 @@ class _Model:
                     earlier[i] = self._or([row[i - 1], earlier[i - 1]])
                 total += [self._and([earlier[i], later[i]], row[i]) for i in range(1, len(row) - 1)]
         return sum(total)
+
+
+def _linear(terms: list[tuple[int, Bit]]) -> object:
+    return sum(c * bit for c, bit in terms)
 
 
 def _is(item: Bit, constant: int) -> bool:
@@ -307,7 +353,11 @@ def _fewest_waits(
     allowed_difference = numbered.instance.max_break_difference
     difference_bound: int | None = None
 
-    def model_with(difference: int | None) -> tuple[_Model, object, object]:
+    def model_with(
+        difference: int | None, *, fewest: int | None = None
+    ) -> tuple[_Model, object, object]:
+        """The model of stage 2 (stage 3 with `fewest`: breaks kept, idle slots the
+        objective), its total breaks (idle slots) and its break difference."""
         model = _Model(numbered, slot_of, domains, once=once)
         for person, load in enumerate(loads):
             if model.mine[person]:
@@ -315,15 +365,15 @@ def _fewest_waits(
         if not once:
             model.model.add(model.value >= value - _value_constant(numbered, model))
         breaks = model.breaks(counted)
-        top = model.model.new_int_var(0, len(numbered.slots), "most")
-        bottom = model.model.new_int_var(0, len(numbered.slots), "fewest")
-        for person_breaks in breaks:
-            model.model.add(top >= person_breaks)
-            model.model.add(bottom <= person_breaks)
+        top, bottom = model.spread(breaks)
         if difference is not None:
             model.model.add(top - bottom <= difference)
+        total = sum(_linear(terms) for terms in breaks)
+        if fewest is not None:
+            model.model.add(total <= fewest)
+            total = model.idle(counted)
         model.hint(slot_of)
-        return model, sum(breaks), top - bottom
+        return model, total, top - bottom
 
     def within(candidate: Sequence[int], difference: int) -> bool:
         return _difference(numbered, candidate, counted) <= difference
@@ -358,9 +408,8 @@ def _fewest_waits(
     slot_of = model.chosen(solver)
     breaks_bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
     fewest = round(solver.objective_value)
-    model, breaks, spread = model_with(allowed_difference)
-    model.model.add(breaks <= fewest)
-    model.model.minimize(model.idle(counted))
+    model, idle, spread = model_with(allowed_difference, fewest=fewest)
+    model.model.minimize(idle)
     solver = _solver(budget - spent, workers, search=True)
     if _found(solver.solve(model.model)):
         slot_of = model.chosen(solver)
