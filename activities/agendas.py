@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.messages import MatchmakingNotice
-from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants
@@ -35,6 +35,7 @@ async def send_agendas(
     calendar file (cancelled meetings included); what was sent is kept to compare next time.
     Returns how many were sent."""
     built = await participants.agendas(session, mission.id, event, people)
+    slots = slots_of(event)
     sent = 0
     for person in people.values():
         mine = built[person.id]
@@ -45,6 +46,7 @@ async def send_agendas(
         if before is None and not mine.items and notice.version > 1:
             continue
         sequence = 0 if previous is None else previous.sequence + 1
+        waits = agenda.breaks_text(agenda.agenda_breaks(mine.items, slots), event.timezone)
         added, removed, moved = (
             agenda.changed_items(before, mine) if before is not None else ([], [], [])
         )
@@ -53,6 +55,7 @@ async def send_agendas(
             "venue": event.venue,
             "event_timezone": event.timezone,
             "rows": agenda.agenda_rows(mine),
+            "breaks": waits if mine.items else "",
             "ics_attached": True,
             "agenda_url": _agenda_url(settings, mission.id, person),
         }
@@ -73,6 +76,7 @@ async def send_agendas(
                 domain=_domain(settings.mail_from),
                 cancelled=removed,
                 stamp=notice.at,
+                note=waits if mine.items else None,
             )
             attachments.append(
                 Attachment(

@@ -28,7 +28,7 @@ from api.routes.meetings import participant_side
 from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.messages import AttendanceInput
-from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants
@@ -111,6 +111,7 @@ async def agenda_ics(
         sequence=sent.sequence if sent else 0,
         organiser_email=str(file.coordinators[0].email),
         domain=settings.mail_from.rsplit("@", 1)[-1].strip("> "),
+        note=agenda.breaks_text(agenda.agenda_breaks(mine.items, slots_of(event)), event.timezone),
     )
     return Response(
         calendar,

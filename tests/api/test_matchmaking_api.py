@@ -181,8 +181,10 @@ async def test_the_event_over_http(api: httpx.AsyncClient) -> None:
         f"{mission}/participants/{nanofab['id']}/agenda.ics?token={host_token}", headers=PUBLIC
     )
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
-    (vevent,) = list(Calendar.from_ical(ics.content).walk("VEVENT"))
+    calendar = Calendar.from_ical(ics.content)
+    (vevent,) = list(calendar.walk("VEVENT"))
     assert "Alpha Cluster" in str(vevent["SUMMARY"])
+    assert str(calendar["X-WR-CALDESC"]) == "No breaks between your meetings"
 
     async def attended() -> None:
         held = await api.post(f"{mission}/meetings/{rid}/attendance", json={"attendance": "held"})

@@ -4,6 +4,7 @@ files, and a late cancellation that re-sends only the agendas it changed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -158,6 +159,9 @@ async def test_requests_schedule_agendas_and_a_late_cancellation(
         assert len(busy) == len(set(busy))  # nobody in two meetings at once
         hope = mailbox.sent("agenda", "hope@")[0]
         calendar = _calendar(hope)
+        told = str(calendar["X-WR-CALDESC"])  # the agenda's breaks, as the email says them
+        assert re.fullmatch(r"No breaks between your meetings|1 break: \d\d:\d\d–\d\d:\d\d", told)
+        assert f"{told}." in hope.get_body(("plain",)).get_content()
         events = [c for c in calendar.walk("VEVENT")]
         assert len(events) == 2 and all(
             str(e["DTSTART"].params["TZID"]) == event.timezone for e in events

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
 from missionflow.domain.instants import check_zone, local, to_utc
+from missionflow.domain.matchmaking.breaks import Timed, sessions
 from missionflow.domain.selection.scoring import country_name
 
 PRODID = "-//missionflow//Matchmaking agenda//EN"
@@ -86,6 +88,7 @@ def ics(
     domain: str,
     cancelled: Sequence[AgendaItem] = (),
     stamp: datetime | None = None,
+    note: str | None = None,
 ) -> bytes:
     """The agenda as an iCalendar file (RFC 5545, METHOD:PUBLISH), one VEVENT per meeting.
 
@@ -98,6 +101,8 @@ def ics(
         cancelled: meetings taken out of the agenda since a version the participant has, sent as
             STATUS:CANCELLED with the time they had; none of them may still be in the agenda.
         stamp: the DTSTAMP of every event; now when left out.
+        note: a line about the whole agenda (its breaks, `breaks_text`), as the calendar's
+            description (X-WR-CALDESC, which common clients show); none when left out.
 
     Returns:
         The file's bytes: UTF-8, lines folded at 75 octets, ending in CRLF.
@@ -125,6 +130,8 @@ def ics(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
+    if note:
+        calendar.add("x-wr-caldesc", note)
     every = (*agenda.items, *cancelled)
     first = min(local(item.start, agenda.timezone).date() for item in every)
     last = max(local(item.end, agenda.timezone).date() for item in every)
@@ -253,6 +260,46 @@ def _time_text(start: datetime, end: datetime, zone: str) -> str:
 
 def _day(wall: datetime) -> str:
     return f"{wall.day} {wall:%b} {wall.year}"
+
+
+@dataclass(frozen=True)
+class Break:
+    """A wait between two meetings of a participant in one session: from the end of the one to
+    the start of the next (`breaks.py` counts them so)."""
+
+    start: datetime
+    end: datetime
+
+
+def agenda_breaks(items: Sequence[AgendaItem], slots: Sequence[Timed]) -> list[Break]:
+    """The breaks of a participant meeting at `items`, on the event's grid of `slots` (any
+    order): a break is a maximal run of slots without a meeting between two consecutive
+    meetings in one session (a run of back-to-back slots), so lunch between sessions is none.
+    A meeting that starts at no slot of the grid is left out of the count."""
+    order = sorted(slots, key=lambda slot: (slot.start, slot.end))
+    session_of = sessions(order)
+    position = {to_utc(slot.start): i for i, slot in enumerate(order)}
+    taken = sorted({position[item.start] for item in items if item.start in position})
+    return [
+        Break(to_utc(order[before].end), to_utc(order[after].start))
+        for before, after in pairwise(taken)
+        if after > before + 1 and session_of[before] == session_of[after]
+    ]
+
+
+def breaks_text(found: Sequence[Break], zone: str) -> str:
+    """The breaks in a line, times in the venue's zone: "2 breaks: 10:20–10:40, 14:00–14:20",
+    each with its day ("15 May 10:20–10:40") when they fall on more than one; "No breaks
+    between your meetings" when there are none."""
+    if not found:
+        return "No breaks between your meetings"
+    walls = [(local(b.start, zone), local(b.end, zone)) for b in found]
+    several_days = len({begins.date() for begins, _ in walls}) > 1
+    spans = [
+        f"{f'{begins.day} {begins:%b} ' if several_days else ''}{begins:%H:%M}–{ends:%H:%M}"
+        for begins, ends in walls
+    ]
+    return f"{len(found)} {'break' if len(found) == 1 else 'breaks'}: {', '.join(spans)}"
 
 
 def changed_items(

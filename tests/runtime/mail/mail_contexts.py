@@ -14,10 +14,13 @@ from support import example
 from missionflow.domain.matchmaking.agenda import (
     Agenda,
     AgendaItem,
+    agenda_breaks,
     agenda_rows,
+    breaks_text,
     changed_items,
     item_rows,
 )
+from missionflow.domain.matchmaking.rules import SlotTime
 from missionflow.domain.mission.file import load_mission
 from missionflow.domain.visits import itinerary
 
@@ -87,6 +90,16 @@ NEW_AGENDA = agenda(
     meeting("m-2", 18, 40, 9, "Philadelphia NanoWorks"),
     meeting("m-4", 19, 0, 2, "Chesapeake Photonics Lab"),
 )
+# One session, 09:00–17:00 EDT, of 20-minute slots.
+GRID = [
+    SlotTime(str(n), 1, start, start + timedelta(minutes=20))
+    for n in range(24)
+    for start in [datetime(2017, 5, 15, 13, 0, tzinfo=UTC) + timedelta(minutes=20 * n)]
+]
+
+
+def waits_of(the_agenda: Agenda) -> str:
+    return breaks_text(agenda_breaks(the_agenda.items, GRID), the_agenda.timezone)
 
 
 def agenda_changes(before: Agenda, after: Agenda) -> dict[str, Any]:
@@ -273,6 +286,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
         "rows": agenda_rows(FIRST_AGENDA),
+        "breaks": waits_of(FIRST_AGENDA),
         "ics_attached": True,
         "agenda_url": AGENDA_URL,
     },
@@ -281,6 +295,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
         **agenda_changes(FIRST_AGENDA, NEW_AGENDA),
+        "breaks": waits_of(NEW_AGENDA),
         "ics_attached": True,
         "agenda_url": AGENDA_URL,
     },

@@ -98,6 +98,12 @@ def test_the_agenda_shows_each_meeting_in_the_venues_zone_with_its_table() -> No
     assert AGENDA_URL in rendered.text and f'href="{AGENDA_URL}"' in rendered.html
     assert "attached to this email as a calendar file" in rendered.text
     assert "attached to this email as a calendar file" in rendered.html
+    breaks = "1 break: 09:40–14:00."
+    assert rendered.text.index(breaks) > rendered.text.index("Capital Region Biotech Alliance")
+    assert f"<p>{breaks}</p>" in rendered.html
+    none = render("agenda", context("agenda", breaks="No breaks between your meetings"))
+    assert "No breaks between your meetings." in none.text
+    assert "break" not in render("agenda", context("agenda", breaks="")).text
     detached = render("agenda", context("agenda", ics_attached=False))
     assert "attached" not in detached.text and "attached" not in detached.html
     assert AGENDA_URL in detached.text
@@ -135,6 +141,7 @@ def test_a_changed_agenda_lists_what_was_added_removed_and_moved() -> None:
     for caption in ("New meeting", "Moved to another time or table", "Cancelled meeting"):
         assert f'padding:0 0 4px;">{caption}' in rendered.html
     assert "removes the cancelled ones" in rendered.text
+    assert "1 break: 09:20–14:40." in now and "<p>1 break: 09:20–14:40.</p>" in rendered.html
     unchanged = render(
         "agenda_changed", context("agenda_changed", added=[], removed=[], moved=[], rows=[])
     )
