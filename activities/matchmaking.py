@@ -32,6 +32,7 @@ from missionflow.domain.matchmaking.messages import (
     ScheduleReport,
 )
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
+from missionflow.domain.matchmaking.scheduling import Stats
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
@@ -39,7 +40,7 @@ from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
-from missionflow.runtime.models import Host, Meeting
+from missionflow.runtime.models import Host, Meeting, ScheduleRun
 from missionflow.runtime.participants import Participant
 from missionflow.runtime.settings import Settings
 
@@ -252,12 +253,16 @@ class MatchmakingActivities:
                 row.unscheduled_reason = reasons.get(str(row.id))
                 session.add(row)
             await self._clear_dropped(session, mission.id)
+            session.add(_run(mission.id, notice, result.stats))
             sent = await send_agendas(session, self._settings, mission, event, people, notice)
         return ScheduleReport(
             requested=result.stats.requested,
             scheduled=result.stats.scheduled,
             upper_bound=result.stats.upper_bound,
             agendas_sent=sent,
+            breaks=result.stats.breaks,
+            breaks_bound=result.stats.breaks_bound,
+            method=result.stats.method,
         )
 
     async def _clear_dropped(self, session: AsyncSession, mission_id: str) -> None:
@@ -378,6 +383,33 @@ async def _participant(
     ):
         raise _refused(f"{person.name} is not in the delegation.", CONFLICT)
     return person
+
+
+def _run(mission_id: str, notice: MatchmakingNotice, stats: Stats) -> ScheduleRun:
+    """The figures of this run, kept with the meetings it placed (a retried activity writes its
+    own transaction again, so never twice)."""
+    return ScheduleRun(
+        mission_id=mission_id,
+        version=notice.version,
+        created_at=notice.at,
+        **stats.model_dump(
+            include={
+                "requested",
+                "scheduled",
+                "upper_bound",
+                "value",
+                "value_bound",
+                "breaks",
+                "breaks_bound",
+                "idle_slots",
+                "break_difference",
+                "max_break_difference",
+                "break_difference_bound",
+                "method",
+                "solve_seconds",
+            }
+        ),
+    )
 
 
 def _event(mission: MissionFile) -> Matchmaking:

@@ -299,6 +299,33 @@ class AgendaSent(SQLModel, table=True):
     sent_at: datetime = _instant()
 
 
+class ScheduleRun(SQLModel, table=True):
+    """The figures of one run of the matchmaking scheduler (`Schedule.stats`), written with the
+    meetings it placed: the latest one is what the report and the coordinators see."""
+
+    __tablename__ = "schedule_run"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    version: int = Field(description="The schedule's version (1 the first published).")
+    requested: int
+    scheduled: int
+    upper_bound: int = Field(description="No valid schedule places more meetings.")
+    value: int = Field(description="The sum of the priorities placed.")
+    value_bound: int | None = Field(default=None, description="Proven most value; None: unknown.")
+    breaks: int
+    breaks_bound: int | None = Field(
+        default=None, description="Proven fewest breaks at this value and fairness; None: unknown."
+    )
+    idle_slots: int
+    break_difference: int
+    max_break_difference: int
+    break_difference_bound: int | None = None
+    method: str = Field(max_length=10, description="fast or exact")
+    solve_seconds: float
+    created_at: datetime = _instant()
+
+
 class VisitRegistration(SQLModel, table=True):
     """A delegate's place on a visit, or on its waitlist. The mission workflow decides who gets
     a place (capacity, order of arrival); this row records it and, later, the attendance."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from sqlmodel import select
+from sqlmodel import col, select
 from support import eventually, keep_history, rehearsal
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -29,7 +29,7 @@ from missionflow.domain.matchmaking.rules import slots_of
 from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.refusals import CONFLICT
 from missionflow.domain.selection.messages import SeatAnswer
-from missionflow.runtime.models import Host, Meeting
+from missionflow.runtime.models import Host, Meeting, ScheduleRun
 from workflows.mission import MissionWorkflow
 
 
@@ -187,6 +187,12 @@ async def test_requests_schedule_agendas_and_a_late_cancellation(
                 m.id: (m.slot_id, m.table) for m in (await session.exec(select(Meeting))).all()
             }
         assert {mid: after[mid] for mid in kept} == kept  # the other meetings stayed in place
+        async with session_factory() as session:
+            runs = (
+                await session.exec(select(ScheduleRun).order_by(col(ScheduleRun.version)))
+            ).all()
+        assert [(r.version, r.requested, r.scheduled) for r in runs] == [(1, 3, 3), (2, 2, 2)]
+        assert all(r.upper_bound >= r.scheduled and r.method in ("fast", "exact") for r in runs)
         status = await handle.query(MissionWorkflow.status)
         assert status.phase == "matchmaking"
         await keep_history(handle, "matchmaking-scheduled-and-changed")

@@ -86,3 +86,8 @@ class ScheduleReport(BaseModel):
     scheduled: int
     upper_bound: int
     agendas_sent: int
+    # Added after 1.0, with defaults: histories recorded before carry none of them, and the
+    # workflow reads only the four above.
+    breaks: int = 0
+    breaks_bound: int | None = Field(default=None, description="None: no lower bound proven.")
+    method: str = ""
