@@ -16,13 +16,15 @@ Events too large for one model (above `WHOLE_MODEL_LIMIT` booleans, about 1,000 
 two days) keep the fast placement: measured at 2,000 participants, CP-SAT did not improve on
 it within a minute even session by session.
 
-Limits are deterministic time, not the clock, and the parallel workers interleave their work
-deterministically, so the same instance and worker count give the same schedule.
+Limits are CP-SAT's deterministic time, and its parallel workers interleave their work
+deterministically, so the same instance and worker count give the same schedule; the clock is
+only a cap (`_Budget`), which ends the search early on a heavily loaded machine.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +38,7 @@ WORK_PER_SECOND = 0.4  # CP-SAT's deterministic time per second of `time_limit` 
 WHOLE_MODEL_LIMIT = 40_000  # (meeting, slot) booleans; above it, session by session
 VALUE_SHARE = 0.4  # of the time limit, for stage 1 when it runs
 IDLE_SHARE = 0.15  # of what is left, kept for stage 3
+MINIMUM_SECONDS = 0.05  # a stage with less left is not started
 
 FULL_PROBLEM_WORKERS = (
     "core",
@@ -265,24 +268,35 @@ def _is(item: Bit, constant: int) -> bool:
     return isinstance(item, int) and item == constant
 
 
-def _solver(budget: float, workers: int, *, search: bool = False) -> cp_model.CpSolver:
-    """`search`: large neighbourhood search around the hint, with one full-problem worker
-    (default_lp) for the bound; measured on the benchmark's events, the other full-problem
-    workers spend the budget and find nothing once the hint is good."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(budget * WORK_PER_SECOND, 0.01)
-    solver.parameters.max_time_in_seconds = max(budget, 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = workers > 1
-    if search:
-        solver.parameters.ignore_subsolvers.extend(FULL_PROBLEM_WORKERS)
-    return solver
+class _Budget:
+    """What is left of `time_limit`: work in CP-SAT's deterministic time, which decides the
+    result, and the clock, only as a cap so a loaded machine does not overrun the limit."""
 
+    def __init__(self, seconds: float, workers: int) -> None:
+        self.work = seconds * WORK_PER_SECOND
+        self.deadline = time.monotonic() + seconds
+        self.workers = workers
 
-def _seconds(solver: cp_model.CpSolver) -> float:
-    """The work a solve did, in `time_limit` seconds: from deterministic time, so what is left
-    for the next stage does not depend on the machine's load."""
-    return solver.deterministic_time / WORK_PER_SECOND
+    def solve(
+        self, model: cp_model.CpModel, share: float, *, search: bool = False
+    ) -> tuple[int, cp_model.CpSolver]:
+        """Solve with `share` of what is left. `search`: large neighbourhood search around the
+        hint, with one full-problem worker (default_lp) for the bound; measured on the
+        benchmark's events, the other full-problem workers spend the budget and find nothing
+        once the hint is good."""
+        solver = cp_model.CpSolver()
+        if self.deadline - time.monotonic() < MINIMUM_SECONDS:
+            return cp_model.UNKNOWN, solver
+        parameters = solver.parameters
+        parameters.max_deterministic_time = max(share * self.work, 0.01)
+        parameters.max_time_in_seconds = max(share * (self.deadline - time.monotonic()), 0.01)
+        parameters.num_workers = self.workers
+        parameters.interleave_search = self.workers > 1
+        if search:
+            parameters.ignore_subsolvers.extend(FULL_PROBLEM_WORKERS)
+        status = solver.solve(model)
+        self.work -= solver.deterministic_time
+        return status, solver
 
 
 def _found(status: int) -> bool:
@@ -314,24 +328,22 @@ def improve(
         return None
     domains = {m: numbered.allowed[m] for m in movable}
     value_bound: int | None = _value(numbered, slot_of)
-    budget = time_limit
+    budget = _Budget(time_limit, workers)
     if any(slot_of[m] == FREE for m in movable):
         model = _Model(numbered, slot_of, domains, once=False)
         model.hint(slot_of)
         model.model.maximize(model.value)
-        solver = _solver(VALUE_SHARE * time_limit, workers)
-        status = solver.solve(model.model)
-        budget -= _seconds(solver)
+        status, solver = budget.solve(model.model, VALUE_SHARE)
         if _found(status) and _value(numbered, found := model.chosen(solver)) > _value(
             numbered, slot_of
         ):
             slot_of = found
         constant = sum(numbered.priority[m] for m in fixed)
         value_bound = (
-            constant + round(solver.best_objective_bound) if status != cp_model.UNKNOWN else None
+            constant + math.floor(solver.best_objective_bound + 1e-6) if _found(status) else None
         )
     slot_of, breaks_bound, difference_bound = _fewest_waits(
-        numbered, slot_of, domains, budget=budget, workers=workers, once=False
+        numbered, slot_of, domains, budget=budget, once=False
     )
     return Outcome(slot_of, value_bound, breaks_bound, difference_bound)
 
@@ -341,8 +353,7 @@ def _fewest_waits(
     slot_of: list[int],
     domains: dict[int, int],
     *,
-    budget: float,
-    workers: int,
+    budget: _Budget,
     once: bool,
 ) -> tuple[list[int], int | None, int | None]:
     """Stages 2 and 3 over `domains`: the schedule, the lower bound on breaks and the smallest
@@ -380,18 +391,14 @@ def _fewest_waits(
 
     model, breaks, spread = model_with(allowed_difference)
     model.model.minimize(breaks)
-    solver = _solver((1 - IDLE_SHARE) * budget, workers, search=True)
-    status = solver.solve(model.model)
-    spent = _seconds(solver)
+    status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
     if status == cp_model.INFEASIBLE or (
         not _found(status) and not within(slot_of, allowed_difference)
     ):
         # No schedule meets the bound (or none was found): the smallest difference first.
         model, breaks, spread = model_with(None)
         model.model.minimize(spread)
-        solver = _solver((1 - IDLE_SHARE) * budget / 2, workers, search=True)
-        status = solver.solve(model.model)
-        spent += _seconds(solver)
+        status, solver = budget.solve(model.model, (1 - IDLE_SHARE) / 2, search=True)
         if _found(status):
             candidate = model.chosen(solver)
             if _difference(numbered, candidate, counted) < _difference(numbered, slot_of, counted):
@@ -400,9 +407,7 @@ def _fewest_waits(
         allowed_difference = _difference(numbered, slot_of, counted)
         model, breaks, spread = model_with(allowed_difference)
         model.model.minimize(breaks)
-        solver = _solver((1 - IDLE_SHARE) * budget - spent, workers, search=True)
-        status = solver.solve(model.model)
-        spent += _seconds(solver)
+        status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
     if not _found(status):
         return slot_of, None, difference_bound
     slot_of = model.chosen(solver)
@@ -410,8 +415,8 @@ def _fewest_waits(
     fewest = round(solver.objective_value)
     model, idle, spread = model_with(allowed_difference, fewest=fewest)
     model.model.minimize(idle)
-    solver = _solver(budget - spent, workers, search=True)
-    if _found(solver.solve(model.model)):
+    status, solver = budget.solve(model.model, 1, search=True)
+    if _found(status):
         slot_of = model.chosen(solver)
     return slot_of, breaks_bound, difference_bound
 
