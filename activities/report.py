@@ -26,7 +26,7 @@ from missionflow.domain.reporting import figures as report
 from missionflow.domain.reporting.article import article
 from missionflow.domain.reporting.messages import ReportingNotice, ReportSummary
 from missionflow.domain.reporting.report_csv import csv_document
-from missionflow.runtime import press
+from missionflow.runtime import press, schedule_runs
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
@@ -202,6 +202,7 @@ async def read(
         meetings=[
             report.MeetingFacts(m.status, m.starts_at is not None, m.attendance) for m in meetings
         ],
+        schedule=schedule_runs.facts(await schedule_runs.latest(session, mission.id)),
         visits=[
             report.VisitFacts(
                 v.id, v.city, v.host, v.timezone, v.starts_at, v.capacity, v.cancelled

@@ -29,6 +29,7 @@ from missionflow.runtime.models import (
     Mission,
     OutboxMessage,
     Report,
+    ScheduleRun,
     SelectionDecision,
     VisitRegistration,
 )
@@ -129,6 +130,26 @@ async def mission(session_factory: async_sessionmaker[AsyncSession]) -> MissionF
                     attendance=held,
                 )
             )
+        for version, breaks in ((1, 4), (2, 3)):  # the report shows the latest
+            session.add(
+                ScheduleRun(
+                    mission_id=mission.id,
+                    version=version,
+                    requested=2,
+                    scheduled=2,
+                    upper_bound=2,
+                    value=4,
+                    value_bound=4,
+                    breaks=breaks,
+                    breaks_bound=3,
+                    idle_slots=breaks,
+                    break_difference=1,
+                    max_break_difference=2,
+                    method="exact",
+                    solve_seconds=0.5,
+                    created_at=NOW,
+                )
+            )
         for application, attendance in zip(applications[:2], ("attended", "no_show"), strict=True):
             session.add(
                 VisitRegistration(
@@ -227,6 +248,13 @@ async def test_a_report_is_written_once_and_sent_with_the_pdf(
     assert figures["selection"]["confirmation_rate"]["rate"] == 1.0
     assert (figures["meetings"]["requested"], figures["meetings"]["held"]) == (3, 1)
     assert figures["visits"]["by_visit"][0]["attended"] == 1
+    schedule = figures["schedule"]
+    assert (schedule["version"], schedule["breaks"], schedule["breaks_optimality"]) == (
+        2,
+        3,
+        "proven optimal",
+    )
+    assert "2 of 2, proven optimal" in row.html and "3 of at least 3: proven optimal" in row.html
     assert figures["feedback"]["delegates"]["count"] == 2
     assert figures["follow_up"]["latest"]["agreements"] == 2
     assert [t["by"] for t in figures["testimonials"]] == ["Cluster 0"]

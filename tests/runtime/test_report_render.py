@@ -113,10 +113,24 @@ def test_the_pdf_first_page_shows_the_title_and_a_chart(page: str, tmp_path: Pat
     assert SECRET not in pages
 
 
+def test_the_schedule_shows_its_bounds(page: str) -> None:
+    """Meetings against the upper bound, breaks against the lower bound with the gap, idle
+    slots, the break difference against the allowed one."""
+    table = page.split('<table id="schedule">')[1].split("</table>")[0]
+    cells = re.findall(r'<td class="n">([^<]+)</td>', table)
+    assert cells == ["7 of 7, proven optimal", "5 of at least 3: gap 2", "9", "2 (2)"]
+    assert "The schedule (version 2)" in page
+
+
 def test_a_mission_without_data_renders_too() -> None:
     empty = report.figures(
         data(applications=[], meetings=[], visits=[], registrations=[], feedback=[], follow_ups=[])
     )
     page = report_render.html(empty)
     assert "No data yet" in page and "The mission had no visits." in page
+    assert "The schedule (version" in page  # the sample's schedule is still given
+    unscheduled = report_render.html({**empty, "schedule": None})
+    assert "The schedule (version" not in unscheduled
+    old = {k: v for k, v in empty.items() if k != "schedule"}  # figures kept before it existed
+    assert "The schedule (version" not in report_render.html(old)
     assert report_render.pdf(page).startswith(b"%PDF-")

@@ -39,6 +39,8 @@ def _csv_rows(report: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
     for table in ("selection", "meetings"):
         for measure, value in report[table].items():
             yield figure(table, "", "", measure, value)
+    for measure, value in (report.get("schedule") or {}).items():
+        yield figure("schedule", "", "", measure, value)
     for member in report["delegation"]["members"]:
         for measure in ("country", "organisation_type", "sector"):
             yield figure("delegation", member["organisation"], "", measure, member[measure])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from missionflow.domain.reporting.figures import (
     MeetingFacts,
     RegistrationFacts,
     ReportInput,
+    ScheduleFacts,
     VisitFacts,
 )
 from missionflow.domain.reporting.report_csv import CSV_COLUMNS, csv_document
@@ -109,6 +111,22 @@ MEETINGS = [
     MeetingFacts("pending", scheduled=False),
     MeetingFacts("cancelled", scheduled=False),
 ]
+# The latest schedule: 7 of the 8 accepted placed; one more could not be (upper bound 7).
+SCHEDULE = ScheduleFacts(
+    version=2,
+    requested=8,
+    scheduled=7,
+    upper_bound=7,
+    breaks=5,
+    breaks_bound=3,
+    idle_slots=9,
+    break_difference=2,
+    max_break_difference=2,
+    method="exact",
+    value=15,
+    value_bound=15,
+    solve_seconds=1.234,
+)
 FOLLOW_UPS = [
     FollowUpFacts(NANO.id, 1, agreements=1, distribution_deals=0, expected_revenue_eur=10_000),
     FollowUpFacts(
@@ -131,6 +149,7 @@ def data(**changes: Any) -> ReportInput:
         "applications": APPLICATIONS,
         "hosts": 2,
         "meetings": MEETINGS,
+        "schedule": SCHEDULE,
         "visits": VISITS,
         "registrations": REGISTRATIONS,
         "feedback": FEEDBACK,
@@ -336,3 +355,45 @@ def test_the_article_quotes_at_most_two(figures: dict) -> None:
     ]
     text = article(report.figures(data(feedback=more)))
     assert "Quote 3" in text and "Quote 2" in text and "Quote 1" not in text
+
+
+def test_the_schedule_against_its_bounds(figures: dict) -> None:
+    schedule = figures["schedule"]
+    assert (schedule["version"], schedule["method"]) == (2, "exact")
+    assert schedule["solve_seconds"] == 1.23
+    assert seen(schedule["placed"]) == ratio(7, 7) and schedule["meetings_optimal"]
+    assert schedule["placed"]["basis"] == "the most meetings any schedule places"
+    assert (schedule["breaks"], schedule["breaks_bound"], schedule["breaks_gap"]) == (5, 3, 2)
+    assert schedule["breaks_optimality"] == "gap 2"
+    assert (schedule["idle_slots"], schedule["break_difference_met"]) == (9, True)
+    # It adds up: the schedule's requests are the accepted ones, what it placed is scheduled,
+    # and no bound is on the wrong side of its figure.
+    assert schedule["requested"] == figures["meetings"]["accepted"]
+    assert schedule["scheduled"] == figures["meetings"]["scheduled"]
+    assert schedule["scheduled"] <= schedule["upper_bound"] <= schedule["requested"]
+    assert schedule["breaks_bound"] <= schedule["breaks"]
+
+
+@pytest.mark.parametrize(
+    ("bound", "words", "gap"),
+    [(5, "proven optimal", 0), (None, "no lower bound proven", None), (4, "gap 1", 1)],
+)
+def test_breaks_are_proven_optimal_or_show_their_gap(
+    bound: int | None, words: str, gap: int | None
+) -> None:
+    schedule = report.schedule_figures(replace(SCHEDULE, breaks_bound=bound))
+    assert schedule is not None
+    assert (schedule["breaks_optimality"], schedule["breaks_gap"]) == (words, gap)
+
+
+def test_before_any_schedule_there_are_no_schedule_figures() -> None:
+    assert report.figures(data(schedule=None))["schedule"] is None
+    rows = list(csv.DictReader(io.StringIO(csv_document(report.figures(data(schedule=None))))))
+    assert not [r for r in rows if r["table"] == "schedule"]
+
+
+def test_the_csv_has_the_schedule(figures: dict) -> None:
+    rows = list(csv.DictReader(io.StringIO(csv_document(figures))))
+    found = {r["measure"]: r for r in rows if r["table"] == "schedule"}
+    assert found["breaks_bound"]["value"] == "3" and found["breaks_optimality"]["value"] == "gap 2"
+    assert (found["placed"]["value"], found["placed"]["of"]) == ("7", "7")
