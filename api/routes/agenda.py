@@ -23,7 +23,7 @@ from api.deps import (
 )
 from api.missions import record_attendance
 from api.reads import matchmaking_event, organisation_names
-from api.routes.matchmaking import AttendanceBody, MeetingView
+from api.routes.matchmaking import AttendanceBody, Grid, MeetingView, schedule_view
 from api.routes.meetings import participant_side
 from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking import agenda
@@ -31,7 +31,8 @@ from missionflow.domain.matchmaking.messages import AttendanceInput
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
-from missionflow.runtime import participants
+from missionflow.domain.reporting.figures import schedule_figures
+from missionflow.runtime import participants, schedule_runs
 from missionflow.runtime.models import AgendaSent, Meeting
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
@@ -40,7 +41,15 @@ router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
 @router.get(
     "/agenda",
     dependencies=[Coordinator],
-    summary="The whole grid: every meeting with its slot and table (JSON, or CSV)",
+    summary="The whole grid: every meeting with its slot and table (JSON, or CSV), and the "
+    "latest schedule against its bounds",
+    responses={
+        200: {
+            "model": Grid,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "JSON (the grid and the schedule's figures), or CSV (the grid)",
+        }
+    },
 )
 async def grid(
     mission: MissionRow, session: SessionDep, accept: Annotated[str | None, Header()] = None
@@ -81,7 +90,15 @@ async def grid(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{mission.id}-agenda.csv"'},
         )
-    return JSONResponse({"timezone": event.timezone, "meetings": grid_rows})
+    run = schedule_runs.facts(await schedule_runs.latest(session, mission.id))
+    figures = schedule_view(schedule_figures(run))
+    return JSONResponse(
+        {
+            "timezone": event.timezone,
+            "meetings": grid_rows,
+            "schedule": figures.model_dump(mode="json") if figures else None,
+        }
+    )
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -68,3 +68,63 @@ class ParticipantPage(BaseModel):
 
 class AttendanceBody(BaseModel):
     attendance: Annotated[str, Field(pattern="^(held|no_show)$")]
+
+
+class Share(BaseModel):
+    count: int
+    of: int
+    rate: float | None
+    basis: str
+
+
+class ScheduleFigures(BaseModel):
+    """The latest schedule against its bounds (as the report shows it)."""
+
+    version: int
+    method: str = Field(description="fast, or exact when the exact phase ran")
+    solve_seconds: float
+    requested: int
+    scheduled: int
+    upper_bound: int = Field(description="No valid schedule places more meetings.")
+    placed: Share = Field(description="Meetings placed, as a share of the upper bound.")
+    meetings_optimal: bool = Field(description="As many placed as the upper bound.")
+    value: int = Field(description="The sum of the priorities placed.")
+    value_bound: int | None = Field(description="Proven most value; null: not proven.")
+    breaks: int = Field(description="Breaks between meetings, summed over participants.")
+    breaks_bound: int | None = Field(
+        description="Proven fewest breaks at this value and fairness; null: none proven."
+    )
+    breaks_gap: int | None = Field(description="breaks - breaks_bound; null: no bound.")
+    breaks_optimality: str = Field(
+        description="'proven optimal', 'gap N' or 'no lower bound proven'"
+    )
+    idle_slots: int
+    break_difference: int = Field(description="Most minus fewest breaks of two participants.")
+    max_break_difference: int = Field(description="The most allowed.")
+    break_difference_met: bool
+    break_difference_bound: int | None
+
+
+class GridMeeting(BaseModel):
+    meeting_id: str
+    slot: str | None
+    start: str | None
+    local: str | None
+    table: int | None
+    delegate: str | None
+    host: str | None
+    priority: int
+    attendance: str | None
+    unscheduled_reason: str | None
+
+
+class Grid(BaseModel):
+    timezone: str
+    meetings: list[GridMeeting]
+    schedule: ScheduleFigures | None = Field(
+        default=None, description="The latest schedule's figures; null before the first."
+    )
+
+
+def schedule_view(figures: dict[str, Any] | None) -> ScheduleFigures | None:
+    return None if figures is None else ScheduleFigures.model_validate(figures)

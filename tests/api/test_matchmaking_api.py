@@ -169,6 +169,20 @@ async def test_the_event_over_http(api: httpx.AsyncClient) -> None:
 
     grid = await eventually(scheduled, within=40)
     assert grid["meetings"][0]["host"] == "Boston Nanofab"
+    schedule = grid["schedule"]  # the latest schedule against its bounds
+    assert (schedule["version"], schedule["requested"], schedule["scheduled"]) == (1, 1, 1)
+    assert schedule["upper_bound"] == 1 and schedule["meetings_optimal"] is True
+    assert schedule["placed"] == {
+        "count": 1, "of": 1, "rate": 1.0, "basis": "the most meetings any schedule places",
+    }  # fmt: skip
+    assert (schedule["breaks"], schedule["idle_slots"], schedule["break_difference"]) == (0, 0, 0)
+    if schedule["breaks_bound"] is not None:
+        assert schedule["breaks_optimality"] == "proven optimal"
+    assert schedule["method"] in ("fast", "exact")
+    document = (await api.get("/openapi.json")).json()
+    answer = document["paths"]["/missions/{mission_id}/agenda"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Grid"}
+    assert "breaks_bound" in document["components"]["schemas"]["ScheduleFigures"]["properties"]
     csv_grid = await api.get(f"{mission}/agenda", headers={"Accept": "text/csv"})
     assert csv_grid.text.splitlines()[0].startswith("meeting_id,slot,start")
     late = await api.post(
