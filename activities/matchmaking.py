@@ -386,8 +386,9 @@ async def _participant(
 
 
 def _run(mission_id: str, notice: MatchmakingNotice, stats: Stats) -> ScheduleRun:
-    """The figures of this run, kept with the meetings it placed (a retried activity writes its
-    own transaction again, so never twice)."""
+    """The figures of this run, kept in the transaction that places its meetings. A retry after
+    that transaction committed (the worker lost before reporting) adds a second row of the same
+    version; readers take the latest (`schedule_runs.latest`)."""
     return ScheduleRun(
         mission_id=mission_id,
         version=notice.version,
