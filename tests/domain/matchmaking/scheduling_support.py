@@ -1,14 +1,17 @@
 """Matchmaking instances for the scheduler tests: `event` makes one from (a, b, priority)
-triples, `checked` schedules it and validates the schedule, `bipartite` and `anything` draw
-instances for hypothesis.
+triples, `checked` schedules it and validates the schedule, `scheduled_apart` schedules
+instances in a process of their own, `bipartite` and `anything` draw instances for hypothesis.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -20,12 +23,16 @@ JST = timezone(timedelta(hours=9))
 OSAKA = datetime(2016, 10, 18, 9, 30, tzinfo=JST)
 
 
-def slot_list(count: int, *, per_day: int | None = None) -> list[dict[str, str]]:
-    """`count` back-to-back 20-minute slots from 09:30, `per_day` of them a day."""
+def slot_list(
+    count: int, *, per_day: int | None = None, lunch_after: int | None = None
+) -> list[dict[str, str]]:
+    """`count` back-to-back 20-minute slots from 09:30, `per_day` of them a day; with
+    `lunch_after`, an hour's lunch after that many slots of each day (two sessions a day)."""
     made = []
     for index in range(count):
         day, position = divmod(index, per_day or count or 1)
-        start = OSAKA + timedelta(days=day, minutes=20 * position)
+        lunch = 60 if lunch_after is not None and position >= lunch_after else 0
+        start = OSAKA + timedelta(days=day, minutes=20 * position + lunch)
         made.append(
             {
                 "id": f"s{index + 1}",
@@ -45,13 +52,19 @@ def event(
     caps: dict[str, int] | None = None,
     away: dict[str, list[int]] | None = None,
     fixed: Sequence[tuple[str, int, int]] = (),
+    lunch_after: int | None = None,
+    windows: dict[str, tuple[datetime | None, datetime | None]] | None = None,
+    **settings: Any,
 ) -> Instance:
     """An instance from (a, b, priority) triples; ids starting with "d" are delegates, others
-    hosts; `away` lists 1-based slot numbers; `fixed` is (meeting id, slot number, table)."""
+    hosts; `away` lists 1-based slot numbers; `fixed` is (meeting id, slot number, table);
+    `windows` gives meeting ids their (not_before, not_after); `settings` are further fields
+    of the instance (max_break_difference, time_limit)."""
     people = sorted({p for a, b, _ in meetings for p in (a, b)} | set(caps or {}))
     return Instance.model_validate(
         {
-            "slots": slot_list(slots, per_day=per_day),
+            **settings,
+            "slots": slot_list(slots, per_day=per_day, lunch_after=lunch_after),
             "tables": tables,
             "participants": [
                 {
@@ -64,7 +77,9 @@ def event(
             ],
             "meetings": [
                 {"id": f"m{i + 1}", "a": a, "b": b, "priority": priority}
+                | dict(zip(("not_before", "not_after"), window, strict=True))
                 for i, (a, b, priority) in enumerate(meetings)
+                for window in [(windows or {}).get(f"m{i + 1}", (None, None))]
             ],
             "fixed": [{"meeting": m, "slot": f"s{n}", "table": t} for m, n, t in fixed],
         }
@@ -83,6 +98,35 @@ def checked(instance: Instance) -> Schedule:
     result = schedule(instance)
     assert validate(instance, result) == []
     return result
+
+
+SCHEDULE_EACH_LINE = """
+import sys
+from missionflow.domain.matchmaking.instance import Instance
+from missionflow.domain.matchmaking.scheduling import schedule
+for line in sys.stdin:
+    instance = Instance.model_validate_json(line)
+    print(schedule(instance, workers=int(sys.argv[1])).model_dump_json(), flush=True)
+"""
+
+
+def scheduled_apart(instances: Sequence[Instance], *, workers: int) -> list[Schedule]:
+    """The instances scheduled in a process of their own: a failed check in CP-SAT aborts the
+    process it runs in, which must not be pytest's."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCHEDULE_EACH_LINE, str(workers)],
+        input="".join(f"{instance.model_dump_json()}\n" for instance in instances),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    results = [Schedule.model_validate_json(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0, (
+        f"the scheduler's process ended with {done.returncode} on instance {len(results)}: "
+        f"{instances[len(results)].model_dump_json()}\n{done.stderr[-1500:]}"
+    )
+    return results
 
 
 # --- strategies ------------------------------------------------------------------------------

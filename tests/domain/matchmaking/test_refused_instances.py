@@ -5,9 +5,11 @@ refuse it; `validate` finds the rules a schedule breaks.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from scheduling_support import EXAMPLE
 
 from missionflow.domain.matchmaking.instance import Instance
@@ -139,6 +141,53 @@ BAD = [
         "'nordic-medtech' has 2 fixed meetings, more than their maximum of 1",
         id="fixed-above-maximum",
     ),
+    pytest.param(
+        raw(max_break_difference=-1),
+        "max_break_difference is -1: it must be 0 or more",
+        id="negative-break-difference",
+    ),
+    pytest.param(
+        raw(time_limit=-5),
+        "time_limit is -5.0: it must be between 0 and 600 seconds",
+        id="negative-time-limit",
+    ),
+    pytest.param(
+        raw(time_limit=10000),
+        "time_limit is 10000.0: it must be between 0 and 600 seconds",
+        id="time-limit-too-long",
+    ),
+    pytest.param(
+        raw(
+            meetings=lambda ms: [
+                ms[0],
+                {
+                    **ms[1],
+                    "not_before": "2016-10-18T11:00:00+09:00",
+                    "not_after": "2016-10-18T10:00:00+09:00",
+                },
+                *ms[2:],
+            ]
+        ),
+        "meeting 'm2' has not_after 2016-10-18T10:00:00+09:00, not after its not_before "
+        "2016-10-18T11:00:00+09:00",
+        id="window-backwards",
+    ),
+    pytest.param(
+        raw(
+            meetings=lambda ms: [
+                ms[0],
+                {
+                    **ms[1],
+                    "not_before": "2016-10-18T01:00:00+00:00",
+                    "not_after": "2016-10-18T10:00:00+09:00",
+                },
+                *ms[2:],
+            ]
+        ),
+        "meeting 'm2' has not_after 2016-10-18T10:00:00+09:00, not after its not_before "
+        "2016-10-18T01:00:00+00:00",
+        id="window-empty-across-offsets",
+    ),
 ]
 
 
@@ -151,6 +200,45 @@ def test_bad_instances_are_refused_with_the_reason(document: dict[str, Any], pro
     assert problem in refused.value.problems
     with pytest.raises(InvalidInstance):
         upper_bound(instance)
+
+
+@pytest.mark.parametrize("time_limit", [math.nan, math.inf])
+def test_a_time_limit_that_is_no_number_of_seconds_is_refused(time_limit: float) -> None:
+    instance = Instance.model_validate(raw(time_limit=time_limit))
+    assert [p for p in problems(instance) if p.startswith("time_limit is ")] == [
+        f"time_limit is {time_limit}: it must be between 0 and 600 seconds"
+    ]
+
+
+MISTYPED = [
+    pytest.param(
+        raw(meetings=lambda ms: [ms[0], {**ms[1], "not_before": "after lunch"}, *ms[2:]]),
+        ("meetings", 1, "not_before"),
+        id="not-before-no-datetime",
+    ),
+    pytest.param(
+        raw(meetings=lambda ms: [ms[0], {**ms[1], "not_before": "2016-10-18T11:00:00"}, *ms[2:]]),
+        ("meetings", 1, "not_before"),
+        id="not-before-without-offset",
+    ),
+    pytest.param(
+        raw(meetings=lambda ms: [ms[0], {**ms[1], "not_after": "2016-10-18T12:00:00"}, *ms[2:]]),
+        ("meetings", 1, "not_after"),
+        id="not-after-without-offset",
+    ),
+    pytest.param(raw(max_break_difference=1.5), ("max_break_difference",), id="difference-1.5"),
+    pytest.param(raw(time_limit="ten seconds"), ("time_limit",), id="time-limit-words"),
+]
+
+
+@pytest.mark.parametrize(("document", "loc"), MISTYPED)
+def test_mistyped_new_fields_are_refused_naming_them(
+    document: dict[str, Any], loc: tuple[str | int, ...]
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Instance.model_validate(document)
+    assert [error["loc"] for error in refused.value.errors()] == [loc]
+    assert ".".join(map(str, loc)) in str(refused.value)
 
 
 def test_a_valid_instance_has_no_problem() -> None:
