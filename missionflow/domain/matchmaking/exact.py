@@ -386,16 +386,10 @@ def _fewest_waits(
         model.hint(slot_of)
         return model, total, top - bottom
 
-    def within(candidate: Sequence[int], difference: int) -> bool:
-        return _difference(numbered, candidate, counted) <= difference
-
-    model, breaks, spread = model_with(allowed_difference)
-    model.model.minimize(breaks)
-    status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
-    if status == cp_model.INFEASIBLE or (
-        not _found(status) and not within(slot_of, allowed_difference)
-    ):
-        # No schedule meets the bound (or none was found): the smallest difference first.
+    if _difference(numbered, slot_of, counted) > allowed_difference:
+        # The schedule so far breaks the bound: the smallest difference first. (Never hint a
+        # schedule the model forbids: CP-SAT 9.15 can abort on an infeasible complete hint with
+        # interleaved workers.)
         model, breaks, spread = model_with(None)
         model.model.minimize(spread)
         status, solver = budget.solve(model.model, (1 - IDLE_SHARE) / 2, search=True)
@@ -403,11 +397,11 @@ def _fewest_waits(
             candidate = model.chosen(solver)
             if _difference(numbered, candidate, counted) < _difference(numbered, slot_of, counted):
                 slot_of = candidate
-            difference_bound = round(solver.best_objective_bound)
-        allowed_difference = _difference(numbered, slot_of, counted)
-        model, breaks, spread = model_with(allowed_difference)
-        model.model.minimize(breaks)
-        status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
+            difference_bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
+        allowed_difference = max(allowed_difference, _difference(numbered, slot_of, counted))
+    model, breaks, spread = model_with(allowed_difference)
+    model.model.minimize(breaks)
+    status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
     if not _found(status):
         return slot_of, None, difference_bound
     slot_of = model.chosen(solver)
