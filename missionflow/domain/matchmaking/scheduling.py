@@ -33,7 +33,8 @@ from missionflow.domain.matchmaking.bounds import meeting_bound
 from missionflow.domain.matchmaking.breaks import Waits, break_difference, sessions, waits
 from missionflow.domain.matchmaking.exact import improve
 from missionflow.domain.matchmaking.instance import Instance, Participant, Slot, Strict
-from missionflow.domain.matchmaking.placement import Numbered, place, reason, seat
+from missionflow.domain.matchmaking.placement import Numbered, place, polish_moves, reason, seat
+from missionflow.domain.matchmaking.polish import STEP
 from missionflow.domain.matchmaking.timetable import FREE
 
 PRIORITIES = (1, 2, 3)
@@ -259,13 +260,14 @@ def schedule(
 
     Raises `InvalidInstance` when `problems(instance)` finds any. `progress(done, total)` is
     called every few hundred steps of the fast placement (a step: a meeting placed, a meeting
-    retried, an agenda compacted), before the exact phase and at the end, so an activity can
+    retried, a few thousand moves of the search for fewer breaks), before the exact phase and at
+    the end, so an activity can
     heartbeat on large events.
     """
     started = time.perf_counter()
     _refuse_invalid(instance)
     numbered = Numbered(instance)
-    total = 2 * (len(numbered.meetings) - len(instance.fixed)) + len(numbered.people) + 1
+    total = 2 * (len(numbered.meetings) - len(instance.fixed)) + polish_moves(numbered) // STEP + 1
     done = 0
 
     def step() -> None:

@@ -49,9 +49,10 @@ class Timetable:
         fixed: Iterable[int] = (),
     ) -> None:
         """`available[p]`: the slots participant p is available for, as a mask (bit s: slot
-        s); `session_of[s]`: the session of slot s, slots in time order (idle time is counted
-        within a session); `ends[m]`: the two participants of meeting m; `allowed[m]`: the
-        slots meeting m may take (both available, within its time window)."""
+        s); `session_of[s]`: the session of slot s, slots in time order (placing next to a
+        participant's meetings stays within a session); `ends[m]`: the two participants of
+        meeting m; `allowed[m]`: the slots meeting m may take (both available, within its time
+        window)."""
         self.slots = len(session_of)
         self.tables = tables
         self.capacity = self.slots * tables
@@ -140,17 +141,6 @@ class Timetable:
     def free(self, person: int) -> int:
         """The slots the participant is available for and not yet busy in, as a mask."""
         return self.available[person] & ~self.busy[person]
-
-    def idle(self, person: int, busy: int | None = None) -> int:
-        """Slots the participant spends without a meeting between two of their meetings in the
-        same session (`breaks.py` counts the same on a finished schedule)."""
-        mask = self.busy[person] if busy is None else busy
-        total = 0
-        for session in self.session_masks:
-            mine = mask & session
-            if mine:
-                total += mine.bit_length() - (mine & -mine).bit_length() + 1 - mine.bit_count()
-        return total
 
     def _near(self, person: int) -> int:
         """Slots right next to one of the participant's meetings, in the same session."""
@@ -279,7 +269,7 @@ class Timetable:
             if path is None or (len(path) % 2 and not self.room >> spare & 1):
                 self.undo(mark)
                 return False
-        self._flip(path, target, spare)
+        self.flip(path, target, spare)
         free = self.at[person][target] == FREE and self.at[other][target] == FREE
         if free and (self.room >> target & 1 or self.make_room(target)):
             self.put(meeting, target)
@@ -305,7 +295,7 @@ class Timetable:
             colour, other = other, colour
         return path
 
-    def _flip(self, meetings: Sequence[int], one: int, two: int) -> None:
+    def flip(self, meetings: Sequence[int], one: int, two: int) -> None:
         """Swap slots `one` and `two` for the meetings (a whole chain or component)."""
         targets = [two if self.slot_of[m] == one else one for m in meetings]
         for m in meetings:
@@ -336,11 +326,11 @@ class Timetable:
                     chains -= 1
                     path = self._chain(end, slot, target)
                     if path is not None and len(path) % 2:
-                        self._flip(path, slot, target)
+                        self.flip(path, slot, target)
                         return True
         return False
 
-    # --- moves for compact agendas ------------------------------------------------------------
+    # --- moves for fewer breaks (`polish.py`) --------------------------------------------------
 
     def component(self, meeting: int, one: int, two: int, *, limit: int) -> list[int] | None:
         """The meetings in slots `one` and `two` linked to the meeting through shared
@@ -359,50 +349,3 @@ class Timetable:
                     stack.append(self.first[linked])
                     stack.append(self.second[linked])
         return list(found)
-
-    def swap_gain(self, meetings: Sequence[int], one: int, two: int) -> int | None:
-        """How many idle slots swapping slots `one` and `two` for these meetings saves (negative
-        when it costs); None when the swap would break a rule."""
-        to_two = 0
-        people = set()
-        for m in meetings:
-            a, b = self.first[m], self.second[m]
-            to = two if self.slot_of[m] == one else one
-            if self.fixed[m] or not self.allowed[m] >> to & 1:
-                return None
-            to_two += 1 if to == two else -1
-            people.add(a)
-            people.add(b)
-        if self.count[two] + to_two > self.tables or self.count[one] - to_two > self.tables:
-            return None
-        flip = (1 << one) | (1 << two)
-        gain = 0
-        for person in people:
-            mask = self.busy[person]
-            if (mask >> one ^ mask >> two) & 1:
-                gain += self.idle(person) - self.idle(person, mask ^ flip)
-        return gain
-
-    def compact(self, person: int, *, limit: int = 12) -> bool:
-        """Try to close one of the participant's idle gaps by moving their first or last meeting
-        of a session (with its Kempe component, at most `limit` meetings) into it, when that lowers
-        the idle time of everyone involved taken together. True when something moved."""
-        mask = self.busy[person]
-        for session in self.session_masks:
-            mine = mask & session
-            if not mine:
-                continue
-            low, high = (mine & -mine).bit_length() - 1, mine.bit_length() - 1
-            span = (1 << (high + 1)) - (1 << low)
-            gaps = list(bits(span & ~mine & self.available[person]))
-            for edge in (low, high):
-                meeting = self.at[person][edge]
-                for gap in sorted(gaps, key=lambda s: abs(s - edge)):
-                    moved = self.component(meeting, edge, gap, limit=limit)
-                    if moved is None:
-                        continue
-                    gain = self.swap_gain(moved, edge, gap)
-                    if gain is not None and gain > 0:
-                        self._flip(moved, edge, gap)
-                        return True
-        return False
