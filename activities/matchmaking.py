@@ -31,8 +31,8 @@ from missionflow.domain.matchmaking.messages import (
     MeetingRecord,
     ScheduleReport,
 )
+from missionflow.domain.matchmaking.result import Stats
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
-from missionflow.domain.matchmaking.scheduling import Stats
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND

@@ -39,16 +39,10 @@ from datetime import UTC, datetime
 from functools import partial
 
 from benchmarks.matchmaking_events import EVENTS, generate, greedy, within
+from missionflow.domain.matchmaking.checks import validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import (
-    Schedule,
-    Stats,
-    Unscheduled,
-    figures,
-    schedule,
-    upper_bound,
-    validate,
-)
+from missionflow.domain.matchmaking.result import Schedule, Stats, Unscheduled, figures
+from missionflow.domain.matchmaking.scheduling import schedule, upper_bound
 
 
 def first_fit(instance: Instance, bound: int) -> Schedule:

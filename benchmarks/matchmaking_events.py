@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from missionflow.domain.matchmaking.instance import Fixed, Instance, Meeting, Slot
-from missionflow.domain.matchmaking.scheduling import Assignment
+from missionflow.domain.matchmaking.result import Assignment
 
 JST = timezone(timedelta(hours=9))
 CET = timezone(timedelta(hours=1))

@@ -145,10 +145,11 @@ def schedule(
     the schedule goes to stdout or -o, a summary to stderr; exit 2 if refused."""
     from pydantic import ValidationError
 
-    from missionflow.domain.matchmaking import scheduling
+    from missionflow.domain.matchmaking import checks, result, scheduling
+    from missionflow.domain.matchmaking.instance import Instance
 
     try:
-        parsed = scheduling.Instance.model_validate_json(instance.read_bytes())
+        parsed = Instance.model_validate_json(instance.read_bytes())
     except ValidationError as error:
         _refuse(
             [
@@ -156,15 +157,15 @@ def schedule(
                 for item in error.errors(include_url=False)
             ]
         )
-    if found := scheduling.problems(parsed):
+    if found := checks.problems(parsed):
         _refuse(found)
-    result = scheduling.schedule(parsed)
-    document = result.model_dump_json(indent=2) + "\n"
+    produced = scheduling.schedule(parsed)
+    document = produced.model_dump_json(indent=2) + "\n"
     if output is None:
         typer.echo(document, nl=False)
     else:
         output.write_text(document, encoding="utf-8")
-    typer.echo(scheduling.summary(result), err=True)
+    typer.echo(result.summary(produced), err=True)
 
 
 @app.command()

@@ -12,8 +12,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from missionflow.cli import app
+from missionflow.domain.matchmaking.checks import validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import Schedule, validate
+from missionflow.domain.matchmaking.result import Schedule
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "matchmaking.json"
 runner = CliRunner()

@@ -15,8 +15,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from missionflow.domain.matchmaking.checks import validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import Schedule, schedule, validate
+from missionflow.domain.matchmaking.result import Schedule
+from missionflow.domain.matchmaking.scheduling import schedule
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "matchmaking.json"
 JST = timezone(timedelta(hours=9))

@@ -12,14 +12,9 @@ import pytest
 from pydantic import ValidationError
 from scheduling_support import EXAMPLE
 
+from missionflow.domain.matchmaking.checks import problems, validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import (
-    InvalidInstance,
-    problems,
-    schedule,
-    upper_bound,
-    validate,
-)
+from missionflow.domain.matchmaking.scheduling import InvalidInstance, schedule, upper_bound
 
 
 def raw(**changes: Any) -> dict[str, Any]:

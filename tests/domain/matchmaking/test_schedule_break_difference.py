@@ -11,14 +11,10 @@ from typing import Any
 
 from scheduling_support import OSAKA, event, scheduled_apart, where
 
+from missionflow.domain.matchmaking.checks import validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import (
-    Schedule,
-    schedule,
-    summary,
-    validate,
-    waits_of,
-)
+from missionflow.domain.matchmaking.result import Schedule, summary, waits_of
+from missionflow.domain.matchmaking.scheduling import schedule
 
 
 def breaks_of(instance: Instance, result: Schedule) -> dict[str, int]:

@@ -20,15 +20,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scheduling_support import event, scheduled_apart, slot_list
 
+from missionflow.domain.matchmaking.checks import problems, validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import (
-    Assignment,
-    Schedule,
-    figures,
-    problems,
-    schedule,
-    validate,
-)
+from missionflow.domain.matchmaking.result import Assignment, Schedule, figures
+from missionflow.domain.matchmaking.scheduling import schedule
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scheduling_support import checked, event, reasons, where
 
-from missionflow.domain.matchmaking.scheduling import figures
+from missionflow.domain.matchmaking.result import figures
 
 # --- what the objective prefers --------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from scheduling_support import anything, bipartite, checked, event, where
 
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import Schedule, upper_bound
+from missionflow.domain.matchmaking.result import Schedule
+from missionflow.domain.matchmaking.scheduling import upper_bound
 
 
 def optimum(instance: Instance, weight: Callable[[int], int] = lambda priority: priority) -> int:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from scheduling_support import EXAMPLE, anything, checked, event, reasons, where
 
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import Schedule, schedule, upper_bound
+from missionflow.domain.matchmaking.result import Schedule
+from missionflow.domain.matchmaking.scheduling import schedule, upper_bound
 
 # --- every schedule valid, the same every time -----------------------------------------------
 

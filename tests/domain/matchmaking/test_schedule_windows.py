@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scheduling_support import OSAKA, event, reasons, slot_list, where
 
+from missionflow.domain.matchmaking.checks import validate
 from missionflow.domain.matchmaking.instance import Instance
-from missionflow.domain.matchmaking.scheduling import figures, schedule, validate
+from missionflow.domain.matchmaking.result import figures
+from missionflow.domain.matchmaking.scheduling import schedule
 
 # slot_list(6, lunch_after=3): s1-s3 09:30-10:30, lunch, s4-s6 11:30-12:30 (JST)
 MORNING = (None, OSAKA + timedelta(hours=1))
