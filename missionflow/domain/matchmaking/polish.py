@@ -59,6 +59,8 @@ def polish(
     total = best = sum(costs)
     best_slots = list(timetable.slot_of)
     for done in range(moves):
+        if total == 0:
+            break  # nobody waits: nothing left to gain
         if done % STEP == STEP - 1:
             step()
         temperature = START_TEMPERATURE * (1 - done / moves)
