@@ -21,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.agendas import send_agendas
 from activities.applications import mission_file
-from activities.meeting_schedule import instance_of, place_in_thread
+from activities.meeting_schedule import instance_of, place_in_thread, schedule_run
 from missionflow.domain.call.applications import organisation_key
 from missionflow.domain.matchmaking.messages import (
     HostNotice,
@@ -31,7 +31,6 @@ from missionflow.domain.matchmaking.messages import (
     MeetingRecord,
     ScheduleReport,
 )
-from missionflow.domain.matchmaking.result import Stats
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
@@ -40,7 +39,7 @@ from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
-from missionflow.runtime.models import Host, Meeting, ScheduleRun
+from missionflow.runtime.models import Host, Meeting
 from missionflow.runtime.participants import Participant
 from missionflow.runtime.settings import Settings
 
@@ -253,7 +252,7 @@ class MatchmakingActivities:
                 row.unscheduled_reason = reasons.get(str(row.id))
                 session.add(row)
             await self._clear_dropped(session, mission.id)
-            session.add(_run(mission.id, notice, result.stats))
+            session.add(schedule_run(mission.id, notice, result.stats))
             sent = await send_agendas(session, self._settings, mission, event, people, notice)
         return ScheduleReport(
             requested=result.stats.requested,
@@ -383,34 +382,6 @@ async def _participant(
     ):
         raise _refused(f"{person.name} is not in the delegation.", CONFLICT)
     return person
-
-
-def _run(mission_id: str, notice: MatchmakingNotice, stats: Stats) -> ScheduleRun:
-    """The figures of this run, kept in the transaction that places its meetings. A retry after
-    that transaction committed (the worker lost before reporting) adds a second row of the same
-    version; readers take the latest (`schedule_runs.latest`)."""
-    return ScheduleRun(
-        mission_id=mission_id,
-        version=notice.version,
-        created_at=notice.at,
-        **stats.model_dump(
-            include={
-                "requested",
-                "scheduled",
-                "upper_bound",
-                "value",
-                "value_bound",
-                "breaks",
-                "breaks_bound",
-                "idle_slots",
-                "break_difference",
-                "max_break_difference",
-                "break_difference_bound",
-                "method",
-                "solve_seconds",
-            }
-        ),
-    )
 
 
 def _event(mission: MissionFile) -> Matchmaking:

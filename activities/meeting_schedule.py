@@ -11,9 +11,11 @@ from temporalio import activity
 
 from missionflow.domain.matchmaking import scheduling
 from missionflow.domain.matchmaking.instance import Instance
+from missionflow.domain.matchmaking.messages import MatchmakingNotice
+from missionflow.domain.matchmaking.result import Stats
 from missionflow.domain.matchmaking.rules import SlotTime
 from missionflow.domain.mission.event_sections import Matchmaking
-from missionflow.runtime.models import Meeting
+from missionflow.runtime.models import Meeting, ScheduleRun
 from missionflow.runtime.participants import Participant
 
 
@@ -85,3 +87,12 @@ async def place_in_thread(instance: Instance) -> scheduling.Schedule:
             loop.call_soon_threadsafe(activity.heartbeat, done, total)
 
     return await asyncio.to_thread(place, instance, progress)
+
+
+def schedule_run(mission_id: str, notice: MatchmakingNotice, stats: Stats) -> ScheduleRun:
+    """The figures of this run, kept in the transaction that places its meetings. A retry after
+    that transaction committed (the worker lost before reporting) adds a second row of the same
+    version; readers take the latest (`schedule_runs.latest`)."""
+    return ScheduleRun(
+        mission_id=mission_id, version=notice.version, created_at=notice.at, **stats.model_dump()
+    )

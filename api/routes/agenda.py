@@ -31,7 +31,7 @@ from missionflow.domain.matchmaking.messages import AttendanceInput
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.reporting.figures import schedule_figures
+from missionflow.domain.reporting.schedule import schedule_figures
 from missionflow.runtime import participants, schedule_runs
 from missionflow.runtime.models import AgendaSent, Meeting
 

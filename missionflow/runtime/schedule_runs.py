@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from missionflow.domain.reporting.figures import ScheduleFacts
+from missionflow.domain.reporting.schedule import ScheduleFacts
 from missionflow.runtime.models import ScheduleRun
 
 
@@ -25,19 +25,4 @@ async def latest(session: AsyncSession, mission_id: str) -> ScheduleRun | None:
 def facts(run: ScheduleRun | None) -> ScheduleFacts | None:
     if run is None:
         return None
-    return ScheduleFacts(
-        version=run.version,
-        requested=run.requested,
-        scheduled=run.scheduled,
-        upper_bound=run.upper_bound,
-        breaks=run.breaks,
-        breaks_bound=run.breaks_bound,
-        idle_slots=run.idle_slots,
-        break_difference=run.break_difference,
-        max_break_difference=run.max_break_difference,
-        method=run.method,
-        value=run.value,
-        value_bound=run.value_bound,
-        break_difference_bound=run.break_difference_bound,
-        solve_seconds=run.solve_seconds,
-    )
+    return ScheduleFacts(**run.model_dump(exclude={"id", "mission_id", "created_at"}))

@@ -61,3 +61,10 @@ def break_difference(breaks: Iterable[int]) -> int:
     at least one meeting; someone with none has no day to wait in)."""
     counted = list(breaks)
     return max(counted) - min(counted) if counted else 0
+
+
+def standing(breaks: int, bound: int | None) -> str:
+    """The breaks against their proven lower bound, in words."""
+    if bound is None:
+        return "no lower bound proven"
+    return "proven optimal" if breaks == bound else f"gap {breaks - bound}"

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from missionflow.domain.matchmaking.breaks import Waits, break_difference, sessions, waits
+from missionflow.domain.matchmaking.breaks import (
+    Waits,
+    break_difference,
+    sessions,
+    standing,
+    waits,
+)
 from missionflow.domain.matchmaking.instance import Instance, Strict
 
 
@@ -48,12 +54,9 @@ def summary(result: Schedule) -> str:
     """The schedule in one line, as the CLI prints it and the worker logs it."""
     stats = result.stats
     share = f"{stats.scheduled / stats.upper_bound:.1%}" if stats.upper_bound else "-"
-    if stats.breaks_bound is None:
-        bound = "no lower bound proven"
-    elif stats.breaks_bound == stats.breaks:
-        bound = f"lower bound {stats.breaks_bound}, proven optimal"
-    else:
-        bound = f"lower bound {stats.breaks_bound}, gap {stats.breaks - stats.breaks_bound}"
+    bound = standing(stats.breaks, stats.breaks_bound)
+    if stats.breaks_bound is not None:
+        bound = f"lower bound {stats.breaks_bound}, {bound}"
     difference = f"break difference {stats.break_difference} (at most {stats.max_break_difference}"
     if stats.break_difference > stats.max_break_difference:
         difference += ": not met"

@@ -23,6 +23,8 @@ from typing import Any
 
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.selection_section import OrganisationType
+from missionflow.domain.reporting.rates import rate
+from missionflow.domain.reporting.schedule import ScheduleFacts, schedule_figures
 from missionflow.domain.selection.scoring import country_name
 
 ASPECTS = ("matchmaking", "visits", "organisation")
@@ -57,28 +59,6 @@ class MeetingFacts:
     status: str
     scheduled: bool
     attendance: str | None = None
-
-
-@dataclass(frozen=True)
-class ScheduleFacts:
-    """The figures of the latest run of the matchmaking scheduler (`Schedule.stats`)."""
-
-    version: int
-    requested: int
-    scheduled: int
-    upper_bound: int
-    """No valid schedule places more meetings."""
-    breaks: int
-    breaks_bound: int | None
-    """No schedule with this value and fairness has fewer breaks; None: no bound proven."""
-    idle_slots: int
-    break_difference: int
-    max_break_difference: int
-    method: str
-    value: int = 0
-    value_bound: int | None = None
-    break_difference_bound: int | None = None
-    solve_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,15 +138,6 @@ class ReportInput:
             (a for a in self.applications if a.delegate),
             key=lambda a: (a.country, a.organisation.casefold()),
         )
-
-
-def rate(count: int, of: int, basis: str) -> dict[str, Any]:
-    return {
-        "count": count,
-        "of": of,
-        "rate": round(count / of, 4) if of else None,
-        "basis": basis,
-    }
 
 
 def published(feedback: Iterable[FeedbackFacts]) -> list[FeedbackFacts]:
@@ -297,40 +268,6 @@ def _meetings(meetings: Sequence[MeetingFacts], hosts: int) -> dict[str, Any]:
         "acceptance_rate": rate(accepted, answered, "requests answered (accepted or declined)"),
         "scheduling_rate": rate(scheduled, accepted, "accepted requests"),
         "held_rate": rate(held, held + no_show, "scheduled meetings with attendance recorded"),
-    }
-
-
-def schedule_figures(run: ScheduleFacts | None) -> dict[str, Any] | None:
-    """The latest schedule against its bounds, JSON-able (None before any schedule): meetings
-    placed against the upper bound, breaks against their proven lower bound ("proven optimal"
-    when equal, else the gap), idle slots, the largest break difference against the allowed."""
-    if run is None:
-        return None
-    if run.breaks_bound is None:
-        gap, optimality = None, "no lower bound proven"
-    else:
-        gap = run.breaks - run.breaks_bound
-        optimality = "proven optimal" if gap == 0 else f"gap {gap}"
-    return {
-        "version": run.version,
-        "method": run.method,
-        "solve_seconds": round(run.solve_seconds, 2),
-        "requested": run.requested,
-        "scheduled": run.scheduled,
-        "upper_bound": run.upper_bound,
-        "placed": rate(run.scheduled, run.upper_bound, "the most meetings any schedule places"),
-        "meetings_optimal": run.scheduled == run.upper_bound,
-        "value": run.value,
-        "value_bound": run.value_bound,
-        "breaks": run.breaks,
-        "breaks_bound": run.breaks_bound,
-        "breaks_gap": gap,
-        "breaks_optimality": optimality,
-        "idle_slots": run.idle_slots,
-        "break_difference": run.break_difference,
-        "max_break_difference": run.max_break_difference,
-        "break_difference_met": run.break_difference <= run.max_break_difference,
-        "break_difference_bound": run.break_difference_bound,
     }
 
 

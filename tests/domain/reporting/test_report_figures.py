@@ -20,10 +20,10 @@ from missionflow.domain.reporting.figures import (
     MeetingFacts,
     RegistrationFacts,
     ReportInput,
-    ScheduleFacts,
     VisitFacts,
 )
 from missionflow.domain.reporting.report_csv import CSV_COLUMNS, csv_document
+from missionflow.domain.reporting.schedule import ScheduleFacts, schedule_figures
 
 AT = datetime(2017, 5, 22, 8, 0, tzinfo=UTC)
 SECRET = "Unconsented: we hated the hotel"
@@ -381,7 +381,7 @@ def test_the_schedule_against_its_bounds(figures: dict) -> None:
 def test_breaks_are_proven_optimal_or_show_their_gap(
     bound: int | None, words: str, gap: int | None
 ) -> None:
-    schedule = report.schedule_figures(replace(SCHEDULE, breaks_bound=bound))
+    schedule = schedule_figures(replace(SCHEDULE, breaks_bound=bound))
     assert schedule is not None
     assert (schedule["breaks_optimality"], schedule["breaks_gap"]) == (words, gap)
 
