@@ -56,6 +56,7 @@ DOMAIN_LIBRARIES = {
     "icalendar",
     "email_validator",
     "ortools",
+    "babel",
 }
 """Libraries of data, formats and computation, no I/O: what the domain may use beside the
 standard library (OR-Tools: the scheduler's exact phase, a pure function of its model)."""

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from missionflow.domain.durations import Duration, IsoDuration
 from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.mission.fields import Instant, Strict, Text, field_error
+from missionflow.domain.mission.languages import text_field
 
 
 class Invitee(Strict):
@@ -28,10 +29,10 @@ class QuestionType(StrEnum):
 
 class Question(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: text_field(2000)  # type: ignore[valid-type]
     type: QuestionType = QuestionType.TEXT
     required: bool = True
-    choices: list[Text] | None = None
+    choices: list[text_field(500)] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _choices_fit_type(self) -> Self:

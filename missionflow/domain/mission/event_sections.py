@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from missionflow.domain.durations import Duration, IsoDuration
 from missionflow.domain.mission.fields import Instant, Slug, Strict, Text, Zone, field_error
+from missionflow.domain.mission.languages import text_field
 
 
 class Session(Strict):
@@ -66,9 +67,9 @@ class Visit(Strict):
     starts_at: Instant
     ends_at: Instant
     capacity: Annotated[int, Field(ge=1)]
-    description: Annotated[str, Field(max_length=5000)] | None = None
-    what_to_bring: Annotated[str, Field(max_length=2000)] | None = None
-    meeting_point: Text | None = Field(
+    description: text_field(5000, min_length=0) | None = None  # type: ignore[valid-type]
+    what_to_bring: text_field(2000, min_length=0) | None = None  # type: ignore[valid-type]
+    meeting_point: text_field(500) | None = Field(  # type: ignore[valid-type]
         default=None, description="Where the delegation gathers; the day-before reminder says it."
     )
     cancelled: bool = Field(

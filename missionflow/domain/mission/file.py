@@ -21,6 +21,13 @@ from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.mission.call_section import Call
 from missionflow.domain.mission.event_sections import Matchmaking, Reporting, Visit
 from missionflow.domain.mission.fields import Slug, Strict, Text, Zone, field_error
+from missionflow.domain.mission.languages import (
+    DEFAULT_LANGUAGES,
+    Language,
+    Localized,
+    settle,
+    text_field,
+)
 from missionflow.domain.mission.selection_section import Selection, scoring_problem
 from missionflow.domain.mission.written_instants import resolve_instants
 
@@ -32,7 +39,12 @@ class Person(Strict):
 
 class MissionFile(Strict):
     id: Annotated[Slug, Field(description="Slug; the workflow id is mission-<id>.")]
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    languages: Annotated[list[Language], Field(min_length=1)] = Field(
+        default_factory=lambda: list(DEFAULT_LANGUAGES),
+        description="The languages the mission speaks; the first is the default, in which a "
+        "plain string is written.",
+    )
+    title: text_field(200)  # type: ignore[valid-type]
     organiser: Text
     destination: Text
     timezone: Annotated[Zone, Field(description="The organisers' IANA time zone.")]
@@ -48,6 +60,42 @@ class MissionFile(Strict):
     def _resolve_instants(cls, data: Any, info: ValidationInfo) -> Any:
         now = (info.context or {}).get("now")
         return resolve_instants(data, now) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _texts_in_its_languages(self) -> Self:
+        """Every text map speaks only the file's languages, the default among them; each text
+        then stands for its default-language version (see `languages`)."""
+        if len(set(self.languages)) != len(self.languages):
+            raise field_error("languages", "languages must be distinct")
+        for owner, name, at in self._texts():
+            value = getattr(owner, name)
+            if isinstance(value, list):
+                settled = []
+                for index, item in enumerate(value):
+                    text, problem = settle(item, self.languages)
+                    if problem is not None:
+                        raise field_error(".".join((*at, str(index))), problem)
+                    settled.append(text)
+                setattr(owner, name, settled)
+            elif isinstance(value, Localized):
+                text, problem = settle(value, self.languages)
+                if problem is not None:
+                    raise field_error(".".join(at), problem)
+                setattr(owner, name, text)
+        return self
+
+    def _texts(self) -> list[tuple[Any, str, tuple[str, ...]]]:
+        """Where the file may write a text in several languages: (model, field, path)."""
+        texts: list[tuple[Any, str, tuple[str, ...]]] = [(self, "title", ("title",))]
+        for index, question in enumerate(self.call.questionnaire):
+            at = ("call", "questionnaire", str(index))
+            texts.append((question, "text", (*at, "text")))
+            if question.choices:
+                texts.append((question, "choices", (*at, "choices")))
+        for index, visit in enumerate(self.visits):
+            for name in ("description", "what_to_bring", "meeting_point"):
+                texts.append((visit, name, ("visits", str(index), name)))
+        return texts
 
     @model_validator(mode="after")
     def _rubric_fits_the_call(self) -> Self:
