@@ -16,13 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.intake_gate import IntakeGates
+from api.ops_access import OPS_COOKIE, ops_session_valid
 from api.session import release, request_session
 from api.updates import Unavailable
 from missionflow.domain.access import token_matches
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.runtime.codec import SealingCodec
 from missionflow.runtime.models import Mission
 from missionflow.runtime.settings import Settings
-from missionflow.runtime.temporal import connect
+from missionflow.runtime.temporal import connect, sealing_codec
 
 
 class TemporalConnection:
@@ -88,6 +90,21 @@ async def require_coordinator(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This token is not the coordinator token.")
 
 
+async def require_ops_staff(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The coordinator token, or the ops session cookie a browser got for it
+    (`api.ops_access`): what the Temporal UI can send."""
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(OPS_COOKIE)
+    if credentials is None and ops_session_valid(
+        cookie, settings.link_secret(), request.app.state.coordinator_token
+    ):
+        return
+    await require_coordinator(request, credentials)
+
+
 def is_coordinator(request: Request) -> bool:
     """Whether the request carries the coordinator token (routes open to applicants too)."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -95,6 +112,14 @@ def is_coordinator(request: Request) -> bool:
     return scheme.lower() == "bearer" and secrets.compare_digest(
         credentials.strip().encode(), expected.encode()
     )
+
+
+async def get_codec(request: Request) -> SealingCodec:
+    """The payload codec of this API's settings, built on first use: an app that never serves
+    the codec endpoints never reads (or generates) a key."""
+    if request.app.state.codec is None:
+        request.app.state.codec = sealing_codec(request.app.state.settings)
+    return request.app.state.codec
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -117,6 +142,8 @@ MissionRow = Annotated[Mission, Depends(get_mission)]
 """The mission named in the path, or a 404."""
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 Coordinator = Depends(require_coordinator)
+OpsStaff = Depends(require_ops_staff)
+CodecDep = Annotated[SealingCodec, Depends(get_codec)]
 
 
 @dataclass(frozen=True)

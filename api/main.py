@@ -21,9 +21,11 @@ from api.pages import apply as apply_page
 from api.pages import feedback as feedback_page
 from api.pages import follow_up as follow_up_page
 from api.pages import mailbox as mailbox_page
+from api.pages import ops_session
 from api.routes import (
     agenda,
     applications,
+    codec,
     emails,
     feedback,
     health,
@@ -74,8 +76,10 @@ def create_app(
     app.state.intake = IntakeGates(app.state.sessions)
     app.state.temporal = TemporalConnection(settings, client)
     app.state.coordinator_token = settings.coordinator_token()
+    app.state.codec = None  # built on first use (api.deps.get_codec)
     app.state.metrics = ApiMetrics()
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(codec.CodecCors, origins=settings.temporal_ui_origins)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     # Every router, JSON (api.routes) and HTML pages (api.pages), in the order of the OpenAPI
@@ -96,6 +100,8 @@ def create_app(
         emails,
         report,
         apply_page,
+        codec,
+        ops_session,
     ):
         app.include_router(module.router)
     app.include_router(metrics_router)  # not in the OpenAPI document

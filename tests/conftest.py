@@ -4,6 +4,10 @@
 - `dev_env`: the real Temporal dev server, as `make run` starts it.
 - `database_url`: a fresh, migrated database per test, on SQLite and on a throwaway PostgreSQL
   cluster; every test that asks for it runs on both.
+
+Every client seals its payloads with the tests' key (`SEALING`), as a deployment does with its
+own: `settings` carries the same key, so the API's and the worker's converters agree with the
+environments'.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from aiosmtpd.smtp import SMTP
 from pg_cluster import create_database, throwaway_cluster
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from support import SEALING, sealed_converter
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -53,7 +57,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping server per test: its clock only moves forward, and a workflow another
     test left running would make it skip through that workflow's timers too."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=sealed_converter(),
         test_server_existing_path=_binary("temporal-test-server"),
     )
     await env.client.operator_service.add_search_attributes(
@@ -71,7 +75,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=sealed_converter(),
         dev_server_existing_path=_binary("temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
@@ -174,4 +178,5 @@ def settings(tmp_path: Path, mailbox: Mailbox, task_queue: str) -> Settings:
         mail_from="Missions <missions@missionflow.test>",
         public_url="http://missionflow.test",
         task_queue=task_queue,
+        **SEALING,
     )

@@ -3,21 +3,64 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload, SearchAttributes
 from temporalio.client import WorkflowHandle
+from temporalio.converter import DataConverter
 
 from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.replay import years_ahead, years_later
 from missionflow.domain.mission.yaml_syntax import parse_yaml
+from missionflow.runtime.settings import Settings
+from missionflow.runtime.temporal import data_converter
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
+
+SEALING: dict[str, Any] = {
+    "encryption_keys": {"tests-1": base64.b64encode(b"tests only: 32 bytes of AES key.").decode()}
+}
+"""The tests' payload key, in every Settings of a test that talks to Temporal, as a deployment
+has its own: the API's and the worker's converters then agree with the environments'."""
+
+
+def sealed_converter() -> DataConverter:
+    """The data converter of every client in the tests: pydantic, sealed with `SEALING`."""
+    return data_converter(Settings(**SEALING))
+
+
+def payloads_in(message: Message) -> Iterator[Payload]:
+    """Every payload anywhere in a protobuf message (a history, an event), in order, but those
+    of search attributes: Temporal indexes them, so they are never sealed, and hold no one's
+    personal data (the mission's id and phase)."""
+    if isinstance(message, Payload):
+        yield message
+        return
+    if isinstance(message, SearchAttributes):
+        return
+    for field, value in message.ListFields():
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            entry_value = field.message_type.fields_by_name["value"]
+            if entry_value.type == FieldDescriptor.TYPE_MESSAGE:
+                for item in value.values():
+                    yield from payloads_in(item)
+        elif field.is_repeated:
+            for item in value:
+                yield from payloads_in(item)
+        else:
+            yield from payloads_in(value)
+
 
 T = TypeVar("T")
 

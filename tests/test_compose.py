@@ -41,6 +41,7 @@ REQUIRED_APP_ENV = (
     "MISSIONFLOW_API_TOKEN",
     "MISSIONFLOW_SECRET_KEY",
     "MISSIONFLOW_PUBLIC_URL",
+    "MISSIONFLOW_ENCRYPTION_KEYS",
     "MISSIONFLOW_METRICS_HOST",
     "MISSIONFLOW_METRICS_PORT",
 )
@@ -307,6 +308,20 @@ def test_app_database_is_created_for_the_app_user() -> None:
     created_by_init = "CREATE DATABASE missionflow OWNER missionflow" in sql
     created_by_env = environment("postgresql").get("POSTGRES_DB") == "missionflow"
     assert created_by_init or created_by_env, "nothing creates the `missionflow` database"
+
+
+def test_payload_keys_must_come_from_the_environment() -> None:
+    keys = environment("api")["MISSIONFLOW_ENCRYPTION_KEYS"]
+    assert re.fullmatch(r"\$\{MISSIONFLOW_ENCRYPTION_KEYS:\?[^}]+\}", keys), (
+        f"MISSIONFLOW_ENCRYPTION_KEYS is {keys!r}: it must be required, with no default"
+    )
+
+
+def test_the_temporal_ui_reads_sealed_payloads_through_the_api() -> None:
+    ui = environment("temporal-ui")
+    assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith(":-http://localhost:8000}/codec")
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true", "the ops session cookie"
+    assert environment("api")["MISSIONFLOW_TEMPORAL_UI_URL"].endswith("http://localhost:8233}")
 
 
 def test_api_token_must_come_from_the_environment() -> None:

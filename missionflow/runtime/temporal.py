@@ -1,16 +1,19 @@
 """How every part of missionflow talks to Temporal: one client builder, one set of names.
 
-The API, the worker, the CLI and the tests all connect through `connect`, so no two clients can
-disagree on the data converter (pydantic) or the namespace.
+The API, the worker, the CLI and the tests all connect through `connect`, or build their test
+environments with `data_converter`, so no two clients can disagree on the data converter
+(pydantic, every payload sealed) or the namespace.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -19,11 +22,29 @@ from temporalio.runtime import (
     TelemetryConfig,
 )
 
+from missionflow.runtime.codec import SealingCodec
 from missionflow.runtime.settings import Settings
 
 MISSION_ID = SearchAttributeKey.for_keyword("MissionId")
 MISSION_PHASE = SearchAttributeKey.for_keyword("MissionPhase")
 SEARCH_ATTRIBUTES = (MISSION_ID, MISSION_PHASE)
+
+
+def sealing_codec(settings: Settings) -> SealingCodec:
+    """The payload codec for the keys in `settings` (the codec endpoints use it alone)."""
+    keys = settings.sealing_keys()
+    return SealingCodec(current=keys.current, keys=keys.keys)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, sealed with the settings' keys; failures' messages and stack traces
+    sealed too (an SMTP refusal names its recipient), so nothing an applicant wrote or is
+    called lies in a history in plain text."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=sealing_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(
@@ -35,7 +56,7 @@ async def connect(
     return await Client.connect(
         address or settings.temporal_target,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         tls=settings.temporal_tls or api_key is not None,
         api_key=api_key,
         runtime=runtime,

@@ -19,14 +19,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from missionflow.runtime import press
 from missionflow.runtime.db import create_engine, migrate, sessions
 from missionflow.runtime.mail.sink import serve_smtp
-from missionflow.runtime.settings import Settings
-from missionflow.runtime.temporal import SEARCH_ATTRIBUTES
+from missionflow.runtime.settings import Settings, new_sealing_key
+from missionflow.runtime.temporal import SEARCH_ATTRIBUTES, data_converter
 from missionflow.stack.worker import build_worker
 
 TASK_QUEUE = "missionflow-simulate"
@@ -81,9 +80,13 @@ def test_server_binary() -> str:
 
 @asynccontextmanager
 async def stack(workdir: Path) -> AsyncIterator[Stack]:
-    """The test server, a migrated SQLite database, the SMTP sink and a worker, all in-process."""
+    """The test server, a migrated SQLite database, the SMTP sink and a worker, all in-process.
+
+    Payloads are sealed as in a deployment, under a key that lives as long as the run."""
+    sealing = {"encryption_keys": {"simulation": new_sealing_key()}}
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server_binary()
+        data_converter=data_converter(Settings(home=workdir, **sealing)),
+        test_server_existing_path=test_server_binary(),
     )
     try:
         await env.client.operator_service.add_search_attributes(
@@ -113,6 +116,7 @@ async def stack(workdir: Path) -> AsyncIterator[Stack]:
                 task_queue=TASK_QUEUE,
                 api_token=secrets.token_urlsafe(24),
                 secret_key=secrets.token_urlsafe(32),
+                **sealing,
             )
             worker = build_worker(
                 env.client, task_queue=TASK_QUEUE, engine=engine, settings=settings

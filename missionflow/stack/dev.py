@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -139,6 +140,8 @@ def _settings_env(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
+        elif isinstance(value, dict):  # the payload keys; pydantic-settings reads JSON back
+            value = json.dumps({key: item.get_secret_value() for key, item in value.items()})
         env[f"MISSIONFLOW_{name.upper()}"] = str(value)
     return env
 
@@ -259,6 +262,7 @@ async def run_dev_stack(settings: Settings) -> None:
     migrate(settings.database)
     token = settings.coordinator_token()
     settings.link_secret()  # generated here, before the worker process reads it too
+    settings.sealing_keys()  # likewise the payload key, unless configured
     # Ports first: a port someone else holds is a clear error now, not a hang or a stranger's
     # Temporal server later.
     api_socket = _listen(settings.api_host, settings.api_port, "the API")
@@ -350,6 +354,10 @@ def _banner(settings: Settings, token: str) -> str:
     ]
     if settings.temporal_address is None:
         lines.append(f"  Temporal UI    http://127.0.0.1:{settings.temporal_ui_port}")
+    lines.append(
+        f"  Codec endpoint {api}/codec   (payloads are sealed; sign in at {api}/codec/session, "
+        "docs/operations.md)"
+    )
     if settings.smtp_host is None:
         lines.append(
             f"  Mailbox        {api}/dev/mailbox   (SMTP sink on 127.0.0.1:{settings.smtp_port})"

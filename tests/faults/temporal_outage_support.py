@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
+from support import sealed_converter
 from temporalio.testing import WorkflowEnvironment
 
 from missionflow.runtime.temporal import SEARCH_ATTRIBUTES
@@ -43,7 +43,7 @@ class RestartableServer:
     async def start(self) -> None:
         assert self.env is None, "already running"
         self.env = await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
+            data_converter=sealed_converter(),
             dev_server_existing_path=temporal_binary(),
             ip="127.0.0.1",
             port=self.port,

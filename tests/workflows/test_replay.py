@@ -1,14 +1,17 @@
 """The recorded histories of the 1.0 baseline still replay: a change to the workflow that would
 break missions already running fails here. Record them again with
 `MISSIONFLOW_RECORD_HISTORIES=1 .venv/bin/pytest tests/workflows` only when a change is meant to
-reach no running mission (see the README, "What 1.0 promises")."""
+reach no running mission (see the README, "What 1.0 promises").
+
+The replayer has the clients' converter, sealing codec included: histories recorded before
+payloads were sealed replay through it unchanged, and any recorded since open with the tests'
+key."""
 
 from __future__ import annotations
 
 import pytest
-from support import HISTORIES
+from support import HISTORIES, sealed_converter
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from missionflow.stack.worker import SANDBOX, WORKFLOWS
@@ -43,7 +46,7 @@ def test_histories_are_recorded() -> None:
 async def test_history_replays(path) -> None:
     history = WorkflowHistory.from_json("recorded", path.read_text())
     replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=SANDBOX
+        workflows=WORKFLOWS, data_converter=sealed_converter(), workflow_runner=SANDBOX
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
