@@ -29,7 +29,7 @@ def dev() -> None:
     """The whole embedded stack: Temporal dev server, worker, API and SMTP sink (`make run`)."""
     from missionflow.stack.dev import run_dev_stack
 
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings)
     try:
         event_loop.run(run_dev_stack(settings))
@@ -50,7 +50,7 @@ def worker(
 ) -> None:
     """A Temporal worker for missions, against MISSIONFLOW_TEMPORAL_ADDRESS; with
     MISSIONFLOW_METRICS_PORT, Temporal's SDK metrics for Prometheus on that port."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings)
     event_loop.run(_run_worker(settings, role))
 
@@ -85,7 +85,7 @@ def api() -> None:
     """The HTTP API alone, against MISSIONFLOW_TEMPORAL_ADDRESS and MISSIONFLOW_DATABASE_URL."""
     from api.main import create_app
 
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings)
     uvicorn.run(
         create_app(settings),
@@ -100,7 +100,7 @@ def migrate() -> None:
     """Bring the database schema to the newest migration."""
     from missionflow.runtime.db import migrate as run_migrations
 
-    settings = Settings()
+    settings = load_settings()
     run_migrations(settings.database)
     typer.echo("database schema is up to date")
 
@@ -192,6 +192,23 @@ def simulate(
     typer.echo(describe(summary))
 
 
+def load_settings() -> Settings:
+    """The settings from the environment; refused, each setting at fault named (never its
+    value: it may be a key or a password) and exit status 2, rather than a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        typer.echo("missionflow: the settings are refused:", err=True)
+        for item in error.errors(include_url=False, include_input=False):
+            message = item["msg"].removeprefix("Value error, ")
+            if item["loc"] and not message.startswith("MISSIONFLOW_"):
+                message = f"MISSIONFLOW_{str(item['loc'][0]).upper()}: {message}"
+            typer.echo(f"  {message}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _refuse(reasons: list[str]) -> NoReturn:
     typer.echo("missionflow: the instance is refused:", err=True)
     for line in reasons:
@@ -200,7 +217,7 @@ def _refuse(reasons: list[str]) -> NoReturn:
 
 
 def _request(method: str, path: str, **options: Any) -> httpx.Response:
-    settings = Settings()
+    settings = load_settings()
     headers = {
         "Authorization": f"Bearer {settings.coordinator_token()}",
         **options.pop("headers", {}),

@@ -11,7 +11,9 @@ from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
+from typer.testing import CliRunner
 
+from missionflow.cli import app
 from missionflow.runtime.codec import ENCODING, KEY_ID, SealingCodec, UnsealError
 from missionflow.runtime.settings import GENERATED_KEY_ID, Settings, new_sealing_key
 from missionflow.runtime.temporal import data_converter
@@ -183,3 +185,20 @@ def test_with_no_keys_one_is_generated_into_home_and_kept(tmp_path) -> None:
     assert (tmp_path / "encryption_key").stat().st_mode & 0o777 == 0o600
     again = Settings(home=tmp_path).sealing_keys()
     assert again == first, "a restart must open what was sealed before it"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["api"], ["dev"]])
+def test_a_malformed_key_stops_a_process_at_start_up(command: list[str]) -> None:
+    short = base64.b64encode(b"k" * 16).decode()
+    refused = CliRunner().invoke(
+        app, command, env={"MISSIONFLOW_ENCRYPTION_KEYS": json.dumps({"2025-06": short})}
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "MISSIONFLOW_ENCRYPTION_KEYS: the key '2025-06' is 16 bytes" in refused.output
+    assert short not in refused.output and "Traceback" not in refused.output
+
+
+def test_any_refused_setting_is_named() -> None:
+    refused = CliRunner().invoke(app, ["worker"], env={"MISSIONFLOW_API_PORT": "eighty"})
+    assert refused.exit_code == 2
+    assert "MISSIONFLOW_API_PORT: Input should be a valid integer" in refused.output
