@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import WorkflowHandle
+from temporalio.converter import DataConverter
 
 from api import missions
 from api.updates import Refused
@@ -94,7 +95,7 @@ async def run(
             except TimeoutError:
                 raise SimulationError(
                     f"the mission did not complete within {wall_limit:.0f} s: "
-                    + await _stuck(simulation.handle)
+                    + await _stuck(simulation.handle, running.env.client.data_converter)
                 ) from None
             if outcome.phase != "completed":
                 raise SimulationError(f"the mission ended {outcome.phase}")
@@ -105,18 +106,22 @@ async def run(
     return summary
 
 
-async def _stuck(handle: WorkflowHandle[Any, Any] | None) -> str:
+async def _stuck(handle: WorkflowHandle[Any, Any] | None, converter: DataConverter) -> str:
+    """What the mission waits on; a failure's message is sealed in Temporal, so it is opened
+    with the client's converter first."""
     if handle is None:
         return "it was never started."
     description = await handle.describe()
     pending = description.raw_description.pending_activities
     if not pending:
         return "no activity was pending."
-    return "; ".join(
-        f"activity {a.activity_type.name} on attempt {a.attempt}"
-        + (f" ({a.last_failure.message})" if a.last_failure.message else "")
-        for a in pending
-    )
+    lines = []
+    for activity in pending:
+        line = f"activity {activity.activity_type.name} on attempt {activity.attempt}"
+        if activity.HasField("last_failure"):
+            line += f" ({await converter.decode_failure(activity.last_failure)})"
+        lines.append(line)
+    return "; ".join(lines)
 
 
 class Simulation(Delegation):
