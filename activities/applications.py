@@ -32,6 +32,7 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.runtime import intake
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import missing_in
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail import outbox
 from missionflow.runtime.models import Application, Mission, OutboxMessage, Slide
@@ -96,12 +97,13 @@ class ApplicationActivities:
                 recipient_name=row.contact_name,
                 context={
                     "application": _summary(row),
-                    "missing": row.missing,
+                    "missing": missing_in(row.missing, mission, row.language),
                     "private_url": mail.private_url(self._settings, mission.id, row.id),
                     "deadline": record.deadline,
                 },
                 key=f"application_received:{row.id}",
                 application_id=row.id,
+                language=row.language,
             )
             for record, row in admitted
         ]

@@ -183,10 +183,13 @@ def _checked_form(mission: MissionFile, fields: dict[str, Any]) -> ApplicationFo
         form = ApplicationForm.model_validate(fields)
     except ValidationError as error:
         raise body_errors(error.errors(include_url=False, include_context=False)) from None
-    errors = form_errors(mission, sectors=form.sectors, answers=form.answers)
+    errors = form_errors(
+        mission, sectors=form.sectors, answers=form.answers, language=form.language
+    )
     if errors:
         raise body_errors(errors)
     form.sectors = canonical_sectors(mission, form.sectors)
+    form.language = form.language or mission.languages[0]
     return form
 
 

@@ -4,6 +4,11 @@ The page is plain HTML, generated from the mission's call (its sectors and quest
 no script. A submission goes through `take_application`, exactly as the JSON API's does, so both
 refuse the same things; a refusal shows the form again with the values kept and each message
 next to its field.
+
+The page speaks one of the mission's languages: the one asked for with `?lang=` (the switch at
+the top links there), else the browser's `Accept-Language`, else the mission's default. The
+applicant's choice is sent with the form (the `language` select) and kept on the application, so
+the confirmation, every later email and the answer page speak it too.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ import asyncio
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from iso3166 import countries_by_alpha2
@@ -28,11 +33,12 @@ from api.missions import mission_status
 from api.pages.rendering import CONFIRMATION_HEADERS, FORM_HEADERS, templates
 from api.updates import Refused, Unavailable
 from missionflow.domain.call.applications import OrganisationType
-from missionflow.domain.instants import describe
 from missionflow.domain.mission.call_section import QuestionType
 from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.languages import localized
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+from missionflow.runtime.i18n import N_, choose, language_name, missing_in, translate, when
 from missionflow.runtime.mail.context import private_url
 
 router = APIRouter(tags=["application form"])
@@ -64,17 +70,35 @@ ANCHORS = {
     "consent": "consent",
 }
 LABELS = {
-    "organisation": "Organisation name",
-    "organisation_type": "Type of organisation",
-    "country": "Country",
-    "city": "City",
-    "website": "Website",
-    "contact_name": "Contact person",
-    "contact_email": "Email",
-    "sectors": "Sectors",
-    "slide": "One-slide presentation",
-    "consent": "Consent",
+    "organisation": N_("Organisation name"),
+    "organisation_type": N_("Type of organisation"),
+    "country": N_("Country"),
+    "city": N_("City"),
+    "website": N_("Website"),
+    "contact_name": N_("Contact person"),
+    "contact_email": N_("Email"),
+    "sectors": N_("Sectors"),
+    "slide": N_("One-slide presentation"),
+    "consent": N_("Consent"),
 }
+# The organisation types' labels (`OrganisationType.label`), translated where they are shown.
+_TYPE_LABELS = (
+    N_("Cluster organisation"),
+    N_("SME"),
+    N_("University or research body"),
+    N_("Other"),
+)
+_ALREADY_APPLIED = N_(
+    "This organisation has already applied with this email; use the private link sent to "
+    "that address to change the application."
+)
+_SLIDE_TOO_LARGE = N_("The slide may be at most 10 MB.")
+_SEND_AGAIN_SOON = N_("Please send the form again in a moment.")
+_SEND_AGAIN = N_("Please send the form again.")
+_CANCELLED = N_("This mission has been cancelled: applications are no longer accepted.")
+_CLOSED = N_("The call closed on %(deadline)s: applications are no longer accepted.")
+_FILL_IN = N_("Please fill in this field.")
+_CHOOSE_SECTOR = N_("Choose at least one sector.")
 
 
 @dataclass
@@ -98,10 +122,17 @@ class Problems:
     summary="The public application form (HTML)",
     responses={404: {"description": "No such mission"}},
 )
-async def apply_form(row: MissionRow, request: Request) -> HTMLResponse:
+async def apply_form(
+    row: MissionRow,
+    request: Request,
+    lang: Annotated[str | None, Query(description="One of the mission's languages.")] = None,
+) -> HTMLResponse:
     mission = MissionFile.model_validate(row.file)
     phase, deadline = await _live(request, mission, Phase(row.phase))
-    return _form_page(request, mission, deadline=deadline, phase=phase)
+    language = choose(
+        mission.languages, asked=lang, accept_language=request.headers.get("accept-language")
+    )
+    return _form_page(request, mission, deadline=deadline, phase=phase, language=language)
 
 
 @router.post(
@@ -129,17 +160,25 @@ async def send_form(
     # read it again, and the form must still come back with what the applicant typed.
     mission = await call_of(session, mission_id)
     _, deadline = await _live(request, mission, Phase.CALL_OPEN)
+    language = choose(
+        mission.languages,
+        asked=request.query_params.get("lang"),
+        accept_language=request.headers.get("accept-language"),
+    )
     if declared_over(request, MAX_BODY_BYTES):
-        problems = Problems(general=["The slide may be at most 10 MB."])
+        problems = Problems(general=[translate(language, _SLIDE_TOO_LARGE)])
         return _form_page(
             request,
             mission,
             deadline=deadline,
+            language=language,
             problems=problems,
             code=status.HTTP_413_CONTENT_TOO_LARGE,
             values=FormData(),
         )
     form = await request.form(max_part_size=MAX_BODY_BYTES)
+    if (chosen := form.get("language")) in mission.languages:
+        language = str(chosen)
     fields: dict[str, Any] = {}
     try:
         fields = _filled(form_fields(form))
@@ -150,7 +189,9 @@ async def send_form(
             session, intake, settings, client, mission_id, fields, upload
         )
     except RequestValidationError as error:
-        problems = _problems(mission, error.errors(), consented=bool(fields.get("consent")))
+        problems = _problems(
+            mission, error.errors(), consented=bool(fields.get("consent")), language=language
+        )
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
     except HTTPException as error:
         if error.status_code == status.HTTP_404_NOT_FOUND:
@@ -167,10 +208,10 @@ async def send_form(
             else status.HTTP_422_UNPROCESSABLE_CONTENT
         )
     except Unavailable as error:
-        problems = Problems(general=[f"{error} Please send the form again in a moment."])
+        problems = Problems(general=[f"{error} {translate(language, _SEND_AGAIN_SOON)}"])
         code = status.HTTP_503_SERVICE_UNAVAILABLE
     except DATABASE_UNAVAILABLE:
-        problems = Problems(general=[f"{DATABASE_BUSY} Please send the form again."])
+        problems = Problems(general=[f"{DATABASE_BUSY} {translate(language, _SEND_AGAIN)}"])
         code = status.HTTP_503_SERVICE_UNAVAILABLE
     else:
         return templates.TemplateResponse(
@@ -178,19 +219,29 @@ async def send_form(
             "applied.html",
             {
                 "mission": mission,
-                "answer": answer,
+                "language": language,
+                "answer": answer.model_copy(
+                    update={"detail": answer.detail and translate(language, answer.detail)}
+                ),
+                "missing": missing_in(answer.missing, mission, language),
                 "created": created,
                 "email": fields.get("contact_email"),
                 "private_link": private_url(settings, mission_id, answer.application_id)
                 if answer.access_token
                 else None,
-                "deadline": describe(deadline, mission.timezone, end_of_day=True),
+                "deadline": when(deadline, mission.timezone, language, end_of_day=True),
             },
             status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             headers=CONFIRMATION_HEADERS,
         )
     return _form_page(
-        request, mission, deadline=deadline, problems=problems, code=code, values=form
+        request,
+        mission,
+        deadline=deadline,
+        language=language,
+        problems=problems,
+        code=code,
+        values=form,
     )
 
 
@@ -214,13 +265,14 @@ async def _live(request: Request, mission: MissionFile, stored: Phase) -> tuple[
     return live.phase, live.deadline.utc
 
 
-def _problems(mission: MissionFile, errors: Any, *, consented: bool) -> Problems:
-    """Pydantic-located errors, each at the form field it is about."""
+def _problems(mission: MissionFile, errors: Any, *, consented: bool, language: str) -> Problems:
+    """Pydantic-located errors, each at the form field it is about, in the page's language
+    (the words of the form's own checks; a validator's detail stays as it says it)."""
     questions = {question.id for question in mission.call.questionnaire}
     problems = Problems()
     for error in errors:
         location = [str(part) for part in error.get("loc", ())][1:]  # past "body"
-        message = _message(error)
+        message = _message(error, language)
         key: str | None = None
         if location and location[0] in ANCHORS:
             key = location[0]
@@ -231,27 +283,27 @@ def _problems(mission: MissionFile, errors: Any, *, consented: bool) -> Problems
         elif location:
             message = f"{'.'.join(location)}: {message}"
         if key == "consent":
-            message = CONSENT_MISSING
+            message = translate(language, CONSENT_MISSING)
         elif key == "sectors" and error.get("type") == "missing":
-            message = "Choose at least one sector."
+            message = translate(language, _CHOOSE_SECTOR)
         shown = problems.general if key is None else problems.fields.get(key, [])
         if message not in shown:
             problems.add(key, message)
     if not consented and "consent" not in problems.fields:
-        problems.add("consent", CONSENT_MISSING)
+        problems.add("consent", translate(language, CONSENT_MISSING))
     return problems
 
 
-CONSENT_MISSING = "Consent to the processing of the data is required to apply."
+CONSENT_MISSING = N_("Consent to the processing of the data is required to apply.")
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: dict[str, Any], language: str) -> str:
     """The message in a sentence an applicant reads, not a validator's words."""
     kind, message = error.get("type"), str(error.get("msg", ""))
     if kind in ("missing", "string_too_short"):
-        return "Please fill in this field."
+        return translate(language, _FILL_IN)
     if "consent" in message:
-        return CONSENT_MISSING
+        return translate(language, CONSENT_MISSING)
     message = message.removeprefix("Value error, ")
     message = message.replace("value is not a valid email address", "not a valid email address")
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
@@ -262,6 +314,7 @@ def _form_page(
     mission: MissionFile,
     *,
     deadline: datetime,
+    language: str,
     phase: Phase = Phase.CALL_OPEN,
     problems: Problems | None = None,
     code: int = status.HTTP_200_OK,
@@ -272,16 +325,17 @@ def _form_page(
     now = datetime.now(UTC)
     opens_at = mission.call.opens_at
     if phase is Phase.CANCELLED:
-        closed = "This mission has been cancelled: applications are no longer accepted."
+        closed = translate(language, _CANCELLED)
     elif phase is not Phase.CALL_OPEN or deadline <= now:
-        closed = (
-            f"The call closed on {describe(deadline, mission.timezone, end_of_day=True)}: "
-            "applications are no longer accepted."
+        closed = translate(
+            language,
+            _CLOSED,
+            deadline=when(deadline, mission.timezone, language, end_of_day=True),
         )
     else:
         closed = None
     summary = [
-        (f"#{_anchor(mission, key)}", _label(mission, key), message)
+        (f"#{_anchor(mission, key)}", _label(mission, key, language), message)
         for key, messages in problems.fields.items()
         for message in messages
     ]
@@ -290,9 +344,11 @@ def _form_page(
         "apply.html",
         {
             "mission": mission,
+            "language": language,
+            "languages": [(code, language_name(code)) for code in mission.languages],
             "action": request.url_for("apply_form", mission_id=mission.id).path,
-            "deadline": describe(deadline, mission.timezone, end_of_day=True),
-            "opens": describe(opens_at, mission.timezone)
+            "deadline": when(deadline, mission.timezone, language, end_of_day=True),
+            "opens": when(opens_at, mission.timezone, language)
             if opens_at is not None and opens_at > now
             else None,
             "closed": closed if code == status.HTTP_200_OK else None,
@@ -329,7 +385,8 @@ def _anchor(mission: MissionFile, key: str) -> str:
     return ANCHORS[key]
 
 
-def _label(mission: MissionFile, key: str) -> str:
+def _label(mission: MissionFile, key: str, language: str) -> str:
     if key.startswith("answers."):
-        return next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
-    return LABELS[key]
+        text = next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
+        return localized(text, language)
+    return translate(language, LABELS[key])

@@ -1,5 +1,8 @@
 """How every page is rendered: one autoescaping Jinja2 environment over `api/templates`, and
-the headers the public forms are served with."""
+the headers the public forms are served with.
+
+A page speaks the `language` its context gives (English when none): `_()`, `{% trans %}`, and
+the `when`, `number` and `local` filters follow it (`missionflow.runtime.i18n`)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
+from missionflow.runtime import i18n
+
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 
-templates = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
-)
+_environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+i18n.install(_environment)
+templates = Jinja2Templates(env=_environment)
 
 FORM_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "

@@ -151,6 +151,7 @@ async def _write(
             status=ApplicationStatus.RECEIVED.value,
             complete=not missing,
             missing=missing,
+            language=form.language or mission.languages[0],
             submitted_at=at,
             updated_at=at,
         )

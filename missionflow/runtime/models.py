@@ -118,6 +118,12 @@ class Application(SQLModel, table=True):
     status: str = Field(max_length=20, index=True)
     complete: bool = Field(index=True)
     missing: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    language: str = Field(
+        default="en",
+        max_length=20,
+        sa_column_kwargs={"server_default": "en"},
+        description="The language the applicant applied in; every email and page to them uses it.",
+    )
     submitted_at: datetime = _instant()
     updated_at: datetime = _instant()
     withdrawn_at: datetime | None = _instant(default=None)

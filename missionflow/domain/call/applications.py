@@ -64,6 +64,11 @@ class ApplicationForm(_Form):
     sectors: Annotated[list[str], Field(min_length=1)]
     answers: dict[str, Any] = Field(default_factory=dict)
     consent: bool = Field(description="Consent to the processing of the data; required.")
+    language: Annotated[str, Field(max_length=20)] | None = Field(
+        default=None,
+        description="The language the applicant is spoken to in, one of the mission's; its "
+        "default language when left out.",
+    )
 
     @model_validator(mode="after")
     def _consented(self) -> Self:
@@ -97,10 +102,22 @@ def email_key(email: str) -> str:
 
 
 def form_errors(
-    mission: MissionFile, *, sectors: list[str] | None, answers: dict[str, Any] | None
+    mission: MissionFile,
+    *,
+    sectors: list[str] | None,
+    answers: dict[str, Any] | None,
+    language: str | None = None,
 ) -> list[dict[str, Any]]:
     """Field errors of a form against this mission's call, located like pydantic's."""
     errors: list[dict[str, Any]] = []
+    if language is not None and language not in mission.languages:
+        errors.append(
+            _error(
+                ("language",),
+                f"{language!r} is not a language of this mission; choose from: "
+                + ", ".join(mission.languages),
+            )
+        )
     known = {sector.casefold() for sector in mission.call.sectors}
     for index, sector in enumerate(sectors or []):
         if sector.strip().casefold() not in known:
@@ -153,10 +170,19 @@ def canonical_sectors(mission: MissionFile, sectors: list[str]) -> list[str]:
 def missing_items(mission: MissionFile, answers: dict[str, Any], *, has_slide: bool) -> list[str]:
     """What still keeps an application from being complete, in words for the applicant."""
     missing = [
-        f"an answer to “{question.text}”"
+        answer_missing(question.text)
         for question in mission.call.questionnaire
         if question.required and answers.get(question.id) in (None, "")
     ]
     if mission.call.require_slide and not has_slide:
-        missing.append("the one-slide presentation (PDF or PPTX)")
+        missing.append(SLIDE_MISSING)
     return missing
+
+
+SLIDE_MISSING = "the one-slide presentation (PDF or PPTX)"
+"""How `missing_items` says the slide is missing (pages and emails translate it)."""
+
+
+def answer_missing(question: str) -> str:
+    """How `missing_items` says a question is unanswered (pages and emails translate it)."""
+    return f"an answer to “{question}”"

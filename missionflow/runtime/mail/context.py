@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.access import access_token
 from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.mission.languages import localized
 from missionflow.runtime.mail import outbox
 from missionflow.runtime.models import OutboxMessage
 from missionflow.runtime.settings import Settings
@@ -36,10 +37,11 @@ def sender_for(mission: MissionFile, settings: Settings) -> Sender:
     )
 
 
-def mission_context(mission: MissionFile) -> dict[str, Any]:
+def mission_context(mission: MissionFile, language: str | None = None) -> dict[str, Any]:
+    """What every template knows of the mission, its texts in `language`."""
     return {
         "id": mission.id,
-        "title": mission.title,
+        "title": localized(mission.title, language),
         "organiser": mission.organiser,
         "destination": mission.destination,
         "timezone": mission.timezone,
@@ -112,15 +114,27 @@ def compose(
     application_id: uuid.UUID | None = None,
     reminder: bool = False,
     attachments: Sequence[outbox.Attachment] = (),
+    language: str | None = None,
 ) -> OutboxMessage:
-    """One message of `mission`, rendered and built but not yet queued (see `outbox.compose`)."""
+    """One message of `mission`, rendered and built but not yet queued (see `outbox.compose`).
+
+    It speaks `language` (the recipient's, e.g. the one they applied in) when the mission does,
+    else the mission's default language.
+    """
+    if language not in mission.languages:
+        language = mission.languages[0]
     sender = sender_for(mission, settings)
     return outbox.compose(
         mission_id=mission.id,
         template=template,
         recipient=recipient,
         recipient_name=recipient_name,
-        context={"mission": mission_context(mission), "recipient_name": recipient_name, **context},
+        context={
+            "mission": mission_context(mission, language),
+            "recipient_name": recipient_name,
+            "language": language,
+            **context,
+        },
         idempotency_key=f"{mission.id}:{key}",
         application_id=application_id,
         reply_to=sender.reply_to,

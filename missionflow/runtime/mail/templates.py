@@ -8,18 +8,21 @@ string, so a message cannot go out saying "apply by ." because a caller forgot t
 Each message is a pair `<name>.txt` / `<name>.html` extending a shared layout. Its subject is the
 `subject` block of the text template, rendered alone and collapsed to one line because it travels
 in a header; the HTML template receives it as `subject` for its `<title>`.
+
+A message speaks its recipient's language, the context's `language` (English when absent):
+`{% trans %}` blocks, `_()`, and the `when` and `number` filters follow it (see
+`missionflow.runtime.i18n`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from missionflow.domain.instants import describe
+from missionflow.runtime import i18n
 
 TEMPLATES = (
     "call_announcement",
@@ -55,15 +58,6 @@ the `X-Missionflow-Template` header that mail filters, support and tests select 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
-def when(instant: datetime, zone: str, end_of_day: bool = False) -> str:
-    """The `when` filter: an instant as the reader's calendar shows it, zone named, UTC beside.
-
-    `{{ deadline|when(mission.timezone, end_of_day=True) }}` gives
-    `22 Mar 2017 24:00 CET (23:00 UTC)`: deadlines are announced as the end of a day.
-    """
-    return describe(instant, zone, end_of_day=end_of_day)
-
-
 environment = Environment(
     # Found through the import system, so a checkout, an editable install and a wheel all work.
     loader=PackageLoader("email_templates", "."),
@@ -76,7 +70,10 @@ environment = Environment(
     # while 10,000 applicants were confirmed.
     auto_reload=False,
 )
-environment.filters["when"] = when
+# `when` says an instant the way the reader's calendar shows it, zone named, UTC beside:
+# `{{ deadline|when(mission.timezone, end_of_day=True) }}` gives `22 Mar 2017 24:00 CET (23:00
+# UTC)` in English and `22 mars 2017 24:00 CET (23:00 UTC)` in French.
+i18n.install(environment)
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,7 @@ def render(template: str, context: dict[str, Any]) -> RenderedEmail:
     Args:
         template: a name from `TEMPLATES`.
         context: the variables documented at the top of the template (the layout's `mission` and
-            `recipient_name`, plus the message's own).
+            `recipient_name`, plus the message's own); `language`, the recipient's, is optional.
 
     Raises:
         ValueError: the template is not in the catalogue.
@@ -100,6 +97,7 @@ def render(template: str, context: dict[str, Any]) -> RenderedEmail:
     """
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}: expected one of {TEMPLATES}")
+    context = {**context, "language": context.get("language") or i18n.SOURCE_LANGUAGE}
     text_template = environment.get_template(f"{template}.txt")
     subject_parts = text_template.blocks["subject"](text_template.new_context(dict(context)))
     subject = " ".join("".join(subject_parts).split())
