@@ -22,7 +22,7 @@ from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.replay import years_ahead, years_later
 from missionflow.domain.mission.yaml_syntax import parse_yaml
 from missionflow.runtime.settings import Settings
-from missionflow.runtime.temporal import data_converter
+from missionflow.runtime.temporal import data_converter, sealing_codec
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -36,6 +36,15 @@ has its own: the API's and the worker's converters then agree with the environme
 def sealed_converter() -> DataConverter:
     """The data converter of every client in the tests: pydantic, sealed with `SEALING`."""
     return data_converter(Settings(**SEALING))
+
+
+def unsealed(payload: Payload) -> Payload:
+    """A payload read from a history (a timer's summary, an activity's input), opened with the
+    tests' key as the clients would; one never sealed comes back as it is."""
+    return _TESTS_CODEC.unseal(payload)
+
+
+_TESTS_CODEC = sealing_codec(Settings(**SEALING))
 
 
 def payloads_in(message: Message) -> Iterator[Payload]:

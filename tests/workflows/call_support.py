@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from support import eu_us_later, in_year_offset
+from support import eu_us_later, in_year_offset, unsealed
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -147,7 +147,7 @@ def timers(history, summary: str) -> dict[int, EventType.ValueType]:
         event.event_id
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED
-        and json.loads(event.user_metadata.summary.data) == summary
+        and json.loads(unsealed(event.user_metadata.summary).data) == summary
     }
     return {
         event.event_id: event.event_type
