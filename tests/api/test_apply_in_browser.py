@@ -1,5 +1,5 @@
 """The public application form used in a real headless Chromium over a real socket, driven
-through chromedriver with the W3C WebDriver protocol."""
+through chromedriver with the W3C WebDriver protocol: in English, and in French."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import uvicorn
 from sqlmodel import select
 from support import eventually
 from temporalio.testing import WorkflowEnvironment
+from test_apply_in_languages import OBJECTIVES_FR, QUESTION_DE, QUESTION_FR, multilingual
 from test_apply_page import PDF, started
 
 from api.main import create_app
@@ -277,3 +278,63 @@ async def test_apply_in_a_real_browser(
     for name in ("form.png", "applied.png", "refused.png", "refused-phone.png"):
         png = (tmp_path / name).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+async def test_apply_in_french_in_a_real_browser(
+    served: str, browser: Browser, mailbox, session_factory, settings: Settings, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {settings.coordinator_token()}"}
+    document = multilingual()
+    async with httpx.AsyncClient(base_url=served, headers=headers, timeout=30) as api:
+        response = await api.post("/missions", json=document)
+        assert response.status_code == 201, response.text
+    form_url = f"{served}/missions/{document['id']}/apply?lang=fr"
+
+    await browser.open(form_url)
+    assert (await browser.text("h1")) == "Candidater : Mission de répétition"
+    assert await browser.attribute("html", "lang") == "fr"
+    assert await browser.property("#language", "value") == "fr"
+    # The switch: German, then back to French, by link.
+    await browser.click('a[hreflang="de"]')
+    assert (await browser.text("h1")) == "Bewerbung: Probemission"
+    assert QUESTION_DE in await browser.text('label[for="q-member_organisations"]')
+    await browser.click('a[hreflang="fr"]')
+    assert QUESTION_FR in await browser.text('label[for="q-member_organisations"]')
+    assert OBJECTIVES_FR in await browser.text('label[for="q-mission_objectives"]')
+
+    await browser.type("#organisation", "Cluster Énergie Lyon")
+    await browser.click("#organisation_type-cluster_organisation")
+    await browser.click('#country option[value="FR"]')
+    await browser.type("#city", "Lyon")
+    await browser.type("#contact_name", "Claire Dubois")
+    await browser.type("#contact_email", "claire.dubois@example.org")
+    await browser.click("#sector-1")
+    await browser.type("#q-member_organisations", "85")
+    assert (await browser.text('#q-management_label option[value="Silver"]')) == "Argent"
+    await browser.click('#q-management_label option[value="Silver"]')
+    await browser.type("#q-mission_objectives", "Rencontrer des partenaires « énergie »")
+    await browser.click("#consent")
+    await browser.screenshot(tmp_path / "formulaire.png")
+    await browser.click("button[type=submit]")
+
+    body = await browser.text("main")
+    assert "Merci : votre candidature a bien été reçue" in body
+    assert "Votre lien personnel" in body
+    assert "Votre candidature est complète" in body
+    assert await browser.attribute("html", "lang") == "fr"
+
+    async with session_factory() as session:
+        row = (
+            await session.exec(select(Application).where(Application.mission_id == document["id"]))
+        ).one()
+    assert row.language == "fr"
+    assert row.answers["management_label"] == "Silver"  # scored by the default text
+
+    async def confirmed() -> Any:
+        sent = mailbox.sent("application_received", "claire.dubois@example.org")
+        assert len(sent) == 1
+        return sent[0]
+
+    email = await eventually(confirmed)
+    assert email["Subject"].startswith("Manifestation d'intérêt reçue : Cluster Énergie Lyon")
+    assert "Bonjour Claire Dubois," in email.get_body(("plain",)).get_content()
