@@ -13,6 +13,7 @@ the commit of "sent" and the write of the ".", where a message is lost rather th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import pytest
 from aiosmtpd.smtp import SMTP
 from sqlmodel import func, select
-from support import eventually, rehearsal
+from support import SEALING, eventually, rehearsal
 from temporalio.testing import WorkflowEnvironment
 
 from api.missions import start_mission
@@ -100,6 +101,8 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
         "MISSIONFLOW_SMTP_PORT": str(smtp.sockets[0].getsockname()[1]),
         "MISSIONFLOW_SECRET_KEY": "link-secret-for-tests",
         "MISSIONFLOW_API_TOKEN": "coordinator-token-for-tests",
+        # The worker opens what the test's client sealed: the same key, as in a deployment.
+        "MISSIONFLOW_ENCRYPTION_KEYS": json.dumps(SEALING["encryption_keys"]),
     }
     document = rehearsal(matchmaking=None, visits=[])
     document["call"]["deadline"] = "+PT50M"
