@@ -40,6 +40,13 @@ WHOLE_MODEL_LIMIT = 40_000  # (meeting, slot) booleans; above it, the fast metho
 VALUE_SHARE = 0.4  # of the time limit, for stage 1 when it runs
 IDLE_SHARE = 0.15  # of what is left, kept for stage 3
 MINIMUM_SECONDS = 0.05  # a stage with less left is not started
+ALONE_WORK = 0.05  # deterministic time, at most, for one participant's own fewest breaks
+ALONE_SHARE = 0.1  # of the time limit, at most, for all participants' own fewest breaks
+FIRST_BREAKS_SHARE = 0.15  # of what is left, for CP-SAT's first try at the fewest breaks
+SEARCH_SHARE = 0.7  # of what is left then, for the local search when CP-SAT proved nothing
+MOVES_PER_SECOND = 100_000  # of the local search (measured: about 110,000 on b2b-5, 2 cores)
+SEARCH_MOVES_PER_MEETING = 20_000  # at most, in stage 2's local search
+CLOCK_SLACK = 1.25  # the local search stops at this many times its share on the clock
 
 IDLE_WORKERS = (
     "max_lp_sym",
@@ -90,6 +97,14 @@ class _Budget:
         self.work -= solver.deterministic_time
         return status, solver
 
+    def take(self, share: float) -> float:
+        """`share` of what is left, in seconds, for work outside CP-SAT (the local search)."""
+        seconds = max(
+            0.0, min(share * self.work / WORK_PER_SECOND, self.deadline - time.monotonic())
+        )
+        self.work -= seconds * WORK_PER_SECOND
+        return seconds
+
 
 def _found(status: int) -> bool:
     return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -114,12 +129,14 @@ def improve(
     *,
     time_limit: float,
     workers: int,
-    fewer_breaks: Callable[[list[int]], list[int]],
+    fewer_breaks: Callable[[list[int], int | None, float | None], list[int]],
 ) -> Outcome | None:
     """A schedule at least as good as `slot_of` in every stage's terms, and the bounds proved
-    on the way; None when the event is too large for one model. `fewer_breaks` is the fast
-    method's search for fewer breaks, run again when stage 1 finds more value: its result is
-    a better start for stage 2 than CP-SAT's."""
+    on the way; None when the event is too large for one model. `fewer_breaks(slot_of, moves,
+    deadline)` is the fast method's search for fewer breaks (`moves` None: as many as the fast
+    method tries; `deadline` a cap on the clock), run again when stage 1 finds more value, its
+    result a better start for stage 2 than CP-SAT's, and in stage 2 with a share of the time
+    limit."""
     fixed = {numbered.meeting_index[f.meeting] for f in numbered.instance.fixed}
     movable = [m for m in range(len(slot_of)) if numbered.possible[m] and m not in fixed]
     size = sum(numbered.allowed[m].bit_count() for m in movable)
@@ -136,7 +153,7 @@ def improve(
         if _found(status) and _value(numbered, found := model.chosen(solver)) > _value(
             numbered, slot_of
         ):
-            slot_of = fewer_breaks(found)
+            slot_of = fewer_breaks(found, None, None)
         constant = sum(numbered.priority[m] for m in fixed)
         everything = constant + sum(numbered.priority[m] for m in movable)
         value_bound = (
@@ -144,8 +161,13 @@ def improve(
             if _found(status)
             else None
         )
+
+    def search(slot_of: list[int], seconds: float) -> list[int]:
+        moves = min(round(seconds * MOVES_PER_SECOND), SEARCH_MOVES_PER_MEETING * len(movable))
+        return fewer_breaks(slot_of, moves, time.monotonic() + CLOCK_SLACK * seconds)
+
     slot_of, breaks_bound, difference_bound = _fewest_waits(
-        numbered, slot_of, domains, budget=budget, once=False
+        numbered, slot_of, domains, budget=budget, once=False, search=search
     )
     return Outcome(slot_of, value_bound, breaks_bound, difference_bound)
 
@@ -157,14 +179,20 @@ def _fewest_waits(
     *,
     budget: _Budget,
     once: bool,
+    search: Callable[[list[int], float], list[int]],
 ) -> tuple[list[int], int | None, int | None]:
     """Stages 2 and 3 over `domains`: the schedule, the lower bound on breaks and the smallest
-    break difference proven possible (None where not proven)."""
+    break difference proven possible (None where not proven). `search(slot_of, seconds)`: the
+    local search for fewer breaks, for about that long."""
     loads = _loads(numbered, slot_of)
     value = _value(numbered, slot_of)
     counted = [p for p, load in enumerate(loads) if load > 0]
     allowed_difference = numbered.instance.max_break_difference
     difference_bound: int | None = None
+    each_alone = min(ALONE_WORK, ALONE_SHARE * budget.work / max(1, len(counted)))
+    alone = [
+        _fewest_alone(numbered, slot_of, domains, p, loads[p], budget, each_alone) for p in counted
+    ]
 
     def model_with(
         difference: int | None, *, fewest: int | None = None
@@ -178,6 +206,9 @@ def _fewest_waits(
         if not once:
             model.model.add(model.value >= value - _value_constant(numbered, model))
         breaks = model.breaks(counted)
+        for terms, least in zip(breaks, alone, strict=True):
+            if least:
+                model.model.add(linear(terms) >= least)
         top, bottom = model.spread(breaks)
         if difference is not None:
             model.model.add(top - bottom <= difference)
@@ -192,7 +223,7 @@ def _fewest_waits(
         # The schedule so far breaks the bound: the smallest difference first. (Never hint a
         # schedule the model forbids: CP-SAT 9.15 can abort on an infeasible complete hint with
         # interleaved workers.)
-        model, breaks, spread = model_with(None)
+        model, _, spread = model_with(None)
         model.model.minimize(spread)
         status, solver = budget.solve(model.model, (1 - IDLE_SHARE) / 2, search=True)
         if _found(status):
@@ -201,20 +232,71 @@ def _fewest_waits(
                 slot_of = candidate
             difference_bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
         allowed_difference = max(allowed_difference, _difference(numbered, slot_of, counted))
-    model, breaks, spread = model_with(allowed_difference)
-    model.model.minimize(breaks)
-    status, solver = budget.solve(model.model, 1 - IDLE_SHARE, search=True)
-    if not _found(status):
-        return slot_of, None, difference_bound
-    slot_of = model.chosen(solver)
-    breaks_bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
-    fewest = round(solver.objective_value)
+
+    def fewest_breaks(share: float) -> tuple[int, cp_model.CpSolver, SatModel]:
+        model, breaks, _ = model_with(allowed_difference)
+        model.model.minimize(breaks)
+        status, solver = budget.solve(model.model, share, search=True)
+        return status, solver, model
+
+    bounds: list[int] = []
+    status, solver, model = fewest_breaks(FIRST_BREAKS_SHARE)
+    if _found(status):
+        slot_of = model.chosen(solver)
+        bounds.append(math.ceil(solver.best_objective_bound - 1e-6))
+    if status != cp_model.OPTIMAL:
+        # CP-SAT's neighbourhoods seldom improve on the local search's schedule (measured on
+        # the benchmark's events): more local search, then CP-SAT again from its result
+        searched = search(slot_of, budget.take(SEARCH_SHARE))
+        each = _breaks_each(numbered, searched, counted)
+        if sum(each) < sum(_breaks_each(numbered, slot_of, counted)) and (
+            break_difference(each) <= allowed_difference
+        ):
+            slot_of = searched
+        status, solver, model = fewest_breaks(1 - IDLE_SHARE)
+        if _found(status):
+            slot_of = model.chosen(solver)
+            bounds.append(math.ceil(solver.best_objective_bound - 1e-6))
+    breaks_bound = max([sum(alone), *bounds])
+    fewest = sum(_breaks_each(numbered, slot_of, counted))
     model, idle, spread = model_with(allowed_difference, fewest=fewest)
     model.model.minimize(idle)
     status, solver = budget.solve(model.model, 1, search=True)
     if _found(status):
         slot_of = model.chosen(solver)
     return slot_of, breaks_bound, difference_bound
+
+
+def _fewest_alone(
+    numbered: Numbered,
+    slot_of: Sequence[int],
+    domains: dict[int, int],
+    person: int,
+    load: int,
+    budget: _Budget,
+    work: float,
+) -> int:
+    """A lower bound on `person`'s breaks with `load` meetings, everyone else's meetings
+    ignored (proven within `work`, CP-SAT's deterministic time): forbidden slots, fixed
+    meetings and time windows alone can force a break, which the whole model's linear
+    relaxation does not see."""
+    mine = {m for m in domains if person in numbered.ends[m]}
+    kept = [
+        slot if m not in domains and person in numbered.ends[m] else FREE
+        for m, slot in enumerate(slot_of)
+    ]
+    model = SatModel(numbered, kept, {m: domains[m] for m in mine}, once=False)
+    model.model.add(model.load[person] + sum(model.mine[person]) == load)
+    (terms,) = model.breaks([person])
+    model.model.minimize(linear(terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = work
+    solver.parameters.num_workers = 1
+    status = solver.solve(model.model)
+    budget.work -= solver.deterministic_time
+    if status == cp_model.INFEASIBLE:
+        return 0
+    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
 
 
 def _value_constant(numbered: Numbered, model: SatModel) -> int:
@@ -226,10 +308,14 @@ def _value_constant(numbered: Numbered, model: SatModel) -> int:
     )
 
 
-def _difference(numbered: Numbered, slot_of: Sequence[int], counted: Sequence[int]) -> int:
+def _breaks_each(numbered: Numbered, slot_of: Sequence[int], counted: Sequence[int]) -> list[int]:
     taken: list[list[int]] = [[] for _ in numbered.people]
     for meeting, slot in enumerate(slot_of):
         if slot != FREE:
             for person in numbered.ends[meeting]:
                 taken[person].append(slot)
-    return break_difference(waits(taken[p], numbered.session_of).breaks for p in counted)
+    return [waits(taken[p], numbered.session_of).breaks for p in counted]
+
+
+def _difference(numbered: Numbered, slot_of: Sequence[int], counted: Sequence[int]) -> int:
+    return break_difference(_breaks_each(numbered, slot_of, counted))

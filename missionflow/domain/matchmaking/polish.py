@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 
 from missionflow.domain.matchmaking.timetable import FREE, Timetable
@@ -38,12 +39,19 @@ def cost(busy: int, sessions: Sequence[int], most: int) -> int:
 
 
 def polish(
-    timetable: Timetable, moves: int, *, most: int, step: Callable[[], None], seed: int = 0
+    timetable: Timetable,
+    moves: int,
+    *,
+    most: int,
+    step: Callable[[], None],
+    seed: int = 0,
+    deadline: float | None = None,
 ) -> None:
     """Lower everyone's breaks, then idle slots, trying `moves` moves; the timetable ends as
     the best seen. `most`: the breaks a participant may have without more cost (the
     instance's max_break_difference: somebody nearly always has none). `step()` is called
-    every STEP moves."""
+    every STEP moves. `deadline` (`time.monotonic()`), when given, caps the search on a machine
+    too slow for `moves`: the result then depends on the machine's speed."""
     rng = random.Random(seed)
     sessions = timetable.session_masks
     people = len(timetable.at)
@@ -63,6 +71,8 @@ def polish(
             break  # nobody waits: nothing left to gain
         if done % STEP == STEP - 1:
             step()
+            if deadline is not None and time.monotonic() > deadline:
+                break
         temperature = START_TEMPERATURE * (1 - done / moves)
         meeting = _pick(rng, costs, mine, movable)
         here = timetable.slot_of[meeting]

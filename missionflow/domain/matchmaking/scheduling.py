@@ -112,9 +112,13 @@ def schedule(
         if progress is not None:
             progress(total - 1, total)
 
-        def fewer_breaks(slot_of: list[int]) -> list[int]:
+        def fewer_breaks(
+            slot_of: list[int], moves: int | None, deadline: float | None
+        ) -> list[int]:
             again = _timetable(numbered, slot_of)
-            polish(again, polish_moves(numbered), most=instance.max_break_difference, step=step)
+            moves = polish_moves(numbered) if moves is None else moves
+            most = instance.max_break_difference
+            polish(again, moves, most=most, step=step, deadline=deadline)
             return again.slot_of
 
         outcome = improve(
