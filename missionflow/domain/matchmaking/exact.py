@@ -9,7 +9,11 @@ and bounded by its share of the instance's `time_limit`:
 2. breaks: with each participant's number of meetings and the value kept, so value and fairness
    stay as placed, the fewest breaks (`breaks.py`) such that the most and the fewest breaks of
    two participants with meetings differ by at most `max_break_difference`; where no schedule
-   can meet that, the smallest difference first;
+   can meet that, the smallest difference first. Each participant's own fewest breaks (a tiny
+   model of their meetings alone) is a lower bound the whole model's relaxation does not see.
+   When CP-SAT does not prove the fewest at a first, short try, the fast method's local search
+   runs again with most of what is left (it finds fewer breaks than CP-SAT's neighbourhoods,
+   measured on the benchmark's events), then CP-SAT from its result, for the bound;
 3. idle slots: breaks kept, the fewest idle slots.
 
 Events too large for one model (above `WHOLE_MODEL_LIMIT` booleans, about 1,000 meetings over
