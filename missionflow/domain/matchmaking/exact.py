@@ -298,9 +298,10 @@ def _fewest_alone(
     solver.parameters.num_workers = 1
     status = solver.solve(model.model)
     budget.work -= solver.deterministic_time
-    if status == cp_model.INFEASIBLE:
+    bound = solver.best_objective_bound
+    if status == cp_model.INFEASIBLE or not math.isfinite(bound):
         return 0
-    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
+    return max(0, math.ceil(bound - 1e-6))
 
 
 def _value_constant(numbered: Numbered, model: SatModel) -> int:

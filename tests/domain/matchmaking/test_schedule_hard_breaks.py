@@ -1,6 +1,6 @@
 """Events large enough that CP-SAT may not prove the fewest breaks at its first try, where the
 exact phase runs the local search again and CP-SAT after it: the schedule stays valid, keeps the
-fast method's value, never has more breaks than the fast method, and its lower bound is one."""
+fast method's value, never has more breaks than the fast method, and its lower bound holds."""
 
 from __future__ import annotations
 
