@@ -9,6 +9,7 @@ it, and shown back the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -93,25 +94,33 @@ def local(instant: datetime, zone: str) -> datetime:
     return instant.astimezone(ZoneInfo(zone))
 
 
-def describe(instant: datetime, zone: str, *, end_of_day: bool = False) -> str:
+def describe(
+    instant: datetime,
+    zone: str,
+    *,
+    end_of_day: bool = False,
+    day: Callable[[datetime, bool], str] | None = None,
+) -> str:
     """Say an instant the way a coordinator reads it: `22 Mar 2017 24:00 CET (23:00 UTC)`.
 
     With `end_of_day`, a local midnight is shown as 24:00 of the day before, as deadlines are
-    announced.
+    announced. `day(value, with_year)` writes a day (`22 Mar 2017`, or `23 Mar` for the UTC day
+    beside when it differs); another language passes its own.
     """
+    day = day or _day
     wall = local(instant, zone)
     abbreviation = wall.tzname() or zone
     shown_date, clock = wall, wall.strftime("%H:%M")
     if end_of_day and (wall.hour, wall.minute, wall.second) == (0, 0, 0):
         shown_date, clock = wall - timedelta(days=1), "24:00"
-    text = f"{_day(shown_date)} {clock} {abbreviation}"
+    text = f"{day(shown_date, True)} {clock} {abbreviation}"
     if zone == "UTC" or abbreviation == "UTC":
         return text
     utc = instant.astimezone(UTC)
-    utc_day = f"{_day(utc, year=False)} " if utc.date() != shown_date.date() else ""
+    utc_day = f"{day(utc, False)} " if utc.date() != shown_date.date() else ""
     return f"{text} ({utc_day}{utc.strftime('%H:%M')} UTC)"
 
 
-def _day(value: datetime, *, year: bool = True) -> str:
+def _day(value: datetime, year: bool) -> str:
     text = f"{value.day} {value.strftime('%b')}"
     return f"{text} {value.year}" if year else text

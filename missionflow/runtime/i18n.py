@@ -17,7 +17,7 @@ import functools
 import gettext as gettext_module
 import io
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, pass_context
 
 from missionflow.domain.call.applications import SLIDE_MISSING, answer_missing
-from missionflow.domain.instants import describe, local
+from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
 
@@ -123,17 +123,13 @@ def when(instant: datetime, zone: str, language: str | None, *, end_of_day: bool
     """
     if not language or language.split("_")[0] == SOURCE_LANGUAGE:
         return describe(instant, zone, end_of_day=end_of_day)
-    wall = local(instant, zone)
-    abbreviation = wall.tzname() or zone
-    shown, clock = wall, wall.strftime("%H:%M")
-    if end_of_day and (wall.hour, wall.minute, wall.second) == (0, 0, 0):
-        shown, clock = wall - timedelta(days=1), "24:00"
-    text = f"{format_date(shown, 'long', locale=language)} {clock} {abbreviation}"
-    if zone == "UTC" or abbreviation == "UTC":
-        return text
-    utc = instant.astimezone(UTC)
-    day = f"{format_skeleton('MMMd', utc, locale=language)} " if utc.date() != shown.date() else ""
-    return f"{text} ({day}{utc.strftime('%H:%M')} UTC)"
+
+    def day(value: datetime, with_year: bool) -> str:
+        if with_year:
+            return format_date(value, "long", locale=language)
+        return format_skeleton("MMMd", value, locale=language)
+
+    return describe(instant, zone, end_of_day=end_of_day, day=day)
 
 
 def number(value: float | int, language: str | None) -> str:
