@@ -243,13 +243,22 @@ async def _reread(
     session.expire_all()
     row = await session.get(Application, application_id)
     assert row is not None
+    disclosed = await selection_disclosed(session, row.mission_id, request)
+    (view,) = await _views(session, [row], disclosed=disclosed)
+    return view
+
+
+async def selection_disclosed(session: AsyncSession, mission_id: str, request: Request) -> bool:
+    """Whether this request may see the selection's decisions: a coordinator always, an
+    applicant once the delegation is approved (before, the proposal is a working document)."""
+    if is_coordinator(request):
+        return True
     approved = await session.scalar(
         select(func.count())
         .select_from(SelectionEvent)
-        .where(SelectionEvent.mission_id == row.mission_id, SelectionEvent.action == "approved")
+        .where(SelectionEvent.mission_id == mission_id, SelectionEvent.action == "approved")
     )
-    (view,) = await _views(session, [row], disclosed=bool(approved) or is_coordinator(request))
-    return view
+    return bool(approved)
 
 
 async def _views(
