@@ -26,6 +26,7 @@ from missionflow.domain.mission.call_section import Invitee
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.messages import MissionNotice
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import duration, missing_in
 from missionflow.runtime.invitees import invitees_of
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Application, InvitedOrganisation, Slide
@@ -111,7 +112,7 @@ class CallActivities:
     async def send_reminders(self, notice: CallNotice) -> int:
         """To incomplete applications and to invitees who have not applied."""
         assert notice.reminder is not None
-        time_left = IsoDuration.parse(notice.reminder).in_words()
+        time_left = IsoDuration.parse(notice.reminder)
         occasion = f"{notice.deadline.isoformat()}:{notice.reminder}"
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
@@ -123,7 +124,8 @@ class CallActivities:
                 occasion=occasion,
                 applications=applications,
                 invitees=await _not_applied(session, mission),
-                context={"deadline": notice.deadline, "time_left": time_left},
+                context={"deadline": notice.deadline},
+                time_left=time_left,
                 reminder=True,
             )
 
@@ -155,10 +157,19 @@ class CallActivities:
         applications: list[Application],
         invitees: list[Invitee],
         context: dict[str, Any],
+        time_left: IsoDuration | None = None,
         reminder: bool = False,
     ) -> int:
         """One message to each application (its private link, what it still misses) and one to
-        each invitee who has not applied (the form's link); keyed by the occasion, so once."""
+        each invitee who has not applied (the form's link); keyed by the occasion, so once.
+        Each application is told in the language it was written in, an invitee in the
+        mission's default."""
+
+        def said(language: str) -> dict[str, Any]:
+            if time_left is None:
+                return context
+            return {**context, "time_left": duration(time_left, language)}
+
         for count, row in _counted(applications):
             await mail.post(
                 session,
@@ -168,14 +179,15 @@ class CallActivities:
                 recipient=row.contact_email,
                 recipient_name=row.contact_name,
                 context={
-                    **context,
-                    "missing": row.missing,
+                    **said(row.language),
+                    "missing": missing_in(row.missing, mission, row.language),
                     "private_url": mail.private_url(self._settings, mission.id, row.id),
                     "apply_url": None,
                 },
                 key=f"{template}:{occasion}:{row.id}",
                 application_id=row.id,
                 reminder=reminder,
+                language=row.language,
             )
             _progress(count)
         for invitee in invitees:
@@ -187,7 +199,7 @@ class CallActivities:
                 recipient=str(invitee.email),
                 recipient_name=invitee.name,
                 context={
-                    **context,
+                    **said(mission.languages[0]),
                     "missing": [],
                     "private_url": None,
                     "apply_url": mail.apply_url(self._settings, mission.id),

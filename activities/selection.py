@@ -24,9 +24,14 @@ from missionflow.domain.selection import review
 from missionflow.domain.selection.messages import SelectionEntry, SelectionNotice
 from missionflow.domain.selection.scoring import Candidate, Decision, country_name, propose
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import N_, duration
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent
 from missionflow.runtime.settings import Settings
+
+INCOMPLETE_AT_THE_DEADLINE = N_("The application was incomplete at the deadline.")
+"""Why an application not eligible was not selected: the template says it in its applicant's
+language."""
 
 
 class SelectionActivities:
@@ -207,6 +212,7 @@ class SelectionActivities:
             application = applications[row.application_id]
             if application.status == ApplicationStatus.WITHDRAWN:
                 continue
+            language = application.language
             context: dict[str, Any] = {
                 "application": {
                     "organisation": application.organisation,
@@ -220,7 +226,7 @@ class SelectionActivities:
                     context |= {
                         "respond_by": respond_by[row.application_id],
                         "private_url": link,
-                        "confirm_within": mission.selection.confirm_within.in_words(),
+                        "confirm_within": duration(mission.selection.confirm_within, language),
                     }
                 case Decision.WAITLISTED.value:
                     template = "waitlisted"
@@ -233,7 +239,7 @@ class SelectionActivities:
                     template = "not_selected"
                     context |= {
                         "reason": (
-                            "The application was incomplete at the deadline."
+                            INCOMPLETE_AT_THE_DEADLINE
                             if row.decision == Decision.NOT_ELIGIBLE.value
                             else None
                         ),
@@ -249,6 +255,7 @@ class SelectionActivities:
                 context=context,
                 key=f"{template}:{application.id}",
                 application_id=application.id,
+                language=language,
             )
             if count % 200 == 0 and activity.in_activity():
                 activity.heartbeat(count)

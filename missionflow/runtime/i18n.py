@@ -23,12 +23,15 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.units import format_unit
 from jinja2 import Environment, pass_context
 
 from missionflow.domain.call.applications import SLIDE_MISSING, answer_missing
+from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
@@ -132,14 +135,40 @@ def when(instant: datetime, zone: str, language: str | None, *, end_of_day: bool
     return describe(instant, zone, end_of_day=end_of_day, day=day)
 
 
+def duration(span: IsoDuration, language: str | None) -> str:
+    """How long, in words, the reader's way: `7 days`, `7 jours`, `7 Tage`, `2 jours et 1 heure`."""
+    if not language or language.split("_")[0] == SOURCE_LANGUAGE:
+        return span.in_words()
+    years, months = divmod(span.months, 12)
+    hours, rest = divmod(span.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        format_unit(n, f"duration-{unit}", length="long", locale=language)
+        for n, unit in (
+            (years, "year"),
+            (months, "month"),
+            (span.days, "day"),
+            (hours, "hour"),
+            (minutes, "minute"),
+            (seconds, "second"),
+        )
+        if n
+    ]
+    return format_list(parts, locale=language) if parts else translate(language, _NO_TIME)
+
+
+_NO_TIME = N_("no time")
+
+
 def number(value: float | int, language: str | None) -> str:
     """A number written the reader's way: `1,234.5`, `1 234,5`, `1.234,5`."""
     return format_decimal(value, locale=language or SOURCE_LANGUAGE)
 
 
 def install(environment: Environment) -> None:
-    """Give `environment` gettext (`_`, `{% trans %}`), `when`, `number` and `local`, all
-    speaking the `language` of the context each template is rendered with."""
+    """Give `environment` gettext (`_`, `{% trans %}`), `when`, `number`, `local` and
+    `translated` (a message marked with `N_` in code, passed in a variable), all speaking the
+    `language` of the context each template is rendered with."""
     environment.add_extension("jinja2.ext.i18n")
     # Whitespace inside {% trans %} is the template's layout, not the message's.
     environment.policies["ext.i18n.trimmed"] = True
@@ -165,10 +194,15 @@ def install(environment: Environment) -> None:
     def _local(context: Any, text: Any) -> Any:
         return localized(text, context.get("language"))
 
+    @pass_context
+    def _translated(context: Any, message: str) -> str:
+        # A plain str, not the Markup `_()` gives: a message passed in is escaped like any value.
+        return translations(context.get("language") or SOURCE_LANGUAGE).gettext(message)
+
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
-    environment.filters.update(when=_when, number=_number, local=_local)
+    environment.filters.update(when=_when, number=_number, local=_local, translated=_translated)
 
 
 _SLIDE = N_("the one-slide presentation (PDF or PPTX)")

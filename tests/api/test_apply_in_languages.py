@@ -185,3 +185,87 @@ async def test_bad_language_fields_of_a_mission_file_are_refused_at_the_field(
     assert response.status_code == 422, response.text
     errors = response.json()["detail"]
     assert any(e["loc"] == location and message in e["msg"] for e in errors), errors
+
+
+MONTH_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+DAY_FR = rf"\d{{1,2}} (?:{MONTH_FR}) \d{{4}} \d\d:\d\d CES?T"
+"""A French-written instant in the mission's zone: `7 décembre 2026 19:11 CET`."""
+
+
+def french_application(organisation: str, email: str, **answers: Any) -> dict[str, Any]:
+    return {
+        "organisation": organisation,
+        "organisation_type": "cluster_organisation",
+        "country": "FR",
+        "city": "Lyon",
+        "contact_name": f"Contact {organisation.split()[-1]}",
+        "contact_email": email,
+        "sectors": ["Advanced materials"],
+        "answers": {"member_organisations": 80, "management_label": "Gold", **answers},
+        "consent": True,
+        "language": "fr",
+    }
+
+
+async def test_french_applicants_are_reminded_and_told_the_selection_in_french(
+    api: httpx.AsyncClient, mailbox
+) -> None:
+    """The reminder, the seat offer and the refusal are written by activities that read the
+    application's language from the database: a French applicant receives them in French."""
+    document = multilingual()
+    document.update(matchmaking=None, visits=[])
+    document["call"].update(deadline="+PT20S", reminders=["PT10S"])
+    document["selection"].update(decision_due="+PT25S", delegation_lock="+PT2H", auto_approve=True)
+    document["reporting"].update(report_due="+PT3H", follow_up=[])
+    assert (await api.post("/missions", json=document)).status_code == 201, document
+    applications = f"/missions/{document['id']}/applications"
+    incomplete = french_application("Cluster Lumière", "lumiere@example.org")
+    complete = french_application(
+        "Cluster Grenoble", "grenoble@example.org", mission_objectives="Partners"
+    )
+    for body in (incomplete, complete):
+        response = await api.post(applications, json=body)
+        assert response.status_code == 201, response.text
+
+    async def reminded() -> Any:
+        sent = mailbox.sent("deadline_reminder", "lumiere@example.org")
+        assert len(sent) == 1
+        return sent[0]
+
+    reminder = await eventually(reminded, within=60)
+    assert reminder["Subject"] == (
+        "Rappel : votre candidature est incomplète, plus que 10 secondes – Mission de répétition"
+    )
+    text = reminder.get_body(("plain",)).get_content()
+    assert "Bonjour Contact Lumière," in text
+    assert f"une réponse à « {OBJECTIVES_FR} »" in text
+    # Babel's units keep the number with its unit: a no-break space.
+    closes = rf"se termine dans 10\u00a0secondes, le {DAY_FR} \("
+    assert re.search(closes, text), text
+    assert "Veuillez compléter la vôtre avant la date limite" in text
+    assert "your application" not in text.casefold()
+    assert '<html lang="fr">' in reminder.get_body(("html",)).get_content()
+
+    async def offered() -> Any:
+        sent = mailbox.sent("selected", "grenoble@example.org")
+        assert len(sent) == 1
+        return sent[0]
+
+    offer = await eventually(offered, within=60)
+    assert offer["Subject"] == (
+        "Sélection : une place dans la délégation pour Cluster Grenoble – Mission de répétition"
+    )
+    text = offer.get_body(("plain",)).get_content()
+    respond = rf"sous 30\u00a0secondes, au plus tard le {DAY_FR}"
+    assert re.search(respond, text), text
+    assert "Veuillez ne pas communiquer ce lien" in text and "Cordialement," in text
+
+    async def refused() -> Any:
+        sent = mailbox.sent("not_selected", "lumiere@example.org")
+        assert len(sent) == 1
+        return sent[0]
+
+    refusal = await eventually(refused)
+    text = refusal.get_body(("plain",)).get_content()
+    assert "La candidature était incomplète à la date limite." in text
+    assert "n'a pas été retenue pour la délégation" in text

@@ -19,7 +19,14 @@ sys.path.insert(0, str(Path(__file__).parent / "mail"))
 from mail_contexts import context
 
 TRANSLATED = ("fr", "de")
-NOT_YET_TRANSLATED = set(TEMPLATES) - {"application_received"}
+NOT_YET_TRANSLATED = set(TEMPLATES) - {
+    "application_received",
+    "deadline_reminder",
+    "deadline_extended",
+    "selected",
+    "waitlisted",
+    "not_selected",
+}
 """Templates whose words are still English only (issue 20 lands template by template); each is
 an expected failure until its words are in the catalogues, and a strict one: translating it
 makes the test pass and asks for its name to be removed here."""
