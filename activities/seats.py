@@ -23,6 +23,7 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.selection.messages import SeatChange, SeatNotice
 from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import duration
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
 from missionflow.runtime.models import Application, SelectionDecision
@@ -81,13 +82,14 @@ class SeatActivities:
             }
         }
         link = mail.private_url(self._settings, mission.id, application.id)
+        language = application.language
         match change.event:
             case "promoted":
                 template, key = "waitlist_promoted", f"waitlist_promoted:{application.id}"
                 context |= {
                     "respond_by": change.respond_by,
                     "private_url": link,
-                    "confirm_within": mission.selection.confirm_within.in_words(),
+                    "confirm_within": duration(mission.selection.confirm_within, language),
                 }
             case "reminded":
                 template = "seat_reminder"
@@ -109,6 +111,7 @@ class SeatActivities:
             key=key,
             application_id=application.id,
             reminder=template == "seat_reminder",
+            language=language,
         )
 
     async def _tell_final(
