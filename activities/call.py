@@ -251,24 +251,26 @@ class CallActivities:
 
     @activity.defn(name="announce_cancellation")
     async def announce_cancellation(self, notice: MissionNotice) -> int:
-        """To coordinators, applicants still in the mission and invitees."""
+        """To coordinators, applicants still in the mission (each in the language of their
+        application) and invitees."""
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             applications = await _active(session, mission.id)
-            people: dict[str, tuple[str, str | None, Any]] = {}
+            people: dict[str, tuple[str, str | None, Any, str | None]] = {}
             for coordinator in mission.coordinators:
                 people[email_key(str(coordinator.email))] = (
                     str(coordinator.email),
                     coordinator.name,
                     None,
+                    None,
                 )
             for invitee in await invitees_of(session, mission):
                 people.setdefault(
-                    email_key(str(invitee.email)), (str(invitee.email), invitee.name, None)
+                    email_key(str(invitee.email)), (str(invitee.email), invitee.name, None, None)
                 )
             for row in applications:
-                people[row.email_key] = (row.contact_email, row.contact_name, row.id)
-            for count, (key, (address, name, application_id)) in _counted(people.items()):
+                people[row.email_key] = (row.contact_email, row.contact_name, row.id, row.language)
+            for count, (key, (address, name, application_id, language)) in _counted(people.items()):
                 await mail.post(
                     session,
                     mission,
@@ -279,6 +281,7 @@ class CallActivities:
                     context={"reason": notice.reason, "phase": notice.phase.title},
                     key=f"mission_cancelled:{key}",
                     application_id=application_id,
+                    language=language,
                 )
                 _progress(count)
             return len(people)

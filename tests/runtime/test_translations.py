@@ -29,6 +29,8 @@ NOT_YET_TRANSLATED = set(TEMPLATES) - {
     "seat_reminder",
     "seat_released",
     "waitlist_promoted",
+    "call_announcement",
+    "mission_cancelled",
 }
 """Templates whose words are still English only (issue 20 lands template by template); each is
 an expected failure until its words are in the catalogues, and a strict one: translating it
