@@ -9,7 +9,7 @@ make a retried activity send nothing twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,6 +27,7 @@ from missionflow.domain.visits.messages import VisitNotice, VisitPlace, VisitRec
 from missionflow.domain.visits.rules import REGISTERED, WAITLISTED
 from missionflow.runtime import participants
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import N_, translate, visit_span
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment, sender_domain
 from missionflow.runtime.models import Application, Mission, VisitRegistration
@@ -78,9 +79,10 @@ class VisitActivities:
             template="visit_promoted",
             recipient=delegate.contact_email,
             recipient_name=delegate.contact_name,
-            context={"visit": itinerary.rows(notice.visits)[notice.visits.index(visit)]},
+            context={"visit": shown(notice.visits, delegate.language)[notice.visits.index(visit)]},
             key=f"visit_promoted:{visit.id}:{delegate.id}:{place.at.isoformat()}",
             application_id=delegate.id,
+            language=delegate.language,
         )
 
     @activity.defn(name="send_itinerary")
@@ -103,11 +105,12 @@ class VisitActivities:
                     recipient=delegate.contact_email,
                     recipient_name=delegate.contact_name,
                     context={
-                        "visits": itinerary.rows(notice.visits, statuses),
+                        "visits": shown(notice.visits, delegate.language, statuses),
                         "visits_url": mail.visits_url(self._settings, mission.id, delegate.id),
                     },
                     key=f"itinerary:{delegate.id}",
                     application_id=delegate.id,
+                    language=delegate.language,
                     attachments=[calendar],
                 )
                 if number % 50 == 0:
@@ -119,7 +122,7 @@ class VisitActivities:
         """The day before, the registered delegates get the address, the meeting point and
         what to bring."""
         visit = _visit(notice.visits, notice.visit_id)
-        row = itinerary.rows(notice.visits)[notice.visits.index(visit)]
+        index = notice.visits.index(visit)
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             return await self._tell_places(
@@ -129,7 +132,7 @@ class VisitActivities:
                 notice,
                 template="visit_reminder",
                 key=f"visit_reminder:{visit.id}@{visit.starts_at.isoformat()}",
-                context={"visit": row},
+                context=lambda language: {"visit": shown(notice.visits, language)[index]},
                 reminder=True,
             )
 
@@ -158,11 +161,6 @@ class VisitActivities:
             await session.flush()
             mission = await mission_file(session, notice.mission_id, fresh=True)
             index = notice.visits.index(visit)
-            context: dict[str, Any] = {
-                "visit": itinerary.rows(notice.visits)[index],
-                "before": itinerary.rows([*notice.visits[:index], before])[index],
-                "note": change.note,
-            }
             return await self._tell_places(
                 session,
                 mission,
@@ -170,7 +168,11 @@ class VisitActivities:
                 notice,
                 template="visit_changed",
                 key=f"visit_changed:{visit.id}:{notice.sequence}",
-                context=context,
+                context=lambda language: {
+                    "visit": shown(notice.visits, language)[index],
+                    "before": shown([*notice.visits[:index], before], language)[index],
+                    "note": change.note,
+                },
             )
 
     @activity.defn(name="record_visit_attendance")
@@ -226,11 +228,12 @@ class VisitActivities:
         *,
         template: str,
         key: str,
-        context: dict[str, Any],
+        context: Callable[[str | None], dict[str, Any]],
         reminder: bool = False,
     ) -> int:
         """One email to each delegate of `notice.places`, with the visit's calendar event;
-        `key` and `context` are completed per delegate (their id, their place's status)."""
+        `key` is completed per delegate (their id), and `context`, given their language, with
+        their place's status."""
         calendar = self._calendar(
             mission, [visit], notice, visit.id, sequences={visit.id: notice.sequence}
         )
@@ -246,9 +249,10 @@ class VisitActivities:
                 template=template,
                 recipient=delegate.contact_email,
                 recipient_name=delegate.contact_name,
-                context=context | {"status": place.status},
+                context=context(delegate.language) | {"status": place.status},
                 key=f"{key}:{delegate.id}",
                 application_id=delegate.id,
+                language=delegate.language,
                 reminder=reminder,
                 attachments=[calendar],
             )
@@ -286,6 +290,22 @@ async def _renumber(session: AsyncSession, notice: VisitNotice) -> None:
         for row in rows:
             row.waitlist_position = positions.get((visit_id, row.application_id))
             session.add(row)
+
+
+VISIT_TITLE = N_("Visit %(number)s of %(count)s: %(city)s")
+
+
+def shown(
+    visits: Sequence[Visit], language: str | None, statuses: dict[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The visits as `itinerary.rows` gives them, titled and timed in `language`."""
+    rows = itinerary.rows(visits, statuses)
+    for number, (row, visit) in enumerate(zip(rows, visits, strict=True), start=1):
+        row["title"] = translate(
+            language, VISIT_TITLE, number=number, count=len(visits), city=visit.city
+        )
+        row["when"] = visit_span(visit, language)
+    return rows
 
 
 def _statuses(places: Sequence[VisitPlace], application_id: uuid.UUID) -> dict[str, str]:

@@ -33,8 +33,10 @@ from jinja2 import Environment, pass_context
 from missionflow.domain.call.applications import SLIDE_MISSING, answer_missing
 from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe
+from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
+from missionflow.domain.visits import itinerary
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 SOURCE_LANGUAGE = "en"
@@ -133,6 +135,18 @@ def when(instant: datetime, zone: str, language: str | None, *, end_of_day: bool
         return format_skeleton("MMMd", value, locale=language)
 
     return describe(instant, zone, end_of_day=end_of_day, day=day)
+
+
+def visit_span(visit: Visit, language: str | None) -> str:
+    """When a visit is, its city's zone named: `Tue 16 May 2017, 09:00–17:00 EDT`,
+    `mar. 16 mai 2017, 09:00–17:00 EDT`, `Di., 16. Mai 2017, 09:00–17:00 EDT`."""
+    if not language or language.split("_")[0] == SOURCE_LANGUAGE:
+        return itinerary.span(visit)
+    return itinerary.span(
+        visit,
+        day=lambda value: format_skeleton("yMMMEd", value, locale=language),
+        at=lambda instant, zone: when(instant, zone, language),
+    )
 
 
 def duration(span: IsoDuration, language: str | None) -> str:

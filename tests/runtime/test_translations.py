@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from missionflow.domain.durations import IsoDuration
+from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import i18n
 from missionflow.runtime.mail.templates import TEMPLATES, render
 
 sys.path.insert(0, str(Path(__file__).parent / "mail"))
 from mail_contexts import context
+from support import example
 
 TRANSLATED = ("fr", "de")
 NOT_YET_TRANSLATED = set(TEMPLATES) - {
@@ -31,6 +34,10 @@ NOT_YET_TRANSLATED = set(TEMPLATES) - {
     "waitlist_promoted",
     "call_announcement",
     "mission_cancelled",
+    "itinerary",
+    "visit_changed",
+    "visit_promoted",
+    "visit_reminder",
 }
 """Templates whose words are still English only (issue 20 lands template by template); each is
 an expected failure until its words are in the catalogues, and a strict one: translating it
@@ -197,6 +204,28 @@ def test_a_meeting_abroad_gives_the_utc_day_when_it_differs() -> None:
     assert (
         i18n.when(meeting, "America/New_York", "de") == "16. Mai 2017 21:30 EDT (17. Mai 01:30 UTC)"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Tue 16 May 2017, 09:00–17:00 EDT"),
+        ("fr", "mar. 16 mai 2017, 09:00–17:00 EDT"),
+        ("de", "Di., 16. Mai 2017, 09:00–17:00 EDT"),
+    ],
+)
+def test_a_visit_is_timed_in_the_readers_language(language: str, said: str) -> None:
+    boston = MissionFile.model_validate(example("eu-us-2017")).visits[0]
+    assert i18n.visit_span(boston, language) == said
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "7 days"), ("fr", "7\u00a0jours"), ("de", "2 Tage und 12 Stunden")],
+)
+def test_durations_in_each_language(language: str, said: str) -> None:
+    span = "P7D" if language != "de" else "P2DT12H"
+    assert i18n.duration(IsoDuration.parse(span), language) == said
 
 
 @pytest.mark.parametrize(

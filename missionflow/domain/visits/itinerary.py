@@ -8,7 +8,7 @@ event they already have instead of adding a copy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from icalendar import Calendar, Event, vCalAddress
@@ -98,7 +98,7 @@ def rows(
             "host": visit.host,
             "address": visit.address,
             "meeting_point": visit.meeting_point or "",
-            "when": _when(visit),
+            "when": span(visit),
             "timezone": visit.timezone,
             "description": visit.description or "",
             "what_to_bring": visit.what_to_bring or "",
@@ -109,13 +109,19 @@ def rows(
     ]
 
 
-def _when(visit: Visit) -> str:
-    """`Tue 16 May 2017, 09:00–17:00 EDT`: one day, one zone, as a traveller reads it."""
+def span(
+    visit: Visit,
+    *,
+    day: Callable[[datetime], str] | None = None,
+    at: Callable[[datetime, str], str] | None = None,
+) -> str:
+    """`Tue 16 May 2017, 09:00–17:00 EDT`: one day, one zone, as a traveller reads it; a visit
+    over several days from one instant to the other. Another language passes its own `day`
+    (a local date) and `at` (an instant in a zone)."""
     start, end = local(visit.starts_at, visit.timezone), local(visit.ends_at, visit.timezone)
-    day = start.strftime("%a %d %b %Y").replace(" 0", " ")
     abbreviation = end.tzname() or visit.timezone
     if start.date() == end.date():
-        return f"{day}, {start:%H:%M}–{end:%H:%M} {abbreviation}"
-    return (
-        f"{describe(visit.starts_at, visit.timezone)} – {describe(visit.ends_at, visit.timezone)}"
-    )
+        shown = day(start) if day else start.strftime("%a %d %b %Y").replace(" 0", " ")
+        return f"{shown}, {start:%H:%M}–{end:%H:%M} {abbreviation}"
+    at = at or describe
+    return f"{at(visit.starts_at, visit.timezone)} – {at(visit.ends_at, visit.timezone)}"
