@@ -101,6 +101,7 @@ class FeedbackActivities:
                         },
                         key=f"follow_up_survey:{notice.survey}:{person.id}",
                         application_id=person.id,
+                        language=person.language,
                     )
                     for person in delegates
                 ],
@@ -216,6 +217,7 @@ class FeedbackActivities:
                     key=f"{round_}:{person.id}",
                     application_id=person.id if person.kind == DELEGATE else None,
                     reminder=reminder,
+                    language=person.language,
                 )
                 for person in people
             ],

@@ -34,6 +34,8 @@ class Participant:
     contact_name: str
     contact_email: str
     unavailable: tuple[str, ...] = ()
+    language: str | None = None
+    """The language they applied in; a host has none and is spoken to in the mission's."""
 
 
 async def delegation(session: AsyncSession, mission_id: str) -> Sequence[Application]:
@@ -139,6 +141,7 @@ def delegate(row: Application) -> Participant:
         description=row.website,
         contact_name=row.contact_name,
         contact_email=row.contact_email,
+        language=row.language,
     )
 
 

@@ -38,6 +38,8 @@ NOT_YET_TRANSLATED = set(TEMPLATES) - {
     "visit_changed",
     "visit_promoted",
     "visit_reminder",
+    "feedback_request",
+    "follow_up_survey",
 }
 """Templates whose words are still English only (issue 20 lands template by template); each is
 an expected failure until its words are in the catalogues, and a strict one: translating it
