@@ -35,9 +35,9 @@ from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
-from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.db import sessions, transaction
+from missionflow.runtime.i18n import country
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Host, Meeting
 from missionflow.runtime.participants import Participant
@@ -206,13 +206,15 @@ class MatchmakingActivities:
                     recipient_name=person.contact_name,
                     context={
                         "pending_answers": [
-                            {"name": a.name, "country": country_name(a.country)} for a in askers
+                            {"name": a.name, "country": country(a.country, person.language)}
+                            for a in askers
                         ],
                         "requests_deadline": event.requests_deadline,
                         "event": event.event,
                         "event_timezone": event.timezone,
                         "private_url": self._link(mission.id, person),
                     },
+                    language=person.language,
                     key=f"matchmaking_reminder:{person.id}",
                     reminder=True,
                 )
@@ -299,7 +301,7 @@ class MatchmakingActivities:
             context={
                 "requester": {
                     "name": requester.name,
-                    "country": country_name(requester.country),
+                    "country": country(requester.country, invitee.language),
                     "line": requester.line,
                 },
                 "priority": meeting.priority,
@@ -310,6 +312,7 @@ class MatchmakingActivities:
                 "event_timezone": event.timezone,
             },
             key=f"meeting_request:{meeting.id}",
+            language=invitee.language,
         )
 
     async def _tell_answer(
@@ -330,7 +333,7 @@ class MatchmakingActivities:
             recipient=to.contact_email,
             recipient_name=to.contact_name,
             context={
-                "other": {"name": other.name, "country": country_name(other.country)},
+                "other": {"name": other.name, "country": country(other.country, to.language)},
                 "accepted": meeting.status == "accepted",
                 "requests_deadline": event.requests_deadline,
                 "event": event.event,
@@ -338,6 +341,7 @@ class MatchmakingActivities:
                 "directory_url": f"{self._settings.base_url}/missions/{mission.id}/directory",
             },
             key=f"meeting_answer:{meeting.id}:{meeting.status}",
+            language=to.language,
         )
 
     def _link(self, mission_id: str, person: Participant) -> str:

@@ -36,6 +36,7 @@ from missionflow.domain.instants import describe
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
+from missionflow.domain.selection.scoring import country_name
 from missionflow.domain.visits import itinerary
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -135,6 +136,18 @@ def when(instant: datetime, zone: str, language: str | None, *, end_of_day: bool
         return format_skeleton("MMMd", value, locale=language)
 
     return describe(instant, zone, end_of_day=end_of_day, day=day)
+
+
+def country(code: str, language: str | None) -> str:
+    """A country named in the reader's language (`Germany`, `Allemagne`, `Deutschland`): the
+    ISO 3166 name in English, Babel's elsewhere; the code itself when it is not one."""
+    if not language or language.split("_")[0] == SOURCE_LANGUAGE:
+        return country_name(code)
+    try:
+        names = Locale.parse(language).territories
+    except (ValueError, UnknownLocaleError):
+        return country_name(code)
+    return names.get(code.upper()) or country_name(code)
 
 
 def visit_span(visit: Visit, language: str | None) -> str:
