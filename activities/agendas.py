@@ -4,6 +4,7 @@ file, and remembered so the next schedule tells only what moved."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants
+from missionflow.runtime.i18n import breaks_said, country, day
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
 from missionflow.runtime.models import AgendaSent
@@ -46,7 +48,8 @@ async def send_agendas(
         if before is None and not mine.items and notice.version > 1:
             continue
         sequence = 0 if previous is None else previous.sequence + 1
-        waits = agenda.breaks_text(agenda.agenda_breaks(mine.items, slots), event.timezone)
+        language = person.language
+        waits = breaks_said(agenda.agenda_breaks(mine.items, slots), event.timezone, language)
         added, removed, moved = (
             agenda.changed_items(before, mine) if before is not None else ([], [], [])
         )
@@ -54,7 +57,7 @@ async def send_agendas(
             "event": event.event,
             "venue": event.venue,
             "event_timezone": event.timezone,
-            "rows": agenda.agenda_rows(mine),
+            "rows": _rows(mine, mine.items, language),
             "breaks": waits if mine.items else "",
             "ics_attached": True,
             "agenda_url": _agenda_url(settings, mission.id, person),
@@ -63,9 +66,9 @@ async def send_agendas(
         if before is not None:
             template = "agenda_changed"
             context |= {
-                "added": _rows(mine, added),
-                "removed": _rows(mine, removed),
-                "moved": _rows(mine, moved),
+                "added": _rows(mine, added, language),
+                "removed": _rows(mine, removed, language),
+                "moved": _rows(mine, moved, language),
             }
         attachments = []
         if mine.items or removed:  # nothing to put in a calendar otherwise
@@ -97,6 +100,7 @@ async def send_agendas(
             key=f"{template}:{person.id}:{sequence}",
             application_id=person.id if person.kind == DELEGATE else None,
             attachments=attachments,
+            language=language,
         )
         await session.merge(
             AgendaSent(
@@ -117,8 +121,17 @@ def _agenda_url(settings: Settings, mission_id: str, person: Participant) -> str
     return f"{settings.base_url}/missions/{mission_id}/participants/{person.id}/agenda.ics?{token}"
 
 
-def _rows(whole: agenda.Agenda, items: list[agenda.AgendaItem]) -> list[dict[str, str]]:
-    return agenda.agenda_rows(replace(whole, items=tuple(items)))
+def _rows(
+    whole: agenda.Agenda, items: Sequence[agenda.AgendaItem], language: str | None
+) -> list[dict[str, str]]:
+    """Meetings of `whole` as the templates show them, days and countries in `language`."""
+    rows = agenda.agenda_rows(
+        replace(whole, items=tuple(items)),
+        day=lambda value, with_year: day(value, language, with_year),
+    )
+    for row, item in zip(rows, items, strict=True):
+        row["with_country"] = country(item.with_country, language)
+    return rows
 
 
 def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from jinja2 import Environment, pass_context
 from missionflow.domain.call.applications import SLIDE_MISSING, answer_missing
 from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking.agenda import Break, break_spans
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
@@ -130,12 +131,12 @@ def when(instant: datetime, zone: str, language: str | None, *, end_of_day: bool
     if not language or language.split("_")[0] == SOURCE_LANGUAGE:
         return describe(instant, zone, end_of_day=end_of_day)
 
-    def day(value: datetime, with_year: bool) -> str:
+    def written(value: datetime, with_year: bool) -> str:
         if with_year:
             return format_date(value, "long", locale=language)
         return format_skeleton("MMMd", value, locale=language)
 
-    return describe(instant, zone, end_of_day=end_of_day, day=day)
+    return describe(instant, zone, end_of_day=end_of_day, day=written)
 
 
 def country(code: str, language: str | None) -> str:
@@ -148,6 +149,29 @@ def country(code: str, language: str | None) -> str:
     except (ValueError, UnknownLocaleError):
         return country_name(code)
     return names.get(code.upper()) or country_name(code)
+
+
+def day(value: datetime, language: str | None, with_year: bool = True) -> str:
+    """A day, short, the reader's way: `15 May 2017`, `15 mai 2017`, `15. Mai 2017`; without
+    the year `15 May`, `15 mai`, `15. Mai`."""
+    if not language or language.split("_")[0] == SOURCE_LANGUAGE:
+        return f"{value.day} {value:%b} {value.year}" if with_year else f"{value.day} {value:%b}"
+    return format_skeleton("yMMMd" if with_year else "MMMd", value, locale=language)
+
+
+_NO_BREAKS = N_("No breaks between your meetings")
+_ONE_BREAK = N_("1 break: %(spans)s")
+_BREAKS = N_("%(count)s breaks: %(spans)s")
+
+
+def breaks_said(found: Sequence[Break], zone: str, language: str | None) -> str:
+    """A participant's breaks in a line, in their language (see `agenda.breaks_text`)."""
+    if not found:
+        return translate(language, _NO_BREAKS)
+    spans = ", ".join(break_spans(found, zone, day=lambda value, year: day(value, language, year)))
+    if len(found) == 1:
+        return translate(language, _ONE_BREAK, spans=spans)
+    return translate(language, _BREAKS, count=len(found), spans=spans)
 
 
 def visit_span(visit: Visit, language: str | None) -> str:

@@ -13,6 +13,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from missionflow.domain.durations import IsoDuration
+from missionflow.domain.matchmaking.agenda import Break
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import i18n
 from missionflow.runtime.mail.templates import TEMPLATES, render
@@ -43,6 +44,8 @@ NOT_YET_TRANSLATED = set(TEMPLATES) - {
     "meeting_request",
     "meeting_answer",
     "matchmaking_reminder",
+    "agenda",
+    "agenda_changed",
 }
 """Templates whose words are still English only (issue 20 lands template by template); each is
 an expected failure until its words are in the catalogues, and a strict one: translating it
@@ -227,6 +230,25 @@ def test_a_meeting_abroad_gives_the_utc_day_when_it_differs() -> None:
 def test_a_visit_is_timed_in_the_readers_language(language: str, said: str) -> None:
     boston = MissionFile.model_validate(example("eu-us-2017")).visits[0]
     assert i18n.visit_span(boston, language) == said
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "2 breaks: 15 May 10:20–10:40, 16 May 14:00–14:20"),
+        ("fr", "2 pauses : 15 mai 10:20–10:40, 16 mai 14:00–14:20"),
+        ("de", "2 Pausen: 15. Mai 10:20–10:40, 16. Mai 14:00–14:20"),
+    ],
+)
+def test_breaks_in_each_language(language: str, said: str) -> None:
+    found = [
+        Break(datetime(2017, 5, 15, 14, 20, tzinfo=UTC), datetime(2017, 5, 15, 14, 40, tzinfo=UTC)),
+        Break(datetime(2017, 5, 16, 18, 0, tzinfo=UTC), datetime(2017, 5, 16, 18, 20, tzinfo=UTC)),
+    ]
+    assert i18n.breaks_said(found, "America/New_York", language) == said
+    assert (
+        i18n.breaks_said([], "America/New_York", "de") == "Keine Pausen zwischen Ihren Gesprächen"
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ taken out of the agenda go along as cancelled events, so the client drops them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -224,23 +224,28 @@ def _observance(
     return observance
 
 
-def agenda_rows(agenda: Agenda) -> list[dict[str, str]]:
+def agenda_rows(
+    agenda: Agenda, *, day: Callable[[datetime, bool], str] | None = None
+) -> list[dict[str, str]]:
     """The agenda as the email templates show it, one dict per meeting, in order.
 
     Keys: `time` ("15 May 2017 09:00–09:20 EDT", in the venue's zone with its abbreviation),
-    `table`, `with_name`, `with_country` (the country's name), `with_line`.
+    `table`, `with_name`, `with_country` (the country's name), `with_line`. Another language
+    passes its own `day(value, with_year)`.
     """
-    return [_row(item, agenda.timezone) for item in agenda.items]
+    return item_rows(agenda.items, agenda.timezone, day=day)
 
 
-def item_rows(items: Sequence[AgendaItem], zone: str) -> list[dict[str, str]]:
+def item_rows(
+    items: Sequence[AgendaItem], zone: str, *, day: Callable[[datetime, bool], str] | None = None
+) -> list[dict[str, str]]:
     """Rows as `agenda_rows` makes them, for some meetings (what `changed_items` found)."""
-    return [_row(item, zone) for item in items]
+    return [_row(item, zone, day or _day) for item in items]
 
 
-def _row(item: AgendaItem, zone: str) -> dict[str, str]:
+def _row(item: AgendaItem, zone: str, day: Callable[[datetime, bool], str]) -> dict[str, str]:
     return {
-        "time": _time_text(item.start, item.end, zone),
+        "time": _time_text(item.start, item.end, zone, day),
         "table": str(item.table),
         "with_name": item.with_name,
         "with_country": country_name(item.with_country),
@@ -248,18 +253,20 @@ def _row(item: AgendaItem, zone: str) -> dict[str, str]:
     }
 
 
-def _time_text(start: datetime, end: datetime, zone: str) -> str:
+def _time_text(
+    start: datetime, end: datetime, zone: str, day: Callable[[datetime, bool], str]
+) -> str:
     begins, ends = local(start, zone), local(end, zone)
     if begins.date() == ends.date() and begins.tzname() == ends.tzname():
-        return f"{_day(begins)} {begins:%H:%M}–{ends:%H:%M} {begins.tzname()}"
+        return f"{day(begins, True)} {begins:%H:%M}–{ends:%H:%M} {begins.tzname()}"
     return (
-        f"{_day(begins)} {begins:%H:%M} {begins.tzname()} – "
-        f"{_day(ends)} {ends:%H:%M} {ends.tzname()}"
+        f"{day(begins, True)} {begins:%H:%M} {begins.tzname()} – "
+        f"{day(ends, True)} {ends:%H:%M} {ends.tzname()}"
     )
 
 
-def _day(wall: datetime) -> str:
-    return f"{wall.day} {wall:%b} {wall.year}"
+def _day(wall: datetime, with_year: bool) -> str:
+    return f"{wall.day} {wall:%b} {wall.year}" if with_year else f"{wall.day} {wall:%b}"
 
 
 @dataclass(frozen=True)
@@ -293,13 +300,22 @@ def breaks_text(found: Sequence[Break], zone: str) -> str:
     between your meetings" when there are none."""
     if not found:
         return "No breaks between your meetings"
+    spans = break_spans(found, zone)
+    return f"{len(found)} {'break' if len(found) == 1 else 'breaks'}: {', '.join(spans)}"
+
+
+def break_spans(
+    found: Sequence[Break], zone: str, *, day: Callable[[datetime, bool], str] | None = None
+) -> list[str]:
+    """Each break as `breaks_text` says it ("10:20–10:40", "15 May 10:20–10:40" when they fall
+    on more than one day); another language passes its own `day(value, with_year)`."""
+    day = day or _day
     walls = [(local(b.start, zone), local(b.end, zone)) for b in found]
     several_days = len({begins.date() for begins, _ in walls}) > 1
-    spans = [
-        f"{f'{begins.day} {begins:%b} ' if several_days else ''}{begins:%H:%M}–{ends:%H:%M}"
+    return [
+        f"{f'{day(begins, False)} ' if several_days else ''}{begins:%H:%M}–{ends:%H:%M}"
         for begins, ends in walls
     ]
-    return f"{len(found)} {'break' if len(found) == 1 else 'breaks'}: {', '.join(spans)}"
 
 
 def changed_items(
