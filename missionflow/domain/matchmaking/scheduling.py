@@ -104,7 +104,9 @@ def schedule(
         nonlocal done
         done += 1
         if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(done, total)
+            # the exact phase's local search steps on past the fast method's count: it tells
+            # that it is alive, never more done than the total
+            progress(min(done, total - 1), total)
 
     timetable = place(numbered, step)
     method, value_bound, breaks_bound, difference_bound = "fast", None, None, None
