@@ -1,3 +1,4 @@
+# Longer than ~400 lines: the matchmaking event's effects share one activity class and its helpers.
 """The matchmaking event's effects: hosts stored, requests and answers written and told, the
 reminder, and the schedule placed and sent as personal agendas with calendar files.
 

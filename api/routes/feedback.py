@@ -19,6 +19,7 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import publishable_testimonial
 from missionflow.runtime import participants
 from missionflow.runtime.models import Feedback, FollowUpAnswer
+from missionflow.runtime.person_data import FollowUpData
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["feedback"])
 
@@ -47,18 +48,11 @@ class FeedbackResponses(BaseModel):
     responses: list[FeedbackResponse]
 
 
-class FollowUpResponse(BaseModel):
+class FollowUpResponse(FollowUpData):
+    """A delegate's follow-up answers as the coordinator's list shows them: whose they are."""
+
     application_id: uuid.UUID
     organisation: str
-    survey: int
-    agreements: int
-    distribution_deals: int
-    mous: int
-    revisits: int
-    expected_revenue_eur: float | None
-    comments: str | None
-    submitted_at: datetime
-    updated_at: datetime
 
 
 @router.get(
