@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from missionflow.domain.call.applications import ApplicationStatus
 from missionflow.domain.mission.messages import InstantView, SeatCounts
 from missionflow.domain.mission.phases import Phase
+from missionflow.runtime.person_data import ApplicationFields
 
 
 class MissionCreated(BaseModel):
@@ -81,25 +81,9 @@ class ApplicationCreated(BaseModel):
     detail: str | None = None
 
 
-class ApplicationView(BaseModel):
-    id: uuid.UUID
-    mission_id: str
+class ApplicationView(ApplicationFields):
     status: ApplicationStatus
-    complete: bool
-    missing: list[str]
-    organisation: str
-    organisation_type: str
-    country: str
-    city: str
-    website: str | None
-    contact_name: str
-    contact_email: str
-    sectors: list[str]
-    answers: dict[str, Any]
     has_slide: bool
-    submitted_at: AwareDatetime
-    updated_at: AwareDatetime
-    withdrawn_at: AwareDatetime | None
     decision: str | None = Field(
         default=None,
         description="selected, waitlisted, not_selected or not_eligible; shown to the applicant "

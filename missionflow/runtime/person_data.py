@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,9 +36,14 @@ from missionflow.runtime.models import (
 )
 
 
-class ApplicationData(BaseModel):
+class ApplicationFields(BaseModel):
+    """What an application holds, as the API's application view and this export both show it:
+    one list of fields, so the two cannot drift apart."""
+
     id: uuid.UUID
     mission_id: str
+    complete: bool
+    missing: list[str] = Field(description="What still keeps the application from complete.")
     organisation: str
     organisation_type: str
     country: str
@@ -48,14 +53,15 @@ class ApplicationData(BaseModel):
     contact_email: str
     sectors: list[str]
     answers: dict[str, Any]
+    submitted_at: AwareDatetime
+    updated_at: AwareDatetime
+    withdrawn_at: AwareDatetime | None
+
+
+class ApplicationData(ApplicationFields):
+    status: str
     consent: bool = Field(description="The consent given when applying.")
     language: str
-    status: str
-    complete: bool
-    missing: list[str]
-    submitted_at: datetime
-    updated_at: datetime
-    withdrawn_at: datetime | None
 
 
 class InvitationData(BaseModel):
