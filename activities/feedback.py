@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.applications import mission_file
+from activities.refusal import refused
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import INVALID, NOT_FOUND
@@ -259,13 +259,13 @@ async def _respondent(
             and await participants.in_delegation(session, respondent_id)
         )
     if not known:
-        raise _refused(f"No {kind} {respondent_id} in this mission's delegation.", NOT_FOUND)
+        raise refused(f"No {kind} {respondent_id} in this mission's delegation.", NOT_FOUND)
 
 
 def _check_survey(mission: MissionFile, survey: int) -> None:
     count = len(mission.reporting.follow_up)
     if not 1 <= survey <= count:
-        raise _refused(
+        raise refused(
             f"This mission has {count} follow-up surveys, not {survey}.", INVALID, "survey"
         )
 
@@ -279,7 +279,3 @@ def _update(row: Feedback | FollowUpAnswer, values: dict[str, Any], at: datetime
         setattr(row, name, value)
     row.updated_at = at
     return True
-
-
-def _refused(message: str, kind: str, field: str | None = None) -> ApplicationError:
-    return ApplicationError(message, *([field] if field else []), type=kind, non_retryable=True)

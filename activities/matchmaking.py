@@ -1,4 +1,3 @@
-# Longer than ~400 lines: the matchmaking event's effects share one activity class and its helpers.
 """The matchmaking event's effects: hosts stored, requests and answers written and told, the
 reminder, and the schedule placed and sent as personal agendas with calendar files.
 
@@ -18,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.agendas import send_agendas
 from activities.applications import mission_file
 from activities.meeting_schedule import instance_of, place_in_thread, schedule_run
+from activities.refusal import refused
 from missionflow.domain.call.applications import organisation_key
 from missionflow.domain.matchmaking.messages import (
     HostNotice,
@@ -66,9 +65,9 @@ class MatchmakingActivities:
             requester = await _participant(session, mission.id, request.requester_id)
             invitee = await _participant(session, mission.id, request.invitee_id)
             if requester.id == invitee.id:
-                raise _refused("A participant cannot meet themselves.", INVALID, "to")
+                raise refused("A participant cannot meet themselves.", INVALID, "to")
             if requester.kind == invitee.kind:
-                raise _refused(
+                raise refused(
                     f"A {requester.kind} meets a {_other(requester.kind)}.", INVALID, "to"
                 )
             key = pair_key(requester.id, invitee.id)
@@ -111,7 +110,7 @@ class MatchmakingActivities:
         request = record.request
         assert request is not None
         if meeting.status in ("declined", "cancelled"):
-            raise _refused(f"This meeting was {meeting.status}.", CONFLICT)
+            raise refused(f"This meeting was {meeting.status}.", CONFLICT)
         if meeting.requester_id == requester.id or meeting.status == "accepted":
             meeting.priority = max(meeting.priority, request.priority)
             meeting.note = request.note or meeting.note
@@ -142,16 +141,16 @@ class MatchmakingActivities:
                 else answer.participant_id in parties
             )
             if meeting is None or meeting.mission_id != mission.id or not allowed:
-                raise _refused("No such meeting request for this participant.", NOT_FOUND)
+                raise refused("No such meeting request for this participant.", NOT_FOUND)
             target = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
             wanted = target[answer.action]
             if meeting.status == wanted:
                 return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=False)
             allowed_from = {"accepted": "pending", "declined": "pending", "cancelled": None}
             if allowed_from[wanted] is not None and meeting.status != allowed_from[wanted]:
-                raise _refused(f"This meeting request is already {meeting.status}.", CONFLICT)
+                raise refused(f"This meeting request is already {meeting.status}.", CONFLICT)
             if wanted == "cancelled" and meeting.status in ("declined", "cancelled"):
-                raise _refused(f"This meeting request is already {meeting.status}.", CONFLICT)
+                raise refused(f"This meeting request is already {meeting.status}.", CONFLICT)
             meeting.status, meeting.answered_at = wanted, record.at
             session.add(meeting)
             await session.flush()
@@ -168,9 +167,9 @@ class MatchmakingActivities:
         async with transaction(self._sessions) as session:
             meeting = await session.get(Meeting, attendance.meeting_id)
             if meeting is None or meeting.mission_id != record.mission_id:
-                raise _refused("No such meeting in this mission.", NOT_FOUND)
+                raise refused("No such meeting in this mission.", NOT_FOUND)
             if meeting.slot_id is None:
-                raise _refused("This meeting was not scheduled.", CONFLICT)
+                raise refused("This meeting was not scheduled.", CONFLICT)
             changed = meeting.attendance != attendance.attendance
             meeting.attendance = attendance.attendance
             session.add(meeting)
@@ -379,13 +378,13 @@ async def _participant(
     """A party to a request; `active`: a delegate must hold a confirmed seat."""
     person = await participants.find(session, mission_id, participant_id)
     if person is None:
-        raise _refused(f"No participant {participant_id} in this mission.", NOT_FOUND)
+        raise refused(f"No participant {participant_id} in this mission.", NOT_FOUND)
     if (
         active
         and person.kind == DELEGATE
         and not await participants.in_delegation(session, person.id)
     ):
-        raise _refused(f"{person.name} is not in the delegation.", CONFLICT)
+        raise refused(f"{person.name} is not in the delegation.", CONFLICT)
     return person
 
 
@@ -396,7 +395,3 @@ def _event(mission: MissionFile) -> Matchmaking:
 
 def _other(kind: str) -> str:
     return HOST if kind == DELEGATE else DELEGATE
-
-
-def _refused(message: str, kind: str, field: str | None = None) -> ApplicationError:
-    return ApplicationError(message, *([field] if field else []), type=kind, non_retryable=True)

@@ -1,50 +1,23 @@
-# Longer than ~400 lines: every table in one module, the one metadata Alembic compares.
 """Database tables. Alembic owns the schema (missionflow/migrations); these are its source."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     Index,
     LargeBinary,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC and always gives back an aware UTC datetime, on SQLite as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a naive datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _instant(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
+from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrations name it here
+from missionflow.runtime.columns import instant, utc_now
 
 
 class Mission(SQLModel, table=True):
@@ -55,9 +28,9 @@ class Mission(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     phase: str = Field(max_length=32, index=True)
     file: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _instant(default_factory=utc_now)
-    updated_at: datetime = _instant(default_factory=utc_now)
-    ended_at: datetime | None = _instant(default=None)
+    created_at: datetime = instant(default_factory=utc_now)
+    updated_at: datetime = instant(default_factory=utc_now)
+    ended_at: datetime | None = instant(default=None)
     cancel_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -69,8 +42,8 @@ class PhaseTransition(SQLModel, table=True):
     mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
     phase: str = Field(max_length=32)
     previous: str | None = Field(default=None, max_length=32)
-    at: datetime = _instant()
-    recorded_at: datetime = _instant(default_factory=utc_now)
+    at: datetime = instant()
+    recorded_at: datetime = instant(default_factory=utc_now)
     run_id: str = Field(max_length=64)
     note: str | None = Field(default=None, sa_column=Column(Text))
 
@@ -81,7 +54,7 @@ class SinkMessage(SQLModel, table=True):
     __tablename__ = "sink_message"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    received_at: datetime = _instant(default_factory=utc_now, index=True)
+    received_at: datetime = instant(default_factory=utc_now, index=True)
     mail_from: str = Field(max_length=500)
     recipients: list[str] = Field(sa_column=Column(JSON, nullable=False))
     subject: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -124,9 +97,9 @@ class Application(SQLModel, table=True):
         sa_column_kwargs={"server_default": "en"},
         description="The language the applicant applied in; every email and page to them uses it.",
     )
-    submitted_at: datetime = _instant()
-    updated_at: datetime = _instant()
-    withdrawn_at: datetime | None = _instant(default=None)
+    submitted_at: datetime = instant()
+    updated_at: datetime = instant()
+    withdrawn_at: datetime | None = instant(default=None)
 
 
 class Slide(SQLModel, table=True):
@@ -144,7 +117,7 @@ class Slide(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    uploaded_at: datetime = _instant()
+    uploaded_at: datetime = instant()
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -180,10 +153,10 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     smtp_code: int | None = None
-    created_at: datetime = _instant(default_factory=utc_now)
-    claimed_at: datetime | None = _instant(default=None)
-    sent_at: datetime | None = _instant(default=None)
-    failed_at: datetime | None = _instant(default=None)
+    created_at: datetime = instant(default_factory=utc_now)
+    claimed_at: datetime | None = instant(default=None)
+    sent_at: datetime | None = instant(default=None)
+    failed_at: datetime | None = instant(default=None)
 
 
 class InvitedOrganisation(SQLModel, table=True):
@@ -200,7 +173,7 @@ class InvitedOrganisation(SQLModel, table=True):
     email_key: str = Field(max_length=320, description="Casefolded email.")
     name: str | None = Field(default=None, max_length=500)
     country: str | None = Field(default=None, max_length=2)
-    added_at: datetime = _instant()
+    added_at: datetime = instant()
 
 
 class SelectionDecision(SQLModel, table=True):
@@ -222,9 +195,9 @@ class SelectionDecision(SQLModel, table=True):
     seat: str | None = Field(
         default=None, max_length=20, description="offered, confirmed, released"
     )
-    respond_by: datetime | None = _instant(default=None)
+    respond_by: datetime | None = instant(default=None)
     seat_note: str | None = Field(default=None, max_length=20, description="Why it was released.")
-    updated_at: datetime = _instant()
+    updated_at: datetime = instant()
 
 
 class SelectionEvent(SQLModel, table=True):
@@ -235,7 +208,7 @@ class SelectionEvent(SQLModel, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
-    at: datetime = _instant()
+    at: datetime = instant()
     by: str | None = Field(default=None, max_length=200)
     action: str = Field(max_length=20)
     application_id: uuid.UUID | None = Field(default=None, foreign_key="application.id")
@@ -262,7 +235,7 @@ class Host(SQLModel, table=True):
     unavailable: list[str] = Field(
         sa_column=Column(JSON, nullable=False), description="Slot ids it cannot meet in."
     )
-    added_at: datetime = _instant()
+    added_at: datetime = instant()
 
 
 class Meeting(SQLModel, table=True):
@@ -283,12 +256,12 @@ class Meeting(SQLModel, table=True):
     status: str = Field(
         max_length=12, index=True, description="pending, accepted, declined, cancelled"
     )
-    requested_at: datetime = _instant()
-    answered_at: datetime | None = _instant(default=None)
+    requested_at: datetime = instant()
+    answered_at: datetime | None = instant(default=None)
     slot_id: str | None = Field(default=None, max_length=40)
     table: int | None = None
-    starts_at: datetime | None = _instant(default=None)
-    ends_at: datetime | None = _instant(default=None)
+    starts_at: datetime | None = instant(default=None)
+    ends_at: datetime | None = instant(default=None)
     unscheduled_reason: str | None = Field(default=None, sa_column=Column(Text))
     attendance: str | None = Field(default=None, max_length=10, description="held or no_show")
 
@@ -303,7 +276,7 @@ class AgendaSent(SQLModel, table=True):
     participant_id: uuid.UUID = Field(primary_key=True)
     sequence: int
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
-    sent_at: datetime = _instant()
+    sent_at: datetime = instant()
 
 
 class ScheduleRun(SQLModel, table=True):
@@ -330,7 +303,7 @@ class ScheduleRun(SQLModel, table=True):
     break_difference_bound: int | None = None
     method: str = Field(max_length=10, description="fast or exact")
     solve_seconds: float
-    created_at: datetime = _instant()
+    created_at: datetime = instant()
 
 
 class VisitRegistration(SQLModel, table=True):
@@ -348,10 +321,10 @@ class VisitRegistration(SQLModel, table=True):
     application_id: uuid.UUID = Field(foreign_key="application.id")
     status: str = Field(max_length=12, description="registered, waitlisted or cancelled")
     waitlist_position: int | None = None
-    registered_at: datetime = _instant()
-    updated_at: datetime = _instant()
+    registered_at: datetime = instant()
+    updated_at: datetime = instant()
     attendance: str | None = Field(default=None, max_length=10, description="attended or no_show")
-    attendance_at: datetime | None = _instant(default=None)
+    attendance_at: datetime | None = instant(default=None)
 
 
 class Feedback(SQLModel, table=True):
@@ -373,8 +346,8 @@ class Feedback(SQLModel, table=True):
     testimonial: str | None = Field(default=None, sa_column=Column(Text))
     consent_to_publish: bool = False
     late: bool = Field(default=False, description="First given after the feedback closed.")
-    submitted_at: datetime = _instant()
-    updated_at: datetime = _instant()
+    submitted_at: datetime = instant()
+    updated_at: datetime = instant()
 
 
 class FollowUpAnswer(SQLModel, table=True):
@@ -395,8 +368,8 @@ class FollowUpAnswer(SQLModel, table=True):
     revisits: int = 0
     expected_revenue_eur: float | None = None
     comments: str | None = Field(default=None, sa_column=Column(Text))
-    submitted_at: datetime = _instant()
-    updated_at: datetime = _instant()
+    submitted_at: datetime = instant()
+    updated_at: datetime = instant()
 
 
 class Report(SQLModel, table=True):
@@ -409,7 +382,7 @@ class Report(SQLModel, table=True):
     mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
     version: int
     reason: str = Field(max_length=200, description="Why it was produced, in words.")
-    produced_at: datetime = _instant()
+    produced_at: datetime = instant()
     figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
     csv: str = Field(sa_column=Column(Text, nullable=False))

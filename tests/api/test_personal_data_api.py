@@ -259,6 +259,9 @@ async def test_the_export_holds_the_selection_and_the_meetings_of_that_person_on
         )
         assert response.status_code == 200, response.text
         assert response.json()["agenda"] is not None
+        # once, on PostgreSQL, the export showed the agenda while the meeting's start was
+        # still unset: wait for both (not yet explained; see the closing note)
+        assert all(m["starts_at"] for m in response.json()["meetings"])
         return response
 
     response = await eventually(agenda_sent, within=60)
