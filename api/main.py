@@ -25,6 +25,7 @@ from api.pages import ops_session
 from api.routes import (
     agenda,
     applications,
+    audit,
     codec,
     emails,
     feedback,
@@ -90,6 +91,7 @@ def create_app(
         missions,
         applications,
         personal_data,
+        audit,
         invitees,
         selection,
         hosts,

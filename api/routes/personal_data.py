@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep
 from api.routes.applications import Permitted, selection_disclosed
+from api.routes.audit import actor
+from missionflow.runtime import audit
 from missionflow.runtime.models import Application
 from missionflow.runtime.person_data import PersonData, person_data
 
@@ -33,7 +35,7 @@ async def my_data(
     """The applicant's own export. A wrong or missing token gets the 404 every private route
     gives, so the link tells nothing about whether the application exists."""
     disclosed = await selection_disclosed(session, row.mission_id, request)
-    return await _export(session, row, settings.base_url, response, disclosed=disclosed)
+    return await _export(session, row, settings.base_url, request, response, disclosed=disclosed)
 
 
 @router.get(
@@ -48,27 +50,39 @@ async def applicant_data(
     application_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> PersonData:
     """For a coordinator answering an access request that came by email or post."""
     row = await session.get(Application, application_id)
     if row is None or row.mission_id != mission.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application in this mission.")
-    return await _export(session, row, settings.base_url, response, disclosed=True)
+    return await _export(session, row, settings.base_url, request, response, disclosed=True)
 
 
 async def _export(
     session: AsyncSession,
     row: Application,
     base_url: str,
+    request: Request,
     response: Response,
     *,
     disclosed: bool,
 ) -> PersonData:
-    """The export, offered as a file to save rather than a page to show."""
+    """The export, offered as a file to save rather than a page to show, and logged: who
+    downloaded whose data is what a regulator asks first."""
     data = await person_data(
         session, row, base_url=base_url, disclosed=disclosed, now=datetime.now(UTC)
     )
+    audit.record(
+        session,
+        row.mission_id,
+        by=actor(request),
+        action=audit.EXPORTED,
+        subject=str(row.id),
+        detail=f"{len(data.emails)} emails, {len(data.meetings)} meetings",
+    )
+    await session.commit()
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{row.mission_id}-{row.id}-personal-data.json"'
     )

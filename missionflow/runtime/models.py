@@ -16,8 +16,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from missionflow.runtime.audit import AuditEntry as AuditEntry  # registers its table
 from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrations name it here
 from missionflow.runtime.columns import instant, utc_now
+from missionflow.runtime.people import Person as Person  # registers the people's tables
 
 
 class Mission(SQLModel, table=True):
@@ -32,6 +34,7 @@ class Mission(SQLModel, table=True):
     updated_at: datetime = instant(default_factory=utc_now)
     ended_at: datetime | None = instant(default=None)
     cancel_reason: str | None = Field(default=None, sa_column=Column(Text))
+    personal_data_erased_at: datetime | None = instant(default=None)
 
 
 class PhaseTransition(SQLModel, table=True):
@@ -100,6 +103,8 @@ class Application(SQLModel, table=True):
     submitted_at: datetime = instant()
     updated_at: datetime = instant()
     withdrawn_at: datetime | None = instant(default=None)
+    consent_version: str | None = Field(default=None, max_length=40, description="None: unknown.")
+    erased_at: datetime | None = instant(default=None)
 
 
 class Slide(SQLModel, table=True):
