@@ -148,6 +148,7 @@ async def _write(
             sectors=form.sectors,
             answers=form.answers,
             consent=form.consent,
+            consent_version=mission.privacy.consent_version,
             status=ApplicationStatus.RECEIVED.value,
             complete=not missing,
             missing=missing,

@@ -61,6 +61,11 @@ class ApplicationFields(BaseModel):
 class ApplicationData(ApplicationFields):
     status: str
     consent: bool = Field(description="The consent given when applying.")
+    consent_version: str | None = Field(
+        description="The version of the consent text agreed to; null: unknown (applied before "
+        "consent texts had versions)."
+    )
+    erased_at: datetime | None = Field(description="When this person's data was erased.")
     language: str
 
 

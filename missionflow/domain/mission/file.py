@@ -28,6 +28,7 @@ from missionflow.domain.mission.languages import (
     settle,
     text_field,
 )
+from missionflow.domain.mission.privacy_section import Privacy
 from missionflow.domain.mission.selection_section import Selection, scoring_problem
 from missionflow.domain.mission.written_instants import resolve_instants
 
@@ -54,6 +55,7 @@ class MissionFile(Strict):
     matchmaking: Matchmaking | None = None
     visits: list[Visit] = Field(default_factory=list)
     reporting: Reporting
+    privacy: Privacy = Field(default_factory=Privacy)
 
     @model_validator(mode="before")
     @classmethod
@@ -95,6 +97,8 @@ class MissionFile(Strict):
         for index, visit in enumerate(self.visits):
             for name in ("description", "what_to_bring", "meeting_point"):
                 texts.append((visit, name, ("visits", str(index), name)))
+        if self.privacy.consent is not None:
+            texts.append((self.privacy.consent, "text", ("privacy", "consent", "text")))
         return texts
 
     @model_validator(mode="after")
