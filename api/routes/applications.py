@@ -12,9 +12,9 @@ import io
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
@@ -37,12 +37,14 @@ from api.deps import (
     TemporalDep,
     is_coordinator,
 )
+from api.erasing import withdraw_then_erase
 from api.errors import body_errors
 from api.missions import (
     amend_application,
     answer_seat,
     withdraw_application,
 )
+from api.routes.audit import actor
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.domain.call.applications import (
     ApplicationAmendment,
@@ -51,6 +53,7 @@ from missionflow.domain.call.applications import (
     form_errors,
 )
 from missionflow.domain.call.messages import ApplicationChange, ApplicationWithdrawal
+from missionflow.domain.erasure import ErasureReason
 from missionflow.domain.selection.messages import SeatAnswer
 from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent, Slide
 
@@ -129,17 +132,19 @@ async def list_applications(
 async def permitted(
     mission_id: str, application_id: str, session: SessionDep, link: PrivateLinkDep
 ) -> Application:
-    """The application, for its applicant's token or a coordinator; 404 for anyone else, so a
-    wrong link tells nothing about whether the application exists."""
+    """The application, for its applicant's token or a coordinator; 404 for anyone else (and
+    for the link of an erased applicant), so a link tells nothing about whether it exists."""
     try:
         identifier = uuid.UUID(application_id)
     except ValueError:
         identifier = None
     row = await session.get(Application, identifier) if identifier else None
+    # An erased person's link opens nothing: 404, as for a link that never existed (the
+    # anonymised row is the coordinators' to count, not anyone's to read by the old link).
     allowed = (
         row is not None
         and row.mission_id == mission_id
-        and (link.opens(row.id) or link.coordinator)
+        and ((link.opens(row.id) and row.erased_at is None) or link.coordinator)
     )
     if not allowed or row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
@@ -186,11 +191,35 @@ async def amend(
     return await _reread(session, row.id, request)
 
 
-@router.post("/{application_id}/withdraw", response_model=ApplicationView, summary="Withdraw")
+class WithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delete_my_data: bool = Field(
+        default=False,
+        description="Also erase everything the mission keeps about me; the private link then "
+        "answers 404.",
+    )
+
+
+@router.post(
+    "/{application_id}/withdraw",
+    response_model=ApplicationView,
+    summary="Withdraw, and with delete_my_data erase my data",
+)
 async def withdraw(
-    mission_id: str, row: Permitted, session: SessionDep, client: TemporalDep, request: Request
+    mission_id: str,
+    row: Permitted,
+    session: SessionDep,
+    client: TemporalDep,
+    request: Request,
+    body: Annotated[WithdrawalRequest | None, Body()] = None,
 ) -> ApplicationView:
-    await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
+    if body is not None and body.delete_my_data:
+        await withdraw_then_erase(
+            session, client, row, by=actor(request), reason=ErasureReason.REQUESTED.value
+        )
+    else:
+        await withdraw_application(client, mission_id, ApplicationWithdrawal(application_id=row.id))
     return await _reread(session, row.id, request)
 
 

@@ -10,8 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.call.applications import email_key
+from missionflow.domain.erasure import address_digest, is_erased_address
 from missionflow.domain.mission.call_section import Invitee
 from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime.erased_addresses import erased_digests
 from missionflow.runtime.models import InvitedOrganisation
 
 
@@ -28,13 +30,22 @@ class ListedInvitee:
 
 
 async def listed_invitees(session: AsyncSession, mission: MissionFile) -> list[ListedInvitee]:
-    everyone = {email_key(str(i.email)): ListedInvitee(i, None) for i in mission.call.invitees}
+    """Everyone invited, but those erased since (`missionflow.runtime.erasure`): the mission
+    file still lists them, and an invitation or reminder must never reach them again."""
+    erased = await erased_digests(session, mission.id)
+    everyone = {
+        key: ListedInvitee(i, None)
+        for i in mission.call.invitees
+        if address_digest(mission.id, key := email_key(str(i.email))) not in erased
+    }
     query = (
         select(InvitedOrganisation)
         .where(InvitedOrganisation.mission_id == mission.id)
         .order_by(col(InvitedOrganisation.added_at), col(InvitedOrganisation.email_key))
     )
     for row in (await session.exec(query)).all():
+        if is_erased_address(row.email):
+            continue
         invitee = Invitee(
             organisation=row.organisation, email=row.email, name=row.name, country=row.country
         )

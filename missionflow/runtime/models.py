@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 from missionflow.runtime.audit import AuditEntry as AuditEntry  # registers its table
 from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrations name it here
 from missionflow.runtime.columns import instant, utc_now
+from missionflow.runtime.erased_addresses import ErasedAddress as ErasedAddress  # its table
 from missionflow.runtime.people import Person as Person  # registers the people's tables
 
 

@@ -96,9 +96,9 @@ def follow_up_url(
 
 async def post(
     session: AsyncSession, mission: MissionFile, settings: Settings, **message: Any
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Queue one message of `mission` (see `compose`) in the caller's transaction; its `key`
-    makes it happen once."""
+    makes it happen once. None: the recipient was erased (`outbox.add_all`)."""
     return await outbox.add(session, compose(mission, settings, **message))
 
 

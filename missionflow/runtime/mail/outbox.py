@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from missionflow.domain.erasure import is_erased_address
 from missionflow.runtime.mail.message import build_message, message_bytes, one_line, reply_to_header
 from missionflow.runtime.mail.templates import render
 from missionflow.runtime.models import OutboxMessage
@@ -145,16 +146,23 @@ INSERT_ROWS = 500
 """Rows per INSERT statement: 17 columns each stays far below SQLite's 32,766 parameters."""
 
 
-async def add(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
+async def add(session: AsyncSession, row: OutboxMessage) -> OutboxMessage | None:
     """Add a composed message unless its idempotency key is queued already; return the stored
-    one. In the caller's transaction; does not commit."""
-    (stored,) = await add_all(session, [row])
-    return stored
+    one (None: its recipient was erased). In the caller's transaction; does not commit."""
+    stored = await add_all(session, [row])
+    return stored[0] if stored else None
 
 
 async def add_all(session: AsyncSession, rows: list[OutboxMessage]) -> list[OutboxMessage]:
     """`add` for many messages in one statement: each is added unless its idempotency key is
-    queued already (or comes earlier in `rows`); return the stored one for each, in order."""
+    queued already (or comes earlier in `rows`); return the stored one for each, in order.
+
+    A message to an erased person is dropped here, the one door every email passes: the
+    activities compose from the rows as they find them, and an erased row's address is
+    `ERASED_ADDRESS`, so no reminder, seat offer or agenda written after an erasure can reach
+    the person, whichever activity writes it (the right to erasure outlasts any schedule).
+    """
+    rows = [row for row in rows if not is_erased_address(row.recipient)]
     if not rows:
         return []
     stored = await _by_keys(session, list({row.idempotency_key for row in rows}))

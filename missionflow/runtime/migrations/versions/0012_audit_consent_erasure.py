@@ -33,6 +33,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_audit_entry_mission_at", "audit_entry", ["mission_id", "at"])
+    op.create_table(
+        "erased_address",
+        sa.Column("mission_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["mission_id"], ["mission.id"]),
+        sa.PrimaryKeyConstraint("mission_id", "digest"),
+    )
     # Applications made before consent had versions keep NULL: which text they agreed to is
     # unknown, and the export says so rather than guess.
     with op.batch_alter_table("application") as batch:
@@ -60,5 +67,6 @@ def downgrade() -> None:
     with op.batch_alter_table("application") as batch:
         batch.drop_column("erased_at")
         batch.drop_column("consent_version")
+    op.drop_table("erased_address")
     op.drop_index("ix_audit_entry_mission_at", table_name="audit_entry")
     op.drop_table("audit_entry")
