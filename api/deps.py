@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,12 +15,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api.identity import (
+    CSRF_HEADER,
+    Principal,
+    csrf_proven,
+    mission_actions,
+    principal_of,
+    required_action,
+)
 from api.intake_gate import IntakeGates
 from api.ops_access import OPS_COOKIE, ops_session_valid
 from api.session import release, request_session
 from api.updates import Unavailable
 from missionflow.domain.access import token_matches
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
+from missionflow.domain.people import Action
 from missionflow.runtime.codec import SealingCodec
 from missionflow.runtime.models import Mission
 from missionflow.runtime.settings import Settings
@@ -75,38 +84,114 @@ async def get_temporal(request: Request) -> Client:
 _bearer = HTTPBearer(auto_error=False, description="The coordinator token.")
 
 
-async def require_coordinator(
+async def current_principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    # Declares the bearer scheme in the OpenAPI document; `principal_of` reads the header.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Whoever the request comes from (`api.identity`), or a 401; a 403 for a request by a
+    session cookie that changes something without the session's CSRF token."""
+    principal = await principal_of(request)
+    if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "Coordinator routes need the header Authorization: Bearer <token>.",
+            "Coordinator routes need the header Authorization: Bearer <token>, or a signed-in "
+            "session (POST /auth/sign-in).",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    expected: str = request.app.state.coordinator_token
-    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "This token is not the coordinator token.")
+    if not await csrf_proven(request, principal):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"A signed-in session changes nothing without its CSRF token in {CSRF_HEADER}.",
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def allowed_on_mission(
+    request: Request, principal: Principal, mission_id: str, wanted: Collection[Action] = ()
+) -> frozenset[Action]:
+    """What `principal` may do on the mission, when that includes one of `wanted` (or anything,
+    when empty). A mission the principal has no role on is answered as if it did not exist
+    (404); a role that allows none of `wanted` is a 403."""
+    actions = await mission_actions(request, principal, mission_id)
+    if not actions:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}.")
+    if wanted and not actions & set(wanted):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"Your role on this mission does not allow {' or '.join(sorted(wanted))}.",
+        )
+    return actions
+
+
+def requires(*wanted: Action) -> Callable[..., Awaitable[frozenset[Action]]]:
+    """A dependency asking for one of `wanted` on the mission in the path, and giving all the
+    principal may do there; none named: reading for a safe method, steering otherwise. Without
+    a mission in the path, steering is the administrators' (starting a mission) and reading
+    needs only a known principal."""
+
+    async def dependency(request: Request, principal: PrincipalDep) -> frozenset[Action]:
+        actions = wanted or (required_action(request),)
+        mission_id = request.path_params.get("mission_id")
+        if mission_id is None:
+            if actions != (Action.READ,) and not principal.is_admin:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "Only an administrator may.")
+            return frozenset()
+        allowed = await allowed_on_mission(request, principal, mission_id, actions)
+        request.state.coordinates = Action.READ in allowed
+        return allowed
+
+    return dependency
+
+
+require_coordinator = requires()
+
+
+async def require_admin(principal: PrincipalDep) -> Principal:
+    if not principal.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only an administrator may.")
+    return principal
 
 
 async def require_ops_staff(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """The coordinator token, or the ops session cookie a browser got for it
+    """An administrator, or the ops session cookie a browser got for the bootstrap token
     (`api.ops_access`): what the Temporal UI can send."""
     settings: Settings = request.app.state.settings
     cookie = request.cookies.get(OPS_COOKIE)
-    if credentials is None and ops_session_valid(
+    if "authorization" not in request.headers and ops_session_valid(
         cookie, settings.link_secret(), request.app.state.coordinator_token
     ):
         return
-    await require_coordinator(request, credentials)
+    await require_admin(await current_principal(request, credentials))
+
+
+async def coordinates(request: Request) -> bool:
+    """Whether the request comes from someone who may do what it asks on the mission in the
+    path, on routes open to applicants too: there a credential that does not pass counts as no
+    credential (the applicant's link decides), never as an error."""
+    try:
+        principal = await principal_of(request)
+    except HTTPException:
+        return False
+    mission_id = request.path_params.get("mission_id")
+    if principal is None or mission_id is None or not await csrf_proven(request, principal):
+        return False
+    actions = await mission_actions(request, principal, mission_id) or frozenset()
+    request.state.coordinates = required_action(request) in actions
+    return request.state.coordinates
 
 
 def is_coordinator(request: Request) -> bool:
-    """Whether the request carries the coordinator token (routes open to applicants too)."""
+    """Whether `coordinates` (or a coordinator dependency) let this request through, or it
+    carries the bootstrap token."""
+    if getattr(request.state, "coordinates", False):
+        return True
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     expected: str = request.app.state.coordinator_token
     return scheme.lower() == "bearer" and secrets.compare_digest(
@@ -142,6 +227,14 @@ MissionRow = Annotated[Mission, Depends(get_mission)]
 """The mission named in the path, or a 404."""
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 Coordinator = Depends(require_coordinator)
+"""Reading a mission for a safe method, steering it otherwise (`requires`)."""
+AdminDep = Annotated[Principal, Depends(require_admin)]
+PersonalDataReader = Depends(requires(Action.READ_PERSONAL_DATA))
+ApplicationsAccess = Annotated[
+    frozenset[Action], Depends(requires(Action.READ_APPLICATIONS, Action.REVIEW_ASSIGNED))
+]
+"""What the principal may do on the mission, when it may read all of its applications or
+review those assigned to it."""
 OpsStaff = Depends(require_ops_staff)
 CodecDep = Annotated[SealingCodec, Depends(get_codec)]
 
@@ -169,7 +262,9 @@ async def get_private_link(
     query_token: Annotated[str | None, Query(alias="token")] = None,
 ) -> PrivateLink:
     return PrivateLink(
-        token=header_token or query_token, coordinator=is_coordinator(request), settings=settings
+        token=header_token or query_token,
+        coordinator=await coordinates(request),
+        settings=settings,
     )
 
 

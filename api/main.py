@@ -26,6 +26,7 @@ from api.routes import (
     agenda,
     applications,
     audit,
+    auth,
     codec,
     emails,
     erasure,
@@ -35,6 +36,7 @@ from api.routes import (
     invitees,
     meetings,
     missions,
+    people,
     personal_data,
     report,
     selection,
@@ -89,6 +91,8 @@ def create_app(
     # document.
     for module in (
         health,
+        auth,
+        people,
         missions,
         applications,
         personal_data,

@@ -55,9 +55,15 @@ class MissionView(MissionSummary):
     )
 
 
+IGNORED_BY = (
+    "Who made the change, kept only for the shared bootstrap token (else: administrator); a "
+    "person is recorded by their sign-in or token, whatever this says (docs/people-and-roles.md)."
+)
+
+
 class CancelBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="Told to everyone concerned.")
-    by: str | None = Field(default=None, max_length=200, description="Who cancels, for the record.")
+    by: str | None = Field(default=None, max_length=200, description=IGNORED_BY)
 
 
 class DeadlineBody(BaseModel):
@@ -66,7 +72,7 @@ class DeadlineBody(BaseModel):
         "(e.g. 2017-03-29T24:00).",
         examples=["2017-03-29T24:00"],
     )
-    by: str | None = Field(default=None, max_length=200)
+    by: str | None = Field(default=None, max_length=200, description=IGNORED_BY)
 
 
 class ApplicationCreated(BaseModel):

@@ -192,6 +192,35 @@ def simulate(
     typer.echo(describe(summary))
 
 
+people = typer.Typer(
+    help="Coordinators' accounts (docs/people-and-roles.md).", no_args_is_help=True
+)
+app.add_typer(people, name="people")
+
+
+@people.command("add")
+def add_person(
+    email: Annotated[str, typer.Option(help="Their sign-in email.")],
+    name: Annotated[str, typer.Option(help="Their name, as the audit log shows it.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="MISSIONFLOW_NEW_PASSWORD",
+            help="At least 12 characters; asked for when not given.",
+        ),
+    ],
+    admin: Annotated[bool, typer.Option("--admin", help="Administers every mission.")] = False,
+) -> None:
+    """Create a person's account through the API, with the bootstrap token: the first
+    administrator is made so."""
+    body = {"email": email, "display_name": name, "password": password, "is_admin": admin}
+    created = _request("POST", "/people", json=body).json()
+    typer.echo(f"created {created['email']} ({created['id']}){' as administrator' * admin}")
+
+
 def load_settings() -> Settings:
     """The settings from the environment; refused, each setting at fault named (never its
     value: it may be a key or a password) and exit status 2, rather than a traceback."""

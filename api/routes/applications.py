@@ -29,8 +29,9 @@ from api.applying import (
     unstage,
 )
 from api.deps import (
-    Coordinator,
+    ApplicationsAccess,
     IntakeDep,
+    PrincipalDep,
     PrivateLinkDep,
     SessionDep,
     SettingsDep,
@@ -44,6 +45,7 @@ from api.missions import (
     answer_seat,
     withdraw_application,
 )
+from api.reviews import assigned_to, without_contact
 from api.routes.audit import actor
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.domain.call.applications import (
@@ -54,6 +56,7 @@ from missionflow.domain.call.applications import (
 )
 from missionflow.domain.call.messages import ApplicationChange, ApplicationWithdrawal
 from missionflow.domain.erasure import ErasureReason
+from missionflow.domain.people import Action
 from missionflow.domain.selection.messages import SeatAnswer
 from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent, Slide
 
@@ -102,10 +105,12 @@ async def apply(
     )
 
 
-@router.get("", dependencies=[Coordinator], summary="Every application, with status and contact")
+@router.get("", summary="Every application, with status and contact (reviewers: theirs)")
 async def list_applications(
     mission_id: str,
     session: SessionDep,
+    access: ApplicationsAccess,
+    principal: PrincipalDep,
     accept: Annotated[str | None, Header()] = None,
     status_: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
     complete: bool | None = None,
@@ -116,8 +121,12 @@ async def list_applications(
         query = query.where(Application.status == status_.value)
     if complete is not None:
         query = query.where(Application.complete == complete)
+    if Action.READ_APPLICATIONS not in access:
+        query = query.where(col(Application.id).in_(assigned_to(principal)))
     rows = (await session.exec(query.order_by(col(Application.submitted_at)))).all()
     views = await _views(session, list(rows), disclosed=True)
+    if Action.READ_APPLICATIONS not in access:
+        views = [without_contact(view) for view in views]
     if accept and "text/csv" in accept:
         return Response(
             _csv(views),

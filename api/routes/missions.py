@@ -14,7 +14,16 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from api.bodies import declared_over, media_type
-from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep, get_mission
+from api.deps import (
+    Coordinator,
+    MissionRow,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    get_mission,
+)
+from api.identity import record_steering, visible_missions
 from api.missions import (
     cancel_mission,
     extend_deadline,
@@ -97,8 +106,13 @@ async def start(
 
 
 @router.get("", response_model=list[MissionSummary], summary="Every mission, newest first")
-async def list_missions(session: SessionDep, phase: Phase | None = None) -> list[MissionSummary]:
+async def list_missions(
+    request: Request, session: SessionDep, principal: PrincipalDep, phase: Phase | None = None
+) -> list[MissionSummary]:
     query = select(Mission).order_by(col(Mission.created_at).desc())
+    visible = await visible_missions(request, principal)
+    if visible is not None:
+        query = query.where(col(Mission.id).in_(visible))
     if phase is not None:
         query = query.where(Mission.phase == phase.value)
     rows = (await session.exec(query)).all()
@@ -122,10 +136,19 @@ async def read_mission(row: MissionRow, session: SessionDep, request: Request) -
     "/{mission_id}/cancel", response_model=MissionView, summary="Cancel a mission at any phase"
 )
 async def cancel(
-    mission_id: str, body: CancelBody, session: SessionDep, client: TemporalDep
+    mission_id: str,
+    body: CancelBody,
+    session: SessionDep,
+    client: TemporalDep,
+    request: Request,
+    principal: PrincipalDep,
 ) -> MissionView:
     row = await get_mission(mission_id, session)
-    live = await cancel_mission(client, mission_id, body.reason, body.by)
+    by = principal.named(body.by)
+    live = await cancel_mission(client, mission_id, body.reason, by)
+    await record_steering(
+        request, mission_id, by=by, action="mission.cancelled", detail=body.reason
+    )
     return await _view(session, row, live)
 
 
@@ -133,7 +156,12 @@ async def cancel(
     "/{mission_id}/deadline", response_model=MissionView, summary="Extend the call's deadline"
 )
 async def extend(
-    mission_id: str, body: DeadlineBody, session: SessionDep, client: TemporalDep
+    mission_id: str,
+    body: DeadlineBody,
+    session: SessionDep,
+    client: TemporalDep,
+    request: Request,
+    principal: PrincipalDep,
 ) -> MissionView:
     row = await get_mission(mission_id, session)
     try:
@@ -142,7 +170,11 @@ async def extend(
         raise RequestValidationError(
             [{"loc": ("body", "deadline"), "msg": str(error), "type": "value_error"}]
         ) from None
-    live = await extend_deadline(client, mission_id, deadline, body.by)
+    by = principal.named(body.by)
+    live = await extend_deadline(client, mission_id, deadline, by)
+    await record_steering(
+        request, mission_id, by=by, action="deadline.extended", detail=deadline.isoformat()
+    )
     return await _view(session, row, live)
 
 
@@ -166,7 +198,7 @@ async def _read_document(request: Request) -> Any:
             )
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise _unreadable(f"The body is not valid JSON: {error}") from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: a scalar YAML cannot construct
         raise _unreadable(f"The body is not valid YAML: {error}") from None
     if not isinstance(document, dict):
         raise _unreadable("The mission file must be a mapping of keys such as id, title, call.")

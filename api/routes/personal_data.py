@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep
+from api.deps import MissionRow, PersonalDataReader, SessionDep, SettingsDep
 from api.routes.applications import Permitted, selection_disclosed
 from api.routes.audit import actor
 from missionflow.runtime import audit
@@ -41,7 +41,7 @@ async def my_data(
 @router.get(
     "/personal-data/{application_id}",
     response_model=PersonData,
-    dependencies=[Coordinator],
+    dependencies=[PersonalDataReader],
     summary="Everything the mission keeps about one applicant, as a JSON file (coordinator)",
     responses={404: {"description": "No such application in this mission"}},
 )

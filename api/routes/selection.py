@@ -15,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from api.deps import Coordinator, MissionRow, SessionDep, TemporalDep
+from api.deps import Coordinator, MissionRow, PrincipalDep, SessionDep, TemporalDep
 from api.missions import review_selection
+from api.schemas import IGNORED_BY
 from missionflow.domain.call.applications import ApplicationStatus
 from missionflow.domain.selection.messages import SelectionOverride, SelectionRequest
 from missionflow.runtime.models import Application, Mission, SelectionDecision, SelectionEvent
@@ -36,12 +37,12 @@ class OverrideBody(BaseModel):
 
 class OverridesBody(BaseModel):
     overrides: Annotated[list[OverrideBody], Field(min_length=1, max_length=500)]
-    by: Annotated[str, Field(max_length=200)] | None = None
+    by: Annotated[str, Field(max_length=200, description=IGNORED_BY)] | None = None
 
 
 class ApprovalBody(BaseModel):
     overrides: Annotated[list[OverrideBody], Field(max_length=500)] = []
-    by: Annotated[str, Field(max_length=200)] | None = None
+    by: Annotated[str, Field(max_length=200, description=IGNORED_BY)] | None = None
 
 
 class DecisionView(BaseModel):
@@ -93,12 +94,15 @@ async def read_selection(mission: MissionRow, session: SessionDep) -> SelectionP
     responses={409: {"description": "Not in review (before the proposal, or approved)"}},
 )
 async def override(
-    mission: MissionRow, body: OverridesBody, session: SessionDep, client: TemporalDep
+    mission: MissionRow,
+    body: OverridesBody,
+    session: SessionDep,
+    client: TemporalDep,
+    principal: PrincipalDep,
 ) -> SelectionPage:
     overrides = await _facts(session, mission, body.overrides)
-    await review_selection(
-        client, mission.id, SelectionRequest(overrides=overrides, approve=False, by=body.by)
-    )
+    request = SelectionRequest(overrides=overrides, approve=False, by=principal.named(body.by))
+    await review_selection(client, mission.id, request)
     return await _page(session, mission)
 
 
@@ -112,12 +116,15 @@ async def override(
     },
 )
 async def approve(
-    mission: MissionRow, body: ApprovalBody, session: SessionDep, client: TemporalDep
+    mission: MissionRow,
+    body: ApprovalBody,
+    session: SessionDep,
+    client: TemporalDep,
+    principal: PrincipalDep,
 ) -> SelectionPage:
     overrides = await _facts(session, mission, body.overrides)
-    await review_selection(
-        client, mission.id, SelectionRequest(overrides=overrides, approve=True, by=body.by)
-    )
+    request = SelectionRequest(overrides=overrides, approve=True, by=principal.named(body.by))
+    await review_selection(client, mission.id, request)
     return await _page(session, mission)
 
 

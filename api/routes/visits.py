@@ -16,16 +16,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import (
     Coordinator,
     MissionRow,
+    PrincipalDep,
     PrivateLink,
     PrivateLinkDep,
     SessionDep,
     TemporalDep,
 )
 from api.missions import change_visit, record_visit_attendance, register_visit
+from api.schemas import IGNORED_BY
 from missionflow.domain.instants import local, parse_instant
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
@@ -110,9 +113,17 @@ async def list_visits(
     link: PrivateLinkDep,
     delegate: Annotated[uuid.UUID | None, Query()] = None,
 ) -> list[VisitView]:
-    if not link.coordinator and (delegate is None or not link.opens(delegate)):
+    if not link.coordinator and (
+        delegate is None or not link.opens(delegate) or await _erased(session, delegate)
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such delegate for this link.")
     return await _views(mission, session, delegate)
+
+
+async def _erased(session: AsyncSession, application_id: uuid.UUID) -> bool:
+    """An erased delegate's link opens nothing (docs/privacy.md)."""
+    row = await session.get(Application, application_id)
+    return row is not None and row.erased_at is not None
 
 
 @router.post(
@@ -211,7 +222,10 @@ async def change(
     body: ChangeBody,
     session: SessionDep,
     client: TemporalDep,
-    coordinator: Annotated[str | None, Header(alias="X-Coordinator")] = None,
+    principal: PrincipalDep,
+    coordinator: Annotated[
+        str | None, Header(alias="X-Coordinator", description=IGNORED_BY)
+    ] = None,
 ) -> VisitView:
     visit = _visit(mission, visit_id)
     times = {name: _instant(body, name, visit) for name in ("starts_at", "ends_at")}
@@ -226,7 +240,7 @@ async def change(
             meeting_point=body.meeting_point,
             cancelled=body.cancelled,
             note=body.note,
-            by=coordinator,
+            by=principal.named(coordinator),
         ),
     )
     await session.refresh(mission)

@@ -144,6 +144,14 @@ class Settings(BaseSettings):
         description="`json`: one JSON object per log line, with the mission and workflow ids.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="How long a person's sign-in lasts."
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie over HTTPS only; unset: yes in production or when "
+        "`public_url` is https, so a development stack on http://localhost can sign in.",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=1,
@@ -225,6 +233,12 @@ class Settings(BaseSettings):
         if len(token) < 16 or token.lower() in {"changethis", "changeme", "secret", "token"}:
             raise ValueError("MISSIONFLOW_API_TOKEN must be a real secret of 16 characters or more")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment == "production" or self.base_url.startswith("https://")
 
     @property
     def temporal_target(self) -> str:

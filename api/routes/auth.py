@@ -1,0 +1,270 @@
+"""Signing in and out, who am I, and personal API tokens.
+
+A sign-in answers the same for an unknown email as for a wrong password, and takes as long
+(`password_matches` checks a decoy), so it tells no one who has an account. After
+`SIGN_IN_FAILURES` failures for one email within `SIGN_IN_WINDOW` the email is refused with
+429 and Retry-After, whatever the password, until the window has moved on.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import col, select
+
+from api.deps import PrincipalDep, SettingsDep, allowed_on_mission
+from api.identity import CSRF_COOKIE, SESSION_COOKIE, Principal
+from missionflow.domain.people import Role, sign_in_retry_after
+from missionflow.runtime.db import transaction
+from missionflow.runtime.people import (
+    PERSONAL_TOKEN_PREFIX,
+    Membership,
+    Person,
+    PersonalToken,
+    PersonSession,
+    SignInAttempt,
+    new_secret,
+    normal_email,
+    password_matches,
+)
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class SignIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class MembershipView(BaseModel):
+    mission_id: str
+    role: Role
+
+
+class Me(BaseModel):
+    person_id: uuid.UUID | None = Field(description="None: the bootstrap administrator token.")
+    name: str
+    email: str | None
+    is_admin: bool
+    token_role: Role | None
+    token_mission: str | None
+    memberships: list[MembershipView]
+
+
+class SignedIn(BaseModel):
+    me: Me
+    csrf_token: str = Field(
+        description="Send it back in X-CSRF-Token with every request that changes something "
+        "(also set as the readable cookie missionflow_csrf)."
+    )
+    expires_at: AwareDatetime
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="What it is for, to tell it apart.")
+    role: Role | None = Field(
+        default=None, description="Narrow the token to this role's rights; unset: your own."
+    )
+    mission_id: str | None = Field(default=None, description="Only this mission; unset: all.")
+
+
+class TokenView(BaseModel):
+    id: uuid.UUID
+    name: str
+    role: Role | None
+    mission_id: str | None
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None
+    revoked_at: AwareDatetime | None
+
+
+class TokenCreated(TokenView):
+    token: str = Field(description="Shown this once: only its digest is kept.")
+
+
+@router.post(
+    "/sign-in",
+    response_model=SignedIn,
+    summary="Sign in with email and password: sets the session cookie",
+    responses={
+        401: {"description": "Wrong email or password (the same answer for both)"},
+        429: {"description": "Too many failures for this email: try again after Retry-After"},
+    },
+)
+async def sign_in(
+    body: SignIn, request: Request, response: Response, settings: SettingsDep
+) -> SignedIn:
+    email = normal_email(body.email)
+    now = datetime.now(UTC)
+    sessions = request.app.state.sessions
+    async with sessions() as session:
+        since = now - timedelta(days=1)
+        attempts = (
+            await session.exec(
+                select(SignInAttempt)
+                .where(SignInAttempt.email == email, col(SignInAttempt.at) > since)
+                .order_by(col(SignInAttempt.at))
+            )
+        ).all()
+        person = (await session.exec(select(Person).where(Person.email == email))).first()
+    last_success = max((a.at for a in attempts if a.succeeded), default=since)
+    failures = [a.at for a in attempts if not a.succeeded and a.at > last_success]
+    if (retry_after := sign_in_retry_after(failures, now)) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many failed sign-ins for this email; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    succeeded = password_matches(person.password_hash if person else None, body.password)
+    cookie, digest = new_secret()
+    expires = now + timedelta(hours=settings.session_hours)
+    async with transaction(sessions) as session:
+        session.add(SignInAttempt(email=email, at=now, succeeded=succeeded))
+        if succeeded and person is not None:
+            row = PersonSession(
+                person_id=person.id,
+                token_hash=digest,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=expires,
+            )
+            session.add(row)
+    if not succeeded or person is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password.")
+    seconds = int(settings.session_hours * 3600)
+    for name, value, http_only in (
+        (SESSION_COOKIE, cookie, True),
+        # Readable by the page's own script, which sends it back as X-CSRF-Token.
+        (CSRF_COOKIE, row.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=seconds,
+            path="/",
+            secure=settings.secure_cookies,
+            httponly=http_only,
+            samesite="lax",
+        )
+    principal = Principal(
+        person_id=person.id, name=person.display_name, email=person.email, is_admin=person.is_admin
+    )
+    return SignedIn(me=await _me(request, principal), csrf_token=row.csrf_token, expires_at=expires)
+
+
+@router.post(
+    "/sign-out",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this browser's session (a token is revoked at DELETE /auth/tokens/{id})",
+)
+async def sign_out(principal: PrincipalDep, settings: SettingsDep, request: Request) -> Response:
+    if principal.session_id is not None:
+        async with transaction(request.app.state.sessions) as session:
+            row = await session.get(PersonSession, principal.session_id)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(
+            name, path="/", secure=settings.secure_cookies, samesite="lax", httponly=True
+        )
+    return response
+
+
+@router.get("/me", response_model=Me, summary="Who these credentials are, and their roles")
+async def me(principal: PrincipalDep, request: Request) -> Me:
+    return await _me(request, principal)
+
+
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    summary="Create a personal API token (shown once)",
+)
+async def create_token(
+    body: TokenRequest, principal: PrincipalDep, request: Request
+) -> TokenCreated:
+    person_id = _person(principal)
+    if principal.token_role is not None or principal.token_mission is not None:
+        # A narrowed token would otherwise make itself a wider one.
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "A scoped token cannot create tokens.")
+    if body.mission_id is not None:
+        await allowed_on_mission(request, principal, body.mission_id)
+    token, digest = new_secret(PERSONAL_TOKEN_PREFIX)
+    row = PersonalToken(
+        person_id=person_id,
+        token_hash=digest,
+        name=body.name,
+        role=body.role.value if body.role else None,
+        mission_id=body.mission_id,
+    )
+    async with transaction(request.app.state.sessions) as session:
+        session.add(row)
+    return TokenCreated(**_token_view(row).model_dump(), token=token)
+
+
+@router.get("/tokens", response_model=list[TokenView], summary="Your personal tokens")
+async def list_tokens(principal: PrincipalDep, request: Request) -> list[TokenView]:
+    person_id = _person(principal)
+    async with request.app.state.sessions() as session:
+        rows = await session.exec(
+            select(PersonalToken)
+            .where(PersonalToken.person_id == person_id)
+            .order_by(col(PersonalToken.created_at))
+        )
+        return [_token_view(row) for row in rows.all()]
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke one of your personal tokens: it stops working at once",
+)
+async def revoke_token(token_id: uuid.UUID, principal: PrincipalDep, request: Request) -> None:
+    person_id = _person(principal)
+    async with transaction(request.app.state.sessions) as session:
+        row = await session.get(PersonalToken, token_id)
+        if row is None or row.person_id != person_id:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "You have no such token.")
+        if row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC)
+
+
+def _person(principal: Principal) -> uuid.UUID:
+    if principal.person_id is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "The bootstrap token belongs to no person: create a person (POST /people), sign in "
+            "as them and make tokens there.",
+        )
+    return principal.person_id
+
+
+def _token_view(row: PersonalToken) -> TokenView:
+    return TokenView.model_validate(row, from_attributes=True)
+
+
+async def _me(request: Request, principal: Principal) -> Me:
+    memberships: list[MembershipView] = []
+    if principal.person_id is not None:
+        async with request.app.state.sessions() as session:
+            rows = await session.exec(
+                select(Membership)
+                .where(Membership.person_id == principal.person_id)
+                .order_by(col(Membership.mission_id))
+            )
+            memberships = [MembershipView(mission_id=m.mission_id, role=m.role) for m in rows]
+    return Me(
+        person_id=principal.person_id,
+        name=principal.name,
+        email=principal.email,
+        is_admin=principal.is_admin,
+        token_role=principal.token_role,
+        token_mission=principal.token_mission,
+        memberships=memberships,
+    )
