@@ -26,7 +26,7 @@ from missionflow.domain.mission.call_section import Invitee
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.messages import MissionNotice
 from missionflow.runtime.db import sessions, transaction
-from missionflow.runtime.i18n import duration, missing_in
+from missionflow.runtime.i18n import country, duration, missing_in
 from missionflow.runtime.invitees import invitees_of
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Application, InvitedOrganisation, Slide
@@ -225,6 +225,8 @@ class CallActivities:
                 await session.exec(select(Application).where(Application.mission_id == mission.id))
             ).all()
             summary = call_summary(rows)
+            language = mail.coordinators_language(mission)
+            by_country = [(country(code, language), n) for code, n in summary.by_country]
             for coordinator in mission.coordinators:
                 await mail.post(
                     session,
@@ -239,13 +241,14 @@ class CallActivities:
                         "complete": summary.complete,
                         "incomplete": summary.incomplete,
                         "withdrawn": summary.withdrawn,
-                        "by_country": summary.by_country,
+                        "by_country": by_country,
                         "by_sector": summary.by_sector,
                         "applications_url": (
                             f"{self._settings.base_url}/missions/{mission.id}/applications"
                         ),
                     },
                     key=f"call_closed:{notice.deadline.isoformat()}:{email_key(str(coordinator.email))}",
+                    language=language,
                 )
             return summary
 

@@ -118,6 +118,7 @@ class ReportActivities:
                 },
                 key=f"report_ready:{row.version}:{email_key(str(coordinator.email))}",
                 attachments=attachments,
+                language=mail.coordinators_language(mission),
             )
 
 

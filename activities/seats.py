@@ -21,9 +21,8 @@ from activities.selection import log_event
 from missionflow.domain.call.applications import email_key
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.selection.messages import SeatChange, SeatNotice
-from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime.db import sessions, transaction
-from missionflow.runtime.i18n import duration
+from missionflow.runtime.i18n import country, duration
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
 from missionflow.runtime.models import Application, SelectionDecision
@@ -138,6 +137,7 @@ class SeatActivities:
             content_type="text/csv",
             content=delegation_csv(delegates),
         )
+        language = mail.coordinators_language(mission)
         for coordinator in mission.coordinators:
             await mail.post(
                 session,
@@ -151,7 +151,7 @@ class SeatActivities:
                     "delegates": [
                         {
                             "organisation": a.organisation,
-                            "country": country_name(a.country),
+                            "country": country(a.country, language),
                             "contact_name": a.contact_name,
                             "contact_email": a.contact_email,
                         }
@@ -163,6 +163,7 @@ class SeatActivities:
                 },
                 key=f"delegation_final:{email_key(str(coordinator.email))}",
                 attachments=[attachment],
+                language=language,
             )
         await log_event(
             session,

@@ -22,9 +22,9 @@ from missionflow.domain.call.applications import ApplicationStatus, email_key
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.selection import review
 from missionflow.domain.selection.messages import SelectionEntry, SelectionNotice
-from missionflow.domain.selection.scoring import Candidate, Decision, country_name, propose
+from missionflow.domain.selection.scoring import Candidate, Decision, propose
 from missionflow.runtime.db import sessions, transaction
-from missionflow.runtime.i18n import N_, duration
+from missionflow.runtime.i18n import N_, country, duration
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent
 from missionflow.runtime.settings import Settings
@@ -155,13 +155,14 @@ class SelectionActivities:
         *,
         reminder: int,
     ) -> None:
+        language = mail.coordinators_language(mission)
 
         def listed(decision: Decision) -> list[dict[str, Any]]:
             chosen = [row for row in rows if row.decision == decision.value]
             return [
                 {
                     "organisation": applications[row.application_id].organisation,
-                    "country": country_name(applications[row.application_id].country),
+                    "country": country(applications[row.application_id].country, language),
                     "score": row.score,
                     "reasons": row.reasons,
                 }
@@ -190,6 +191,7 @@ class SelectionActivities:
                 },
                 key=f"selection_review:{reminder}:{email_key(str(coordinator.email))}",
                 reminder=reminder > 0,
+                language=language,
             )
 
     async def _announce_decisions(

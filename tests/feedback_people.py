@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,9 +27,13 @@ class People:
     """A host of another mission."""
 
 
-async def seed(factory: async_sessionmaker[AsyncSession], *, phase: str = "reporting") -> People:
+async def seed(
+    factory: async_sessionmaker[AsyncSession], *, phase: str = "reporting", **changes: Any
+) -> People:
+    """The people of a rehearsal mission in `phase`, its file changed by `changes` (top-level
+    keys, e.g. `languages`)."""
     now = datetime.now(UTC)
-    mission = load_mission(rehearsal(), now=now, live=True)
+    mission = load_mission(rehearsal(**changes), now=now, live=True)
     other = load_mission(rehearsal(), now=now, live=True)
     async with factory() as session, session.begin():
         for file in (mission, other):

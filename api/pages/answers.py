@@ -10,6 +10,12 @@ beside it. Anyone else (a waitlisted applicant, another mission's host) gets a 4
 Answers go to the mission workflow as Updates (`give_feedback`, `answer_follow_up`), so whether
 they are still taken has one answer. The forms are plain HTML without script and post to the
 same URL as a JSON client, which posts the same fields as JSON and gets JSON back.
+
+The pages speak the respondent's language (`page_language`: `?lang=`, else the language a
+delegate applied in, else the browser's, else the mission's default); a form posts back with
+`lang=` in its address, so its errors and the page that confirms the answer speak it too. The
+messages these pages write themselves are translated; a refusal the workflow gives is shown as
+it says it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ from starlette.datastructures import FormData
 
 from api.bodies import declared_over, json_document, media_type
 from api.deps import PrivateLink
-from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.pages.rendering import (
+    CONFIRMATION_HEADERS,
+    language_links,
+    page_language,
+    templates,
+)
 from api.updates import Refused, Unavailable
 from missionflow.domain.matchmaking.rules import DELEGATE
 from missionflow.domain.mission.file import MissionFile
@@ -33,12 +44,28 @@ from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.domain.reporting.messages import AnswerReceipt
 from missionflow.runtime import participants
+from missionflow.runtime.i18n import N_, number, translate
 from missionflow.runtime.models import Mission
 from missionflow.runtime.participants import Participant
 
 MAX_BODY_BYTES = 64 << 10
 ENDED = (Phase.COMPLETED.value, Phase.CANCELLED.value)
 RATINGS = ("rating_matchmaking", "rating_visits", "rating_organisation")
+
+_GIVE_A_NUMBER = N_("Please give a number.")
+_YES_OR_NO = N_("Yes or no.")
+_CHOOSE_A_RATING = N_("Choose a rating from 1 to 5.")
+_AT_LEAST = N_("Please give a number of at least %(limit)s.")
+_AT_MOST = N_("Please give a number of at most %(limit)s.")
+_TOO_LONG = N_("Please write at most %(limit)s characters.")
+_SEND_AGAIN_SOON = N_("Please send the form again in a moment.")
+"""The messages the forms write themselves, said in the page's language."""
+_LIMITS = {
+    "greater_than_equal": (_AT_LEAST, "ge"),
+    "less_than_equal": (_AT_MOST, "le"),
+    "string_too_long": (_TOO_LONG, "max_length"),
+}
+"""A bound of a field's model broken: what to say, and where pydantic names the bound."""
 
 
 class Answer(BaseModel):
@@ -71,6 +98,15 @@ async def respondent(
     raise HTTPException(status.HTTP_404_NOT_FOUND, "No respondent of this mission for this link.")
 
 
+def respondent_language(
+    request: Request, mission: Mission, person: Participant, asked: str | None
+) -> str:
+    """The language of a respondent's pages: `?lang=`, else the one a delegate applied in (a
+    host has none), else their browser's, else the mission's default (`page_language`)."""
+    file = MissionFile.model_validate(mission.file)
+    return page_language(request, file, asked, stored=person.language)
+
+
 async def posted(request: Request) -> tuple[FormData | None, Any]:
     """The form posted by the page, or the JSON document of an API client."""
     if declared_over(request, MAX_BODY_BYTES):
@@ -101,15 +137,20 @@ def typed(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """One sentence per field, as a respondent reads it."""
+def field_errors(error: ValidationError, language: str) -> dict[str, str]:
+    """One sentence per field, as a respondent reads it, in the page's language."""
     errors: dict[str, str] = {}
     for e in error.errors():
         name = str(e["loc"][0]) if e["loc"] else ""
-        if e["type"] in ("int_parsing", "float_parsing", "bool_parsing"):
-            message = "Please give a number." if e["type"] != "bool_parsing" else "Yes or no."
+        if e["type"] in ("int_parsing", "float_parsing"):
+            message = translate(language, _GIVE_A_NUMBER)
+        elif e["type"] == "bool_parsing":
+            message = translate(language, _YES_OR_NO)
         elif name in RATINGS:
-            message = "Choose a rating from 1 to 5."
+            message = translate(language, _CHOOSE_A_RATING)
+        elif e["type"] in _LIMITS:
+            said, bound = _LIMITS[e["type"]]
+            message = translate(language, said, limit=number(e["ctx"][bound], language))
         else:
             message = str(e["msg"]).removeprefix("Value error, ")
             message = message[:1].upper() + message[1:].rstrip(".") + "."
@@ -117,9 +158,9 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return errors
 
 
-def refused(refusal: Refused | Unavailable) -> tuple[str, int]:
+def refused(refusal: Refused | Unavailable, language: str) -> tuple[str, int]:
     if isinstance(refusal, Unavailable):
-        return f"{refusal} Please send the form again in a moment.", 503
+        return f"{refusal} {translate(language, _SEND_AGAIN_SOON)}", 503
     codes = {CONFLICT: status.HTTP_409_CONFLICT, NOT_FOUND: status.HTTP_404_NOT_FOUND}
     return str(refusal), codes.get(refusal.kind, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
@@ -130,13 +171,17 @@ def saved_page(
     receipt: AnswerReceipt,
     *,
     again: str,
+    language: str,
     survey: int | None = None,
 ) -> HTMLResponse:
+    file = MissionFile.model_validate(mission.file)
     return templates.TemplateResponse(
         request,
         "answer_saved.html",
         {
-            "mission": MissionFile.model_validate(mission.file),
+            "mission": file,
+            "language": language,
+            "languages": language_links(request, file),
             "receipt": receipt,
             "survey": survey,
             "again": again,
@@ -147,11 +192,14 @@ def saved_page(
 
 
 def form_state(
-    values: dict[str, str], errors: dict[str, str] | None, refusal: Refused | Unavailable | None
+    values: dict[str, str],
+    errors: dict[str, str] | None,
+    refusal: Refused | Unavailable | None,
+    language: str,
 ) -> tuple[dict[str, Any], int]:
     """What either form shows of an answer (the values, each field's error, a refusal at the
     top), and the status it is served with."""
-    general, code = refused(refusal) if refusal is not None else (None, 200)
+    general, code = refused(refusal, language) if refusal is not None else (None, 200)
     if errors:
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
     shown = {

@@ -17,9 +17,9 @@ import asyncio
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from iso3166 import countries_by_alpha2
@@ -30,7 +30,13 @@ from api.bodies import declared_over
 from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
 from api.missions import mission_status
-from api.pages.rendering import CONFIRMATION_HEADERS, FORM_HEADERS, templates
+from api.pages.rendering import (
+    CONFIRMATION_HEADERS,
+    FORM_HEADERS,
+    LanguageQuery,
+    page_language,
+    templates,
+)
 from api.updates import Refused, Unavailable
 from missionflow.domain.call.applications import OrganisationType
 from missionflow.domain.mission.call_section import QuestionType
@@ -38,7 +44,7 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.languages import localized
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
-from missionflow.runtime.i18n import N_, choose, language_name, missing_in, translate, when
+from missionflow.runtime.i18n import N_, language_name, missing_in, translate, when
 from missionflow.runtime.mail.context import private_url
 
 router = APIRouter(tags=["application form"])
@@ -125,13 +131,11 @@ class Problems:
 async def apply_form(
     row: MissionRow,
     request: Request,
-    lang: Annotated[str | None, Query(description="One of the mission's languages.")] = None,
+    lang: LanguageQuery = None,
 ) -> HTMLResponse:
     mission = MissionFile.model_validate(row.file)
     phase, deadline = await _live(request, mission, Phase(row.phase))
-    language = choose(
-        mission.languages, asked=lang, accept_language=request.headers.get("accept-language")
-    )
+    language = page_language(request, mission, lang)
     return _form_page(request, mission, deadline=deadline, phase=phase, language=language)
 
 
@@ -160,11 +164,7 @@ async def send_form(
     # read it again, and the form must still come back with what the applicant typed.
     mission = await call_of(session, mission_id)
     _, deadline = await _live(request, mission, Phase.CALL_OPEN)
-    language = choose(
-        mission.languages,
-        asked=request.query_params.get("lang"),
-        accept_language=request.headers.get("accept-language"),
-    )
+    language = page_language(request, mission, request.query_params.get("lang"))
     if declared_over(request, MAX_BODY_BYTES):
         problems = Problems(general=[translate(language, _SLIDE_TOO_LARGE)])
         return _form_page(

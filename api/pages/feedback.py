@@ -27,15 +27,21 @@ from api.pages.answers import (
     form_state,
     posted,
     respondent,
+    respondent_language,
     saved_page,
     typed,
 )
-from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.pages.rendering import (
+    CONFIRMATION_HEADERS,
+    LanguageQuery,
+    language_links,
+    templates,
+)
 from api.updates import Refused, Unavailable
-from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.messages import FeedbackInput
+from missionflow.runtime.i18n import when
 from missionflow.runtime.models import Feedback, Mission
 from missionflow.runtime.participants import Participant
 
@@ -64,11 +70,17 @@ class FeedbackBody(BaseModel):
     summary="The feedback form of a delegate or a host (HTML, by private link)",
 )
 async def feedback_form(
-    mission: MissionRow, request: Request, session: SessionDep, link: PrivateLinkDep
+    mission: MissionRow,
+    request: Request,
+    session: SessionDep,
+    link: PrivateLinkDep,
+    lang: LanguageQuery = None,
 ) -> HTMLResponse:
     person = await respondent(session, mission.id, link)
     row = await _feedback_row(session, mission.id, person.id)
-    return _feedback_page(request, mission, person, link.token, values=_feedback_values(row))
+    language = respondent_language(request, mission, person, lang)
+    values = _feedback_values(row)
+    return _feedback_page(request, mission, person, link.token, language, values=values)
 
 
 @router.post(
@@ -79,10 +91,15 @@ async def feedback_form(
     responses=ANSWERS,
 )
 async def send_feedback(
-    mission: MissionRow, request: Request, session: SessionDep, link: PrivateLinkDep
+    mission: MissionRow,
+    request: Request,
+    session: SessionDep,
+    link: PrivateLinkDep,
+    lang: LanguageQuery = None,
 ) -> Response:
     given = link.token
     person = await respondent(session, mission.id, link)
+    language = respondent_language(request, mission, person, lang)
     form, document = await posted(request)
     values = typed(form) if form is not None else {}
     try:
@@ -90,8 +107,9 @@ async def send_feedback(
     except ValidationError as error:
         if form is None:
             raise body_errors(error.errors()) from None
+        errors = field_errors(error, language)
         return _feedback_page(
-            request, mission, person, given, values=values, errors=field_errors(error)
+            request, mission, person, given, language, values=values, errors=errors
         )
     answer = FeedbackInput(
         respondent_id=person.id, respondent_kind=person.kind, **body.model_dump()
@@ -102,10 +120,13 @@ async def send_feedback(
     except (Refused, Unavailable) as refusal:
         if form is None:
             raise
-        return _feedback_page(request, mission, person, given, values=values, refusal=refusal)
+        return _feedback_page(
+            request, mission, person, given, language, values=values, refusal=refusal
+        )
     if form is None:
         return answer_json(receipt)
-    return saved_page(request, mission, receipt, again=_feedback_link(request, mission, given))
+    again = _feedback_link(request, mission, given, language)
+    return saved_page(request, mission, receipt, again=again, language=language)
 
 
 def _feedback_fields(form: FormData) -> dict[str, Any]:
@@ -134,9 +155,9 @@ def _feedback_values(row: Feedback | None) -> dict[str, str]:
     return values
 
 
-def _feedback_link(request: Request, mission: Mission, token: str | None) -> str:
+def _feedback_link(request: Request, mission: Mission, token: str | None, language: str) -> str:
     path = request.url_for("feedback_form", mission_id=mission.id).path
-    return f"{path}?token={token}"
+    return f"{path}?token={token}&lang={language}"
 
 
 def _feedback_page(
@@ -144,27 +165,30 @@ def _feedback_page(
     mission: Mission,
     person: Participant,
     token: str | None,
+    language: str,
     *,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
     refusal: Refused | Unavailable | None = None,
 ) -> HTMLResponse:
     file = MissionFile.model_validate(mission.file)
-    shown, code = form_state(values, errors, refusal)
+    shown, code = form_state(values, errors, refusal, language)
     closes_at = file.feedback_closes_at
     return templates.TemplateResponse(
         request,
         "feedback.html",
         {
             "mission": file,
+            "language": language,
+            "languages": language_links(request, file),
             "organisation": person.name,
             "host": person.kind == HOST,
             "ask_matchmaking": file.matchmaking is not None,
             "ask_visits": person.kind == DELEGATE and bool(file.visits),
-            "closes": describe(closes_at, file.timezone, end_of_day=True),
+            "closes": when(closes_at, file.timezone, language, end_of_day=True),
             "closed": closes_at <= datetime.now(UTC),
             "ended": mission.phase in ENDED,
-            "action": _feedback_link(request, mission, token),
+            "action": _feedback_link(request, mission, token, language),
             **shown,
         },
         status_code=code,

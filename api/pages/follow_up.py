@@ -26,15 +26,21 @@ from api.pages.answers import (
     form_state,
     posted,
     respondent,
+    respondent_language,
     saved_page,
     typed,
 )
-from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.pages.rendering import (
+    CONFIRMATION_HEADERS,
+    LanguageQuery,
+    language_links,
+    templates,
+)
 from api.updates import Refused, Unavailable
-from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import answers_close_at
 from missionflow.domain.reporting.messages import FollowUpInput
+from missionflow.runtime.i18n import when
 from missionflow.runtime.models import FollowUpAnswer, Mission
 from missionflow.runtime.participants import Participant
 
@@ -71,12 +77,14 @@ async def follow_up_form(
     session: SessionDep,
     link: PrivateLinkDep,
     survey: SurveyQuery = None,
+    lang: LanguageQuery = None,
 ) -> HTMLResponse:
     person = await respondent(session, mission.id, link, delegates_only=True)
+    language = respondent_language(request, mission, person, lang)
     number = _survey(mission, survey)
     row = await _follow_up_row(session, mission.id, person.id, number)
     return _follow_up_page(
-        request, mission, person, link.token, number, values=_follow_up_values(row)
+        request, mission, person, link.token, number, language, values=_follow_up_values(row)
     )
 
 
@@ -93,9 +101,11 @@ async def send_follow_up(
     session: SessionDep,
     link: PrivateLinkDep,
     survey: SurveyQuery = None,
+    lang: LanguageQuery = None,
 ) -> Response:
     given = link.token
     person = await respondent(session, mission.id, link, delegates_only=True)
+    language = respondent_language(request, mission, person, lang)
     form, document = await posted(request)
     values = typed(form) if form is not None else {}
     try:
@@ -106,8 +116,9 @@ async def send_follow_up(
         if form is None:
             raise body_errors(error.errors()) from None
         number = _survey(mission, survey)
+        errors = field_errors(error, language)
         return _follow_up_page(
-            request, mission, person, given, number, values=values, errors=field_errors(error)
+            request, mission, person, given, number, language, values=values, errors=errors
         )
     if body.survey is not None and survey is not None and body.survey != survey:
         raise RequestValidationError(
@@ -130,12 +141,12 @@ async def send_follow_up(
         if form is None:
             raise
         return _follow_up_page(
-            request, mission, person, given, number, values=values, refusal=refusal
+            request, mission, person, given, number, language, values=values, refusal=refusal
         )
     if form is None:
         return answer_json(receipt)
-    again = _follow_up_link(request, mission, given, number)
-    return saved_page(request, mission, receipt, again=again, survey=number)
+    again = _follow_up_link(request, mission, given, number, language)
+    return saved_page(request, mission, receipt, again=again, language=language, survey=number)
 
 
 def _survey(mission: Mission, survey: int | None) -> int:
@@ -166,9 +177,11 @@ def _follow_up_values(row: FollowUpAnswer | None) -> dict[str, str]:
     return values
 
 
-def _follow_up_link(request: Request, mission: Mission, token: str | None, survey: int) -> str:
+def _follow_up_link(
+    request: Request, mission: Mission, token: str | None, survey: int, language: str
+) -> str:
     path = request.url_for("follow_up_form", mission_id=mission.id).path
-    return f"{path}?token={token}&survey={survey}"
+    return f"{path}?token={token}&survey={survey}&lang={language}"
 
 
 def _follow_up_page(
@@ -177,25 +190,30 @@ def _follow_up_page(
     person: Participant,
     token: str | None,
     survey: int,
+    language: str,
     *,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
     refusal: Refused | Unavailable | None = None,
 ) -> HTMLResponse:
     file = MissionFile.model_validate(mission.file)
-    shown, code = form_state(values, errors, refusal)
+    shown, code = form_state(values, errors, refusal, language)
     closes_at = answers_close_at(file)
     return templates.TemplateResponse(
         request,
         "follow_up.html",
         {
             "mission": file,
+            "language": language,
+            "languages": language_links(request, file),
             "organisation": person.name,
             "survey": survey,
             "surveys": len(file.reporting.follow_up),
-            "closes": describe(closes_at, file.timezone, end_of_day=True) if closes_at else None,
+            "closes": when(closes_at, file.timezone, language, end_of_day=True)
+            if closes_at
+            else None,
             "ended": mission.phase in ENDED,
-            "action": _follow_up_link(request, mission, token, survey),
+            "action": _follow_up_link(request, mission, token, survey, language),
             **shown,
         },
         status_code=code,

@@ -211,9 +211,13 @@ def duration(span: IsoDuration, language: str | None) -> str:
 _NO_TIME = N_("no time")
 
 
-def number(value: float | int, language: str | None) -> str:
-    """A number written the reader's way: `1,234.5`, `1 234,5`, `1.234,5`."""
-    return format_decimal(value, locale=language or SOURCE_LANGUAGE)
+def number(value: float | int, language: str | None, decimals: int | None = None) -> str:
+    """A number written the reader's way: `1,234.5`, `1 234,5`, `1.234,5`; with `decimals`,
+    always that many (a score: `12.50`, `12,50`)."""
+    pattern = None
+    if decimals is not None:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=language or SOURCE_LANGUAGE)
 
 
 def install(environment: Environment) -> None:
@@ -238,8 +242,8 @@ def install(environment: Environment) -> None:
         return when(instant, zone, context.get("language"), end_of_day=end_of_day)
 
     @pass_context
-    def _number(context: Any, value: float | int) -> str:
-        return number(value, context.get("language"))
+    def _number(context: Any, value: float | int, decimals: int | None = None) -> str:
+        return number(value, context.get("language"), decimals)
 
     @pass_context
     def _local(context: Any, text: Any) -> Any:

@@ -55,7 +55,8 @@ async def test_the_feedback_form_opens_by_a_delegates_or_a_hosts_link(
     closes = describe(people.mission.feedback_closes_at, "Europe/Brussels", end_of_day=True)
     assert f"<dt>Feedback closes</dt><dd>{closes}</dd>" in delegate.text
     assert "(" in closes and "UTC)" in closes  # the zone's name, and UTC beside it
-    action = f'action="{mission}/feedback?token={token(settings, people.delegates[0])}"'
+    given = token(settings, people.delegates[0])
+    action = f'action="{mission}/feedback?token={given}&amp;lang=en"'  # answers in this language
     assert action in delegate.text
 
 

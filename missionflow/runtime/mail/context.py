@@ -49,6 +49,13 @@ def mission_context(mission: MissionFile, language: str | None = None) -> dict[s
     }
 
 
+def coordinators_language(mission: MissionFile) -> str:
+    """The language every email to the coordinators is written in: the mission's default (the
+    first of its `languages`). Coordinators have no language of their own yet: the mission file
+    names them without one, so all of them read the same language."""
+    return mission.languages[0]
+
+
 def apply_url(settings: Settings, mission_id: str) -> str:
     return f"{settings.base_url}/missions/{mission_id}/apply"
 

@@ -150,7 +150,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "total": 42,
         "complete": 37,
         "incomplete": 5,
-        "by_country": [("DE", 12), ("FR", 9), ("ES", 7)],
+        "by_country": [("Germany", 12), ("France", 9), ("Spain", 7)],
         "by_sector": [("Nanotechnologies", 20), ("Advanced materials", 15)],
         "applications_url": "http://localhost:8000/missions/eu-us-2017/applications",
     },
