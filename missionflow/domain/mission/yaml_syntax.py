@@ -13,6 +13,7 @@ class _MissionLoader(yaml.SafeLoader):
 
     `2017-03-22T24:00` stays text so it is read in its own zone; `NO` (Norway), `on` and `yes`
     stay text and `12:30` is not a base-60 number: only `true`/`false` are booleans (YAML 1.2).
+    A float has a digit (`.` or `-.` alone is text, as YAML 1.2's core schema reads it).
     """
 
 
@@ -20,7 +21,8 @@ _YAML_1_2 = {
     "tag:yaml.org,2002:bool": re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     "tag:yaml.org,2002:int": re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"),
     "tag:yaml.org,2002:float": re.compile(
-        r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$"
+        r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$"
+        r"|^[-+]?\.(?:inf|Inf|INF)$"
     ),
 }
 _MissionLoader.yaml_implicit_resolvers = {

@@ -197,6 +197,19 @@ def test_yaml_timestamps_stay_text() -> None:
     assert m.call.deadline == utc(2017, 3, 22, 22, 59, 59)
 
 
+def test_yaml_numbers_need_a_digit() -> None:
+    """Found by fuzzing: `organiser: .` was read as a float and failed with a server error."""
+    assert parse_yaml("a: .\nb: -.\nc: .5\nd: 1.\ne: 1_000.25\nf: -.inf\ng: 2.5e3") == {
+        "a": ".",
+        "b": "-.",
+        "c": 0.5,
+        "d": 1.0,
+        "e": 1000.25,
+        "f": float("-inf"),
+        "g": 2500.0,
+    }
+
+
 def test_naive_datetimes_are_read_in_their_zone() -> None:
     """A caller passing already-parsed timestamps gets the same reading as for text."""
     data = example_data("eu-us-2017.yaml")
