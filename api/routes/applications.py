@@ -45,7 +45,7 @@ from api.missions import (
     answer_seat,
     withdraw_application,
 )
-from api.reviews import assigned_to, without_contact
+from api.reviews import assigned_to, reviewing, without_contact
 from api.routes.audit import actor
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.domain.call.applications import (
@@ -139,7 +139,11 @@ async def list_applications(
 
 
 async def permitted(
-    mission_id: str, application_id: str, session: SessionDep, link: PrivateLinkDep
+    mission_id: str,
+    application_id: str,
+    session: SessionDep,
+    link: PrivateLinkDep,
+    request: Request,
 ) -> Application:
     """The application, for its applicant's token or a coordinator; 404 for anyone else (and
     for the link of an erased applicant), so a link tells nothing about whether it exists."""
@@ -153,7 +157,11 @@ async def permitted(
     allowed = (
         row is not None
         and row.mission_id == mission_id
-        and ((link.opens(row.id) and row.erased_at is None) or link.coordinator)
+        and (
+            (link.opens(row.id) and row.erased_at is None)
+            or link.coordinator
+            or await reviewing(request, row)
+        )
     )
     if not allowed or row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
@@ -167,7 +175,10 @@ Permitted = Annotated[Application, Depends(permitted)]
 async def read_application(
     row: Permitted, session: SessionDep, request: Request
 ) -> ApplicationView:
-    return await _reread(session, row.id, request)
+    view = await _reread(session, row.id, request)
+    if not is_coordinator(request) and await reviewing(request, row):
+        return without_contact(view)
+    return view
 
 
 @router.patch(

@@ -14,13 +14,25 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from missionflow.runtime.audit import AuditEntry
-from missionflow.runtime.models import Mission
+from missionflow.runtime.models import Mission, SelectionEvent
 from missionflow.runtime.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 ANONYMOUS = {"Authorization": ""}
 
 Browser = Callable[[], httpx.AsyncClient]
+APPLICATION = {
+    "organisation": "Cluster Munich",
+    "organisation_type": "cluster_organisation",
+    "country": "DE",
+    "city": "Munich",
+    "website": "https://cluster.example.org",
+    "contact_name": "Jana Weber",
+    "contact_email": "jana@munich.example.org",
+    "sectors": ["Advanced materials"],
+    "answers": {"member_organisations": 80, "management_label": "Gold", "mission_objectives": "x"},
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -250,16 +262,11 @@ async def test_a_reviewer_sees_only_assigned_applications_without_contact(
     ids = []
     for country, city in (("DE", "Munich"), ("FR", "Lyon")):
         body = {
+            **APPLICATION,
             "organisation": f"Cluster {city}",
-            "organisation_type": "cluster_organisation",
             "country": country,
             "city": city,
-            "website": "https://cluster.example.org",
-            "contact_name": "Jana Weber",
             "contact_email": f"jana@{city.lower()}.example.org",
-            "sectors": ["Advanced materials"],
-            "answers": {"member_organisations": 120},
-            "consent": True,
         }
         applied = await api.post(f"/missions/{ours}/applications", json=body, headers=ANONYMOUS)
         assert applied.status_code == 201, applied.text
@@ -277,6 +284,10 @@ async def test_a_reviewer_sees_only_assigned_applications_without_contact(
     assert [(a["id"], a["contact_email"], a["contact_name"]) for a in listed.json()] == [
         (ids[1], "", "")
     ]
+    one = await browser.get(f"/missions/{ours}/applications/{ids[1]}")
+    assert one.status_code == 200, one.text
+    assert (one.json()["organisation"], one.json()["contact_email"]) == ("Cluster Lyon", "")
+    assert (await browser.get(f"/missions/{ours}/applications/{ids[0]}")).status_code == 404
     assert (await browser.get(f"/missions/{ours}")).status_code == 403
     assert (await browser.get(f"/missions/{ours}/personal-data/{ids[1]}")).status_code == 403
     everything = (await api.get(f"/missions/{ours}/applications")).json()
@@ -284,3 +295,47 @@ async def test_a_reviewer_sees_only_assigned_applications_without_contact(
         "jana@munich.example.org",
         "jana@lyon.example.org",
     }
+
+
+async def test_an_approval_by_token_names_its_person_not_the_body(
+    api: httpx.AsyncClient, browsers: Browser, session_factory
+) -> None:
+    document = rehearsal(matchmaking=None, visits=[])
+    document["call"].update(deadline="+PT4S", reminders=[])
+    document["selection"].update(decision_due="+PT1H", delegation_lock="+PT2H", auto_approve=False)
+    document["reporting"].update(report_due="+PT3H", follow_up=[])
+    assert (await api.post("/missions", json=document)).status_code == 201
+    path = f"/missions/{document['id']}"
+    await person(api, "olga@example.org", "Olga Owner")
+    await member(api, document["id"], "olga@example.org", "owner")
+    browser = browsers()
+    csrf = await signed_in(browser, "olga@example.org")
+    made = await browser.post(
+        "/auth/tokens",
+        json={"name": "approvals", "mission_id": document["id"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status_code == 201, made.text
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    applied = await api.post(f"{path}/applications", json=APPLICATION, headers=ANONYMOUS)
+    assert applied.status_code == 201, applied.text
+
+    async def proposed() -> None:
+        assert (await api.get(f"{path}/selection")).json()["proposed"] is True
+
+    await eventually(proposed, within=30)
+    approved = await browser.post(
+        f"{path}/selection/approve", json={"by": "Mallory"}, headers=bearer
+    )
+    assert approved.status_code == 200, approved.text
+    async with session_factory() as session:
+        rows = (
+            await session.exec(
+                select(SelectionEvent).where(
+                    SelectionEvent.mission_id == document["id"], SelectionEvent.action == "approved"
+                )
+            )
+        ).all()
+        assert [row.by for row in rows] == ["Olga Owner <olga@example.org>"]
+    elsewhere = await browser.get("/missions", headers=bearer)
+    assert [m["id"] for m in elsewhere.json()] == [document["id"]], "a token for one mission"
