@@ -22,15 +22,22 @@ router = APIRouter(
 
 
 def actor(request: Request) -> str:
-    """Who the request acts as, for the audit log: the bootstrap token is every coordinator at
-    once, so by role; anyone else came by an applicant's private link."""
+    """Who the request acts as, for the audit log: a signed-in person or a personal token's by
+    name and email (`api.identity`); the bootstrap token is every coordinator at once, so by
+    role; anyone else came by an applicant's private link."""
+    principal = getattr(request.state, "principal", None)
+    if is_coordinator(request) and principal is not None and principal.person_id is not None:
+        return principal.audit_name
     return COORDINATOR if is_coordinator(request) else APPLICANT
 
 
 class AuditEntryView(BaseModel):
     id: uuid.UUID
     at: AwareDatetime
-    by: str = Field(description="coordinator, applicant or retention (the system).")
+    by: str = Field(
+        description="A person's name and email, coordinator (the bootstrap token), applicant "
+        "or retention (the system); administrator when the bootstrap token steered the mission."
+    )
     action: str = Field(description="e.g. personal_data.exported, personal_data.erased")
     subject: str | None = Field(description="What it concerns, by id (an application's).")
     detail: str | None

@@ -254,7 +254,7 @@ async def test_the_bootstrap_token_is_the_administrator(api: httpx.AsyncClient) 
 
 
 async def test_a_reviewer_sees_only_assigned_applications_without_contact(
-    api: httpx.AsyncClient, browsers: Browser
+    api: httpx.AsyncClient, browsers: Browser, session_factory
 ) -> None:
     ours = await mission(api)
     reviewer = await person(api, "rita@example.org", "Rita Reviewer")
@@ -290,6 +290,19 @@ async def test_a_reviewer_sees_only_assigned_applications_without_contact(
     assert (await browser.get(f"/missions/{ours}/applications/{ids[0]}")).status_code == 404
     assert (await browser.get(f"/missions/{ours}")).status_code == 403
     assert (await browser.get(f"/missions/{ours}/personal-data/{ids[1]}")).status_code == 403
+    await person(api, "carl@example.org", "Carl Coordinator")
+    await member(api, ours, "carl@example.org", "coordinator")
+    coordinator = browsers()
+    await signed_in(coordinator, "carl@example.org")
+    exported = await coordinator.get(f"/missions/{ours}/personal-data/{ids[0]}")
+    assert exported.status_code == 200, exported.text
+    async with session_factory() as session:
+        entries = (
+            await session.exec(select(AuditEntry).where(AuditEntry.mission_id == ours))
+        ).all()
+        assert [(e.action, e.by, e.subject) for e in entries] == [
+            ("personal_data.exported", "Carl Coordinator <carl@example.org>", ids[0])
+        ]
     everything = (await api.get(f"/missions/{ours}/applications")).json()
     assert {a["contact_email"] for a in everything} == {
         "jana@munich.example.org",
