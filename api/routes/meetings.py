@@ -27,6 +27,7 @@ from api.routes.matchmaking import (
     ParticipantPage,
     Profile,
 )
+from missionflow.domain.erasure import is_erased_address
 from missionflow.domain.matchmaking.messages import MeetingAnswerInput, MeetingRequestInput
 from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
@@ -196,9 +197,14 @@ async def answer(
 async def participant_side(
     session: AsyncSession, link: PrivateLink, mission_id: str, pid: uuid.UUID
 ) -> str:
-    """The side of the participant this private link opens; 404 for anyone else."""
+    """The side of the participant this private link opens; 404 for anyone else, and for an
+    erased person's link (it opens nothing once their data is gone)."""
     person = await participants.find(session, mission_id, pid)
-    if person is None or not link.opens(pid, side=person.kind):
+    if (
+        person is None
+        or not link.opens(pid, side=person.kind)
+        or is_erased_address(person.contact_email)
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant for this link.")
     return person.kind
 

@@ -39,13 +39,15 @@ class Participant:
 
 
 async def delegation(session: AsyncSession, mission_id: str) -> Sequence[Application]:
-    """The applications whose seat is confirmed and still held, by organisation."""
+    """The applications whose seat is confirmed and still held, by organisation; not an erased
+    person's (erased after the mission ended, so never withdrawn): they take part in nothing."""
     return (
         await session.exec(
             select(Application)
             .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
             .where(Application.mission_id == mission_id)
             .where(Application.status != ApplicationStatus.WITHDRAWN.value)
+            .where(col(Application.erased_at).is_(None))
             .where(SelectionDecision.seat == "confirmed")
             .order_by(col(Application.organisation))
         )

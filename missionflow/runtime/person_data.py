@@ -315,18 +315,20 @@ async def _invitation(session: AsyncSession, application: Application) -> Invita
 
 async def _emails(session: AsyncSession, application: Application) -> list[OutboxMessage]:
     """The messages about this application, and those to their address about no application
-    (an invitation, a reminder before they applied, a meeting request from a host)."""
+    (an invitation, a reminder before they applied, a meeting request from a host). Once erased,
+    the address is every erased person's: only the application's own messages are theirs."""
+    mine = col(OutboxMessage.application_id) == application.id
+    if application.erased_at is None:
+        mine = or_(
+            mine,
+            (col(OutboxMessage.application_id).is_(None))
+            & (func.lower(OutboxMessage.recipient) == application.contact_email.lower()),
+        )
     return await _rows(
         session,
         select(OutboxMessage)
         .where(OutboxMessage.mission_id == application.mission_id)
-        .where(
-            or_(
-                col(OutboxMessage.application_id) == application.id,
-                (col(OutboxMessage.application_id).is_(None))
-                & (func.lower(OutboxMessage.recipient) == application.contact_email.lower()),
-            )
-        )
+        .where(mine)
         .order_by(col(OutboxMessage.created_at)),
     )
 

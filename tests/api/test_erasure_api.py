@@ -38,7 +38,17 @@ def _quick_call() -> dict[str, Any]:
     return mission
 
 
-async def _apply(api: httpx.AsyncClient, mission_id: str, name: str, email: str, org: str) -> dict:
+async def _apply(
+    api: httpx.AsyncClient,
+    mission_id: str,
+    name: str,
+    email: str,
+    org: str,
+    label: str | None = None,
+) -> dict:
+    answers: dict[str, Any] = {"member_organisations": 120, "mission_objectives": "Meet Boston"}
+    if label is not None:
+        answers["management_label"] = label
     response = await api.post(
         f"/missions/{mission_id}/applications",
         data={
@@ -49,10 +59,8 @@ async def _apply(api: httpx.AsyncClient, mission_id: str, name: str, email: str,
             "contact_name": name,
             "contact_email": email,
             "sectors": ["Advanced materials"],
-            # Incomplete (no management label), so the deadline reminder is for them.
-            "answers": json.dumps(
-                {"member_organisations": 120, "mission_objectives": "Meet Boston"}
-            ),
+            # Without a label incomplete, so the deadline reminder is for them.
+            "answers": json.dumps(answers),
             "consent": "true",
         },
         files={"slide": ("pitch.pdf", PDF, "application/pdf")},
@@ -62,8 +70,13 @@ async def _apply(api: httpx.AsyncClient, mission_id: str, name: str, email: str,
     return response.json()
 
 
-def _to(mailbox, address: str) -> list:
-    return [m for m in mailbox.messages if address in str(m["To"])]
+def _to(mailbox, address: str, mission_id: str) -> list:
+    """What the mission sent to `address` (the rehearsal's invitees are every test mission's)."""
+    return [
+        m
+        for m in mailbox.messages
+        if address in str(m["To"]) and m["X-Missionflow-Mission"] == mission_id
+    ]
 
 
 async def test_a_coordinator_erases_an_applicant(
@@ -80,6 +93,8 @@ async def test_a_coordinator_erases_an_applicant(
     aid = jana["application_id"]
 
     async def confirmed() -> None:
+        sent = [m["X-Missionflow-Template"] for m in _to(mailbox, JANA, mid)]
+        assert "call_announcement" in sent  # invited by the mission file
         assert mailbox.sent("application_received", JANA)
         assert mailbox.sent("application_received", "piet@example.nl")
 
@@ -96,7 +111,7 @@ async def test_a_coordinator_erases_an_applicant(
             )
         )
         await session.commit()
-    before = len(_to(mailbox, JANA))
+    before = len(_to(mailbox, JANA, mid))
 
     path = f"/missions/{mid}/personal-data/{aid}"
     assert (await api.delete(path)).status_code == 422  # no reason
@@ -142,6 +157,8 @@ async def test_a_coordinator_erases_an_applicant(
     for mark in MARKS:
         assert mark not in export.text
     assert export.json()["slide"] is None
+    # Its own emails, emptied; not the other erased people's, whose address is the same now.
+    assert {e["id"] for e in export.json()["emails"]} == {str(m.id) for m in outbox}
     link = {**NO_COORDINATOR, "X-Access-Token": jana["access_token"]}
     for gone in (f"/missions/{mid}/applications/{aid}", f"/missions/{mid}/applications/{aid}/data"):
         response = await api.get(gone, headers=link)
@@ -167,7 +184,7 @@ async def test_a_coordinator_erases_an_applicant(
         assert mailbox.sent("deadline_reminder", "two@example.net")
 
     await eventually(reminded, within=40)
-    assert len(_to(mailbox, JANA)) == before
+    assert [m["X-Missionflow-Template"] for m in _to(mailbox, JANA, mid)[before:]] == []
     async with session_factory() as session:
         queued = (
             await session.exec(select(OutboxMessage).where(OutboxMessage.mission_id == mid))
@@ -197,6 +214,10 @@ async def test_the_applicant_withdraws_and_deletes_their_data(
         row = await session.get(Application, uuid.UUID(aid))
         assert row is not None and row.status == "received" and row.erased_at is None
 
+    page = f"/missions/{mid}/participants/{aid}"
+    visits = f"/missions/{mid}/visits?delegate={aid}"
+    for opened in (page, visits):
+        assert (await api.get(opened, headers=link)).status_code == 200, opened
     done = await api.post(
         f"/missions/{mid}/applications/{aid}/withdraw", json={"delete_my_data": True}, headers=link
     )
@@ -204,7 +225,11 @@ async def test_the_applicant_withdraws_and_deletes_their_data(
     assert done.json()["status"] == "withdrawn" and done.json()["contact_email"] == ERASED_ADDRESS
     for mark in MARKS:
         assert mark not in done.text
-    assert (await api.get(f"/missions/{mid}/applications/{aid}", headers=link)).status_code == 404
+    for gone in (f"/missions/{mid}/applications/{aid}", page, f"{page}/agenda.ics", visits):
+        response = await api.get(gone, headers=link)
+        assert response.status_code == 404, gone
+        for mark in MARKS:
+            assert mark not in response.text
     again = await api.post(
         f"/missions/{mid}/applications/{aid}/withdraw", json={"delete_my_data": True}, headers=link
     )
@@ -283,3 +308,47 @@ async def test_erasing_a_mission_erases_everyone_once(
     assert [(e["by"], e["action"]) for e in log["entries"]] == [
         ("retention", "personal_data.erased")
     ]
+
+
+async def test_an_erased_delegates_seat_moves_on_and_no_seat_email_reaches_them(
+    api: httpx.AsyncClient, mailbox, session_factory
+) -> None:
+    """Erasure withdraws through the workflow: the seat goes to the waitlist at once."""
+    mission = rehearsal()
+    mission["call"].update(deadline="+PT15S", reminders=[])
+    mission["selection"].update(
+        capacity=1, decision_due="+PT20S", confirm_within="PT40S", delegation_lock="+PT2M"
+    )
+    assert (await api.post("/missions", json=mission)).status_code == 201, mission
+    mid = mission["id"]
+    jana = await _apply(api, mid, "Jana Weber", JANA, "Cluster Nano Bavaria", "Gold")
+    await _apply(api, mid, "Piet de Vries", "piet@example.nl", "Holland Photonics", "Bronze")
+
+    async def offered() -> None:
+        assert mailbox.sent("selected", JANA)
+        assert mailbox.sent("waitlisted", "piet@example.nl")
+
+    await eventually(offered, within=60)
+    before = len(_to(mailbox, JANA, mid))
+    aid = jana["application_id"]
+    erased = await api.delete(f"/missions/{mid}/personal-data/{aid}?reason=consent_withdrawn")
+    assert erased.status_code == 200, erased.text
+
+    async def promoted() -> None:
+        assert mailbox.sent("waitlist_promoted", "piet@example.nl")
+
+    await eventually(promoted, within=30)
+    seats = {s["decision"]: s for s in (await api.get(f"/missions/{mid}/applications")).json()}
+    assert seats["selected"]["contact_email"] == "piet@example.nl"
+    assert seats["selected"]["seat"] == "offered"
+    # Only the release of the seat, queued by the withdrawal before the erasure, may have left.
+    assert {m["X-Missionflow-Template"] for m in _to(mailbox, JANA, mid)[before:]} <= {
+        "seat_released"
+    }
+    async with session_factory() as session:
+        row = await session.get(Application, uuid.UUID(aid))
+        assert row is not None and row.erased_at is not None
+        mine = await session.exec(
+            select(OutboxMessage).where(OutboxMessage.application_id == row.id)
+        )
+        assert all(m.recipient == ERASED_ADDRESS for m in mine.all())
