@@ -137,7 +137,7 @@ def requires(*wanted: Action) -> Callable[..., Awaitable[frozenset[Action]]]:
         actions = wanted or (required_action(request),)
         mission_id = request.path_params.get("mission_id")
         if mission_id is None:
-            if actions != (Action.READ,) and not principal.is_admin:
+            if actions != (Action.READ,) and not principal.administers:
                 raise HTTPException(status.HTTP_403_FORBIDDEN, "Only an administrator may.")
             return frozenset()
         allowed = await allowed_on_mission(request, principal, mission_id, actions)
@@ -151,7 +151,7 @@ require_coordinator = requires()
 
 
 async def require_admin(principal: PrincipalDep) -> Principal:
-    if not principal.is_admin:
+    if not principal.administers:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only an administrator may.")
     return principal
 

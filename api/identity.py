@@ -48,6 +48,7 @@ class Principal:
     name: str
     email: str | None
     is_admin: bool
+    """Every mission, as its owner (narrowed by a token's role or mission)."""
     token_role: Role | None = None
     """A personal token's scope: the person's rights narrowed to this role's."""
     token_mission: str | None = None
@@ -55,6 +56,14 @@ class Principal:
     csrf_token: str | None = None
     """Set when the request came by a session cookie."""
     session_id: uuid.UUID | None = None
+
+    @property
+    def administers(self) -> bool:
+        """Whether it may create people and start missions: an administrator, by a session or
+        a token narrowed neither by role nor by mission."""
+        return (
+            self.is_admin and self.token_role in (None, Role.OWNER) and self.token_mission is None
+        )
 
     @property
     def audit_name(self) -> str:
@@ -66,7 +75,7 @@ class Principal:
         people had accounts): a person is named from their credentials, whatever the request
         says; the bootstrap token is shared and names nobody, so its requests keep the name
         they give, or "administrator"."""
-        return claimed or ADMINISTRATOR if self.person_id is None else self.audit_name
+        return (claimed or ADMINISTRATOR) if self.person_id is None else self.audit_name
 
 
 BOOTSTRAP = Principal(person_id=None, name=ADMINISTRATOR, email=None, is_admin=True)
@@ -127,8 +136,7 @@ async def _by_token(request: Request, token: str) -> Principal:
         person_id=person.id,
         name=person.display_name,
         email=person.email,
-        # An administrator's token administers only when its scope is not narrowed.
-        is_admin=person.is_admin and role in (None, Role.OWNER) and row.mission_id is None,
+        is_admin=person.is_admin,
         token_role=role,
         token_mission=row.mission_id,
     )

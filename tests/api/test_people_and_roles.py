@@ -352,3 +352,24 @@ async def test_an_approval_by_token_names_its_person_not_the_body(
         assert [row.by for row in rows] == ["Olga Owner <olga@example.org>"]
     elsewhere = await browser.get("/missions", headers=bearer)
     assert [m["id"] for m in elsewhere.json()] == [document["id"]], "a token for one mission"
+
+
+async def test_an_administrators_narrowed_token_reads_every_mission_and_administers_nothing(
+    api: httpx.AsyncClient, browsers: Browser
+) -> None:
+    ours = await mission(api)
+    await person(api, "ida@example.org", "Ida Admin", is_admin=True)
+    browser = browsers()
+    csrf = await signed_in(browser, "ida@example.org")
+    made = await browser.post(
+        "/auth/tokens",
+        json={"name": "dashboards", "role": "viewer"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert made.status_code == 201, made.text
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    client = browsers()
+    assert (await client.get(f"/missions/{ours}", headers=bearer)).status_code == 200
+    assert (await client.get("/people", headers=bearer)).status_code == 403
+    assert (await client.post("/missions", json=rehearsal(), headers=bearer)).status_code == 403
+    assert (await browser.get("/people")).status_code == 200, "the session administers"
