@@ -12,6 +12,10 @@ from missionflow.domain.mission.messages import InstantView, SeatCounts
 from missionflow.domain.mission.phases import Phase
 from missionflow.runtime.person_data import ApplicationFields
 
+NO_NUL = r"^[^\x00]*$"
+"""For text that is stored or looked up: PostgreSQL refuses a NUL in text with an error, so
+it is a 422 at the field instead."""
+
 
 class MissionCreated(BaseModel):
     id: str

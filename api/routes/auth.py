@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from api.deps import PrincipalDep, SettingsDep, allowed_on_mission
 from api.identity import CSRF_COOKIE, SESSION_COOKIE, Principal
+from api.schemas import NO_NUL
 from missionflow.domain.people import Role, sign_in_retry_after
 from missionflow.runtime.db import transaction
 from missionflow.runtime.people import (
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class SignIn(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1000)
 
 
@@ -65,11 +66,18 @@ class SignedIn(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200, description="What it is for, to tell it apart.")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="What it is for, to tell it apart.",
+    )
     role: Role | None = Field(
         default=None, description="Narrow the token to this role's rights; unset: your own."
     )
-    mission_id: str | None = Field(default=None, description="Only this mission; unset: all.")
+    mission_id: str | None = Field(
+        default=None, max_length=64, pattern=NO_NUL, description="Only this mission; unset: all."
+    )
 
 
 class TokenView(BaseModel):

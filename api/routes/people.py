@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from api.deps import AdminDep, SessionDep, get_mission, requires
+from api.schemas import NO_NUL
 from missionflow.domain.people import Action, Role
 from missionflow.runtime.db import transaction
 from missionflow.runtime.models import Application
@@ -30,7 +31,7 @@ MIN_PASSWORD = 12
 
 class NewPerson(BaseModel):
     email: EmailStr
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     password: str = Field(min_length=MIN_PASSWORD, max_length=1000)
     is_admin: bool = False
 

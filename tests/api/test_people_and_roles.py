@@ -143,6 +143,8 @@ async def test_repeated_failures_lock_the_email_for_a_while(
         "/auth/sign-in", json={"email": "GRACE@example.org ", "password": PASSWORD}
     )
     assert other.status_code == 429, "the same email however it is written"
+    nul = await browser.post("/auth/sign-in", json={"email": "a\x00@x.org", "password": "x"})
+    assert nul.status_code == 422, "refused at the field, not by PostgreSQL"
 
 
 async def test_roles_decide_who_reads_and_who_steers(
