@@ -130,6 +130,7 @@ async def sign_in(
     succeeded = password_matches(person.password_hash if person else None, body.password)
     cookie, digest = new_secret()
     expires = now + timedelta(hours=settings.session_hours)
+    row: PersonSession | None = None
     async with transaction(sessions) as session:
         session.add(SignInAttempt(email=email, at=now, succeeded=succeeded))
         if succeeded and person is not None:
@@ -141,7 +142,7 @@ async def sign_in(
                 expires_at=expires,
             )
             session.add(row)
-    if not succeeded or person is None:
+    if row is None or person is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password.")
     seconds = int(settings.session_hours * 3600)
     for name, value, http_only in (
