@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from missionflow.runtime.audit import AuditEntry
 from missionflow.runtime.models import Mission, SelectionEvent
+from missionflow.runtime.people import PersonSession
 from missionflow.runtime.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -375,3 +376,22 @@ async def test_an_administrators_narrowed_token_reads_every_mission_and_administ
     assert (await client.get("/people", headers=bearer)).status_code == 403
     assert (await client.post("/missions", json=rehearsal(), headers=bearer)).status_code == 403
     assert (await browser.get("/people")).status_code == 200, "the session administers"
+
+
+async def test_a_form_proves_itself_with_its_csrf_field_and_a_session_expires(
+    api: httpx.AsyncClient, browsers: Browser, session_factory
+) -> None:
+    await person(api, "fay@example.org", "Fay Form")
+    browser = browsers()
+    csrf = await signed_in(browser, "fay@example.org")
+    wrong = await browser.post("/auth/sign-out", data={"csrf_token": "not it"})
+    assert wrong.status_code == 403
+    signed_out = await browser.post("/auth/sign-out", data={"csrf_token": csrf})
+    assert signed_out.status_code == 204
+
+    await signed_in(browser, "fay@example.org")
+    assert (await browser.get("/auth/me")).status_code == 200
+    async with session_factory() as session, session.begin():
+        for row in (await session.exec(select(PersonSession))).all():
+            row.expires_at = row.created_at
+    assert (await browser.get("/auth/me")).status_code == 401, "past its expiry"
