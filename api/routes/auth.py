@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
 from api.deps import PrincipalDep, SettingsDep, allowed_on_mission
 from api.identity import CSRF_COOKIE, SESSION_COOKIE, Principal
@@ -132,6 +132,18 @@ async def sign_in(
     expires = now + timedelta(hours=settings.session_hours)
     row: PersonSession | None = None
     async with transaction(sessions) as session:
+        # What no lockout will read again goes, so the tables keep what is in use.
+        await session.exec(
+            delete(SignInAttempt).where(
+                col(SignInAttempt.email) == email, col(SignInAttempt.at) <= since
+            )
+        )
+        if person is not None:
+            await session.exec(
+                delete(PersonSession).where(
+                    col(PersonSession.person_id) == person.id, col(PersonSession.expires_at) <= now
+                )
+            )
         session.add(SignInAttempt(email=email, at=now, succeeded=succeeded))
         if succeeded and person is not None:
             row = PersonSession(
