@@ -81,7 +81,10 @@ async def get_temporal(request: Request) -> Client:
     return await request.app.state.temporal.client()
 
 
-_bearer = HTTPBearer(auto_error=False, description="The coordinator token.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The bootstrap token (MISSIONFLOW_API_TOKEN) or a personal token (mfp_...).",
+)
 
 
 async def current_principal(
