@@ -61,7 +61,7 @@ class ReportActivities:
             mission = await mission_file(session, notice.mission_id, fresh=True)
             data = await read(session, mission, notice)
         figures = report.figures(data)
-        async with _alive():
+        async with rendering():
             # A version nobody is emailed may never be downloaded as PDF: printed on demand.
             page, pdf = await press.render(figures, pdf=notice.email)
         row = Report(
@@ -262,7 +262,7 @@ def _feedback(
 
 
 @contextlib.asynccontextmanager
-async def _alive() -> AsyncIterator[None]:
+async def rendering() -> AsyncIterator[None]:
     """Heartbeats while the printing process renders, so a dead worker is noticed and a slow
     render is not."""
     if not activity.in_activity():

@@ -22,7 +22,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call import CallActivities
+    from activities.privacy import PrivacyActivities
     from activities.records import RecordActivities
+    from missionflow.domain.instants import describe
     from missionflow.domain.mission import lifecycle
     from missionflow.domain.mission import status as mission_status
     from missionflow.domain.mission.lifecycle import Milestone
@@ -33,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         MissionOutcome,
         MissionStatus,
         PhaseRecord,
+        RetentionNotice,
     )
     from missionflow.domain.mission.phases import Phase
     from missionflow.domain.refusals import CONFLICT, INVALID
@@ -95,12 +98,49 @@ class MissionWorkflow(
         await self._close_the_report()
         workflow.set_current_details(self._details())
         await self._drain(admitter, postman, every_email=True)
+        await self._erase_when_retention_ends()
         return MissionOutcome(
             mission_id=self._mission.id,
             phase=self._state.phase,
             ended_at=self._state.entered[-1].at,
             cancel_reason=self._state.cancel_reason,
         )
+
+    async def _erase_when_retention_ends(self) -> None:
+        """With `privacy.retain_for`, the run outlives its mission by a durable timer, which a
+        restart of workers or of Temporal does not lose; when it fires, everyone's personal data
+        is erased. Missions started before the section existed have none and end as they did,
+        so their recorded histories replay unchanged: no patch is needed."""
+        erase_at = self._mission.privacy.erase_at(
+            self._state.entered[-1].at, self._mission.timezone
+        )
+        if erase_at is None:
+            return
+        retain_for = self._mission.privacy.retain_for
+        when = describe(erase_at, self._mission.timezone)
+        workflow.set_current_details(
+            f"{self._details()}\n\nPersonal data kept until {when} "
+            f"(privacy.retain_for {retain_for} after the mission ended), then erased."
+        )
+        if (remaining := erase_at - workflow.now()) > timedelta(0):
+            await workflow.sleep(
+                remaining, summary=f"until {when}, the end of the retention period"
+            )
+        await workflow.execute_activity_method(
+            PrivacyActivities.erase_personal_data,
+            RetentionNotice(mission_id=self._mission.id, at=workflow.now()),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+            summary="Erase everyone's personal data: the retention period has ended",
+        )
+        erased = describe(workflow.now(), self._mission.timezone)
+        workflow.set_current_details(
+            f"{self._details()}\n\nPersonal data erased on {erased} (privacy.retain_for "
+            f"{retain_for})."
+        )
+        # An Update accepted while the timer ran (a late visit attendance) finishes first.
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     @workflow.query
     def status(self) -> MissionStatus:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from missionflow.domain.instants import describe
 from missionflow.domain.mission.call_section import Question, QuestionType
 
 ERASED = "[erased]"
@@ -55,4 +57,20 @@ def kept_answers(questionnaire: list[Question], answers: dict[str, Any]) -> dict
         key: value if types[key] is not QuestionType.TEXT else ERASED
         for key, value in answers.items()
         if key in types
+    }
+
+
+def report_without_people(
+    figures: dict[str, Any], erased_at: datetime, zone: str
+) -> dict[str, Any]:
+    """A report's figures once its mission's personal data is erased: every count and rate
+    stays, the lists that name or quote people go (the delegation's members, the
+    testimonials), and the report says when and why."""
+    delegation = {**figures["delegation"], "members": []}
+    return {
+        **figures,
+        "delegation": delegation,
+        "testimonials": [],
+        "personal_data_erased_at": erased_at.isoformat(),
+        "personal_data_erased_at_local": describe(erased_at, zone),
     }

@@ -21,6 +21,7 @@ from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
+from activities.privacy import PrivacyActivities
 from activities.records import RecordActivities
 from activities.report import ReportActivities
 from activities.seats import SeatActivities
@@ -57,6 +58,7 @@ def build_worker(
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
     report = ReportActivities(engine, settings)
+    privacy = PrivacyActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -93,6 +95,7 @@ def build_worker(
             feedback.record_feedback,
             feedback.record_follow_up,
             report.produce_report,
+            privacy.erase_personal_data,
             email.deliver_outbox,
         ],
         workflow_runner=SANDBOX,

@@ -32,8 +32,8 @@ PRAISE = "The visits opened doors we had knocked on for years."
 PRIVATE = "Off the record: the hotel was dreadful."
 
 
-def reporting_mission(now: Any) -> MissionFile:
-    document = rehearsal(matchmaking=None)
+def reporting_mission(now: Any, **sections: Any) -> MissionFile:
+    document = rehearsal(matchmaking=None, **sections)
     document["call"].update(deadline="+P1D", reminders=[])
     document["call"]["invitees"] = []
     document["selection"].update(

@@ -100,6 +100,20 @@ class MissionNotice(BaseModel):
     reason: str
 
 
+class RetentionNotice(BaseModel):
+    """The retention period of a mission has ended: erase everyone's personal data."""
+
+    mission_id: str
+    at: AwareDatetime = Field(description="When the period ended (the workflow's clock).")
+
+
+class ErasureSummary(BaseModel):
+    erased: dict[str, int] = Field(
+        default_factory=dict, description="What was erased, as counts (rows, emails, copies)."
+    )
+    reports_rewritten: int = Field(default=0, description="Report versions reduced to counts.")
+
+
 class DeliveryRequest(BaseModel):
     mission_id: str
     limit: int = Field(default=1000, ge=1, description="Messages claimed by one call at most.")

@@ -9,6 +9,7 @@ A file without a consent of its own uses the built-in text, version `DEFAULT_CON
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -54,3 +55,8 @@ class Privacy(Strict):
     def consent_version(self) -> str:
         """The version an application made now agrees to."""
         return self.consent.version if self.consent is not None else DEFAULT_CONSENT_VERSION
+
+    def erase_at(self, ended_at: datetime, zone: str) -> datetime | None:
+        """When everyone's personal data is erased: `retain_for` after the mission ended, on
+        the calendar of its zone (P2Y ends on the same local day two years later)."""
+        return None if self.retain_for is None else self.retain_for.shift(ended_at, zone)
