@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import HTTPException, Request, status
 from pydantic import ValidationError
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
@@ -66,13 +67,16 @@ async def take_application(
     form = _checked_form(mission, fields)
     content = checked_slide(slide) if slide is not None else None
     application_id = (
-        uuid.uuid5(_IDEMPOTENCY, f"{mission_id}/{idempotency_key}")
+        keyed_application_id(mission_id, idempotency_key)
         if idempotency_key is not None
         else uuid.uuid4()
     )
     submission = ApplicationSubmission(application_id=application_id, form=form)
     if content is not None:
-        submission.slide_id = await stage_slide(session, mission_id, slide, content)
+        # A retried request stages its slide under the same id: a slide an earlier attempt
+        # could not remove (the database went away mid-request) is the one the retry attaches.
+        slide_id = keyed_slide_id(application_id) if idempotency_key is not None else None
+        submission.slide_id = await stage_slide(session, mission_id, slide, content, slide_id)
     try:
         taken = await intake.take(client, mission, submission)
     except BaseException:
@@ -89,6 +93,16 @@ async def take_application(
         complete=row.complete,
         missing=row.missing,
     )
+
+
+def keyed_application_id(mission_id: str, idempotency_key: str) -> uuid.UUID:
+    """The application an idempotency key names: the same for every attempt of one request."""
+    return uuid.uuid5(_IDEMPOTENCY, f"{mission_id}/{idempotency_key}")
+
+
+def keyed_slide_id(application_id: uuid.UUID) -> uuid.UUID:
+    """The slide of a keyed request: one row, whichever attempt stored it."""
+    return uuid.uuid5(application_id, "slide")
 
 
 async def call_of(session: AsyncSession, mission_id: str) -> MissionFile:
@@ -209,10 +223,19 @@ def checked_slide(slide: UploadFile | None) -> bytes:
 
 
 async def stage_slide(
-    session: AsyncSession, mission_id: str, slide: UploadFile | None, content: bytes
+    session: AsyncSession,
+    mission_id: str,
+    slide: UploadFile | None,
+    content: bytes,
+    slide_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    """Store the slide before the mission takes its application; with `slide_id`, a slide
+    already stored under it (by an earlier attempt of the same request) is kept as it is."""
     assert slide is not None
+    if slide_id is not None and await session.get(Slide, slide_id) is not None:
+        return slide_id
     row = Slide(
+        id=slide_id or uuid.uuid4(),
         mission_id=mission_id,
         filename=safe_name(slide.filename or "slide"),
         content_type=content_type_of(content),
@@ -222,7 +245,10 @@ async def stage_slide(
         uploaded_at=datetime.now(UTC),
     )
     session.add(row)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # the same request, stored by a concurrent attempt a moment ago
+        await session.rollback()
     return row.id
 
 

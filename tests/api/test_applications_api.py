@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import pytest
 from sqlmodel import func, select
 from support import eventually, rehearsal
 
+from api.applying import keyed_application_id, keyed_slide_id
 from missionflow.runtime.models import Application, OutboxMessage, Slide
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -155,6 +158,55 @@ async def test_apply_with_a_slide_in_multipart(api: httpx.AsyncClient, session_f
     slide = await api.get(f"{path}/{aid}/slide?token={token}", headers={"Authorization": ""})
     assert slide.status_code == 200 and slide.content == PDF
     assert slide.headers["content-type"] == "application/pdf"
+
+
+async def test_a_retry_attaches_the_slide_an_earlier_attempt_left_staged(
+    api: httpx.AsyncClient, session_factory
+) -> None:
+    """An attempt that stored its slide and then lost the database (503) cannot remove it; the
+    retry, with the same Idempotency-Key, finds it and attaches it instead of a second copy."""
+    mission = await started(api)
+    application_id = keyed_application_id(mission["id"], "retry-1")
+    async with session_factory() as session:
+        session.add(
+            Slide(
+                id=keyed_slide_id(application_id),
+                mission_id=mission["id"],
+                filename="pitch.pdf",
+                content_type="application/pdf",
+                size=len(PDF),
+                sha256=hashlib.sha256(PDF).hexdigest(),
+                content=PDF,
+                uploaded_at=datetime.now(UTC),
+            )
+        )
+        await session.commit()
+    fields = application()
+    data = {
+        **{k: v for k, v in fields.items() if k not in ("sectors", "answers", "consent")},
+        "sectors": fields["sectors"],
+        "answers": '{"member_organisations": 12}',
+        "consent": "true",
+    }
+    response = await api.post(
+        f"/missions/{mission['id']}/applications",
+        data=data,
+        files={"slide": ("pitch.pdf", PDF, "application/pdf")},
+        headers={"Idempotency-Key": "retry-1", "Authorization": ""},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["application_id"] == str(application_id)
+
+    async def attached() -> None:
+        async with session_factory() as session:
+            slides = (
+                await session.exec(select(Slide).where(Slide.mission_id == mission["id"]))
+            ).all()
+        assert [(s.id, s.application_id) for s in slides] == [
+            (keyed_slide_id(application_id), application_id)
+        ]
+
+    await eventually(attached)
 
 
 @pytest.mark.parametrize(
