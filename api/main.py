@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from api.deps import TemporalConnection
-from api.errors import install_error_handlers
+from api.errors import RefuseNul, install_error_handlers
 from api.intake_gate import IntakeGates
 from api.metrics import ApiMetrics, RequestMetrics
 from api.metrics import router as metrics_router
@@ -85,6 +85,7 @@ def create_app(
     app.state.metrics = ApiMetrics()
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     app.add_middleware(codec.CodecCors, origins=settings.temporal_ui_origins)
+    app.add_middleware(RefuseNul)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     # Every router, JSON (api.routes) and HTML pages (api.pages), in the order of the OpenAPI

@@ -98,6 +98,8 @@ class DevStack:
     children: dict[int, str] = field(default_factory=dict)
     missions: list[str] = field(default_factory=list)
     """Missions started on this stack: the restart test checks they all survive."""
+    database_url: str | None = None
+    """A database of its own (PostgreSQL); None: the SQLite file under `home`."""
 
     @property
     def api(self) -> str:
@@ -121,14 +123,18 @@ class DevStack:
         env = {
             key: value for key, value in os.environ.items() if not key.startswith("MISSIONFLOW_")
         }
-        return env | {
-            "MISSIONFLOW_HOME": str(self.home),
-            "MISSIONFLOW_API_PORT": str(self.api_port),
-            "MISSIONFLOW_TEMPORAL_PORT": str(self.temporal_port),
-            "MISSIONFLOW_TEMPORAL_UI_PORT": str(self.ui_port),
-            "MISSIONFLOW_SMTP_PORT": str(self.smtp_port),
-            "MISSIONFLOW_PUBLIC_URL": self.api,
-        }
+        return (
+            env
+            | {
+                "MISSIONFLOW_HOME": str(self.home),
+                "MISSIONFLOW_API_PORT": str(self.api_port),
+                "MISSIONFLOW_TEMPORAL_PORT": str(self.temporal_port),
+                "MISSIONFLOW_TEMPORAL_UI_PORT": str(self.ui_port),
+                "MISSIONFLOW_SMTP_PORT": str(self.smtp_port),
+                "MISSIONFLOW_PUBLIC_URL": self.api,
+            }
+            | ({"MISSIONFLOW_DATABASE_URL": self.database_url} if self.database_url else {})
+        )
 
     def token(self) -> str:
         return (self.home / "api_token").read_text().strip()
