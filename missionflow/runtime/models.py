@@ -6,14 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Index,
-    LargeBinary,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from missionflow.runtime.audit import AuditEntry as AuditEntry  # registers its table
