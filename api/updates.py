@@ -29,10 +29,19 @@ class Unavailable(Exception):
 class Refused(Exception):
     """The mission refused a request: `kind` is CONFLICT (409), INVALID (422) or NOT_FOUND."""
 
-    def __init__(self, message: str, *, kind: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        field: str | None = None,
+        said: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.field = field
+        self.said = said
+        """The same in words a page translates (`missionflow.domain.refusals.saying`)."""
 
 
 UPDATE_PATIENCE = 30.0
@@ -127,5 +136,6 @@ def _refusal(error: WorkflowUpdateFailedError) -> Exception:
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type in (CONFLICT, INVALID, NOT_FOUND):
         field = cause.details[0] if cause.details else None
-        return Refused(cause.message, kind=cause.type, field=field)
+        said = cause.details[1] if len(cause.details) > 1 else None
+        return Refused(cause.message, kind=cause.type, field=field, said=said)
     return error

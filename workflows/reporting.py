@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from missionflow.domain.instants import describe
     from missionflow.domain.mission import lifecycle
     from missionflow.domain.mission.phases import Phase
-    from missionflow.domain.refusals import CONFLICT, INVALID
+    from missionflow.domain.refusals import CONFLICT, INVALID, saying
     from missionflow.domain.reporting.messages import (
         AnswerReceipt,
         AnswerRecord,
@@ -27,8 +27,19 @@ with workflow.unsafe.imports_passed_through():
         FollowUpInput,
         ReportingNotice,
     )
+    from missionflow.runtime.i18n import N_
 
 from workflows.base import RETRY, MissionCore
+
+FEEDBACK_OPENS = N_("Feedback opens on %(at)s.")
+SURVEY_OPENS = N_("Follow-up survey %(survey)s opens on %(at)s.")
+NO_SURVEYS = N_("This mission has no follow-up surveys.")
+ENDED = {
+    Phase.COMPLETED: N_("The mission is complete."),
+    Phase.CANCELLED: N_("The mission was cancelled."),
+}
+"""What the feedback and follow-up forms may be refused with, in the reader's language there
+(`missionflow.domain.refusals.saying`)."""
 
 
 class ReportingPhase(MissionCore):
@@ -51,7 +62,12 @@ class ReportingPhase(MissionCore):
         self._refuse_after_the_end()
         if not self._state.reporting.feedback_requested:
             opens = describe(self._mission.event_ends_at, self._mission.timezone)
-            raise ApplicationError(f"Feedback opens on {opens}.", type=CONFLICT)
+            raise ApplicationError(
+                f"Feedback opens on {opens}.",
+                None,
+                saying(FEEDBACK_OPENS, at=self._mission.event_ends_at),
+                type=CONFLICT,
+            )
         self._refuse_while_handing_over()
 
     @workflow.update
@@ -65,7 +81,9 @@ class ReportingPhase(MissionCore):
     @answer_follow_up.validator
     def _validate_follow_up(self, answer: FollowUpInput) -> None:
         if not self._mission.reporting.follow_up:
-            raise ApplicationError("This mission has no follow-up surveys.", type=CONFLICT)
+            raise ApplicationError(
+                "This mission has no follow-up surveys.", None, saying(NO_SURVEYS), type=CONFLICT
+            )
         self._refuse_after_the_end()
         if answer.survey > self._state.reporting.surveys_sent:
             surveys = lifecycle.follow_ups(self._mission)
@@ -73,15 +91,24 @@ class ReportingPhase(MissionCore):
                 raise ApplicationError(
                     f"This mission has {len(surveys)} follow-up survey(s).", "survey", type=INVALID
                 )
-            sent = describe(surveys[answer.survey - 1], self._mission.timezone)
+            opens = surveys[answer.survey - 1]
             raise ApplicationError(
-                f"Follow-up survey {answer.survey} opens on {sent}.", type=CONFLICT
+                f"Follow-up survey {answer.survey} opens on "
+                f"{describe(opens, self._mission.timezone)}.",
+                None,
+                saying(SURVEY_OPENS, survey=answer.survey, at=opens),
+                type=CONFLICT,
             )
         self._refuse_while_handing_over()
 
     def _refuse_after_the_end(self) -> None:
         if self._state.phase.is_terminal:
-            raise ApplicationError(f"The mission is {self._state.phase.value}.", type=CONFLICT)
+            raise ApplicationError(
+                f"The mission is {self._state.phase.value}.",
+                None,
+                saying(ENDED[Phase(self._state.phase)]),
+                type=CONFLICT,
+            )
 
     async def _write_answer(
         self,

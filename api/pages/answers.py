@@ -21,6 +21,7 @@ it says it.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request, status
@@ -44,7 +45,7 @@ from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.domain.reporting.messages import AnswerReceipt
 from missionflow.runtime import participants
-from missionflow.runtime.i18n import N_, number, translate
+from missionflow.runtime.i18n import N_, number, translate, when
 from missionflow.runtime.models import Mission
 from missionflow.runtime.participants import Participant
 
@@ -158,11 +159,22 @@ def field_errors(error: ValidationError, language: str) -> dict[str, str]:
     return errors
 
 
-def refused(refusal: Refused | Unavailable, language: str) -> tuple[str, int]:
+def refused(refusal: Refused | Unavailable, language: str, zone: str) -> tuple[str, int]:
+    """The refusal in the page's language when the mission said it in translatable words (its
+    instants in the mission's `zone`), else as the mission wrote it."""
     if isinstance(refusal, Unavailable):
         return f"{refusal} {translate(language, _SEND_AGAIN_SOON)}", 503
     codes = {CONFLICT: status.HTTP_409_CONFLICT, NOT_FOUND: status.HTTP_404_NOT_FOUND}
-    return str(refusal), codes.get(refusal.kind, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    code = codes.get(refusal.kind, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    if refusal.said is None:
+        return str(refusal), code
+    variables = {
+        name: when(datetime.fromisoformat(value), zone, language)
+        if name in refusal.said["instants"]
+        else value
+        for name, value in refusal.said["variables"].items()
+    }
+    return translate(language, refusal.said["message"], **variables), code
 
 
 def saved_page(
@@ -196,10 +208,11 @@ def form_state(
     errors: dict[str, str] | None,
     refusal: Refused | Unavailable | None,
     language: str,
+    zone: str,
 ) -> tuple[dict[str, Any], int]:
     """What either form shows of an answer (the values, each field's error, a refusal at the
     top), and the status it is served with."""
-    general, code = refused(refusal, language) if refusal is not None else (None, 200)
+    general, code = refused(refusal, language, zone) if refusal is not None else (None, 200)
     if errors:
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
     shown = {

@@ -172,7 +172,7 @@ def _feedback_page(
     refusal: Refused | Unavailable | None = None,
 ) -> HTMLResponse:
     file = MissionFile.model_validate(mission.file)
-    shown, code = form_state(values, errors, refusal, language)
+    shown, code = form_state(values, errors, refusal, language, file.timezone)
     closes_at = file.feedback_closes_at
     return templates.TemplateResponse(
         request,

@@ -197,7 +197,7 @@ def _follow_up_page(
     refusal: Refused | Unavailable | None = None,
 ) -> HTMLResponse:
     file = MissionFile.model_validate(mission.file)
-    shown, code = form_state(values, errors, refusal, language)
+    shown, code = form_state(values, errors, refusal, language, file.timezone)
     closes_at = answers_close_at(file)
     return templates.TemplateResponse(
         request,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,18 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from support import example
 from translation_checks import TRANSLATED, Parsed, html_text, left_in_english
 
+from api.pages.answers import refused
 from api.pages.apply import COUNTRIES, ORGANISATION_TYPES
 from api.pages.rendering import templates
 from api.schemas import ApplicationCreated
+from api.updates import Refused
 from missionflow.domain.access import access_token
 from missionflow.domain.call.applications import SLIDE_MISSING, ApplicationStatus
 from missionflow.domain.mission.call_section import QuestionType
 from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.refusals import CONFLICT, saying
 from missionflow.domain.reporting.messages import AnswerReceipt
 from missionflow.runtime import i18n
 from missionflow.runtime.db import sessions
 from missionflow.runtime.models import Application
 from missionflow.runtime.settings import Settings
+from workflows.reporting import ENDED, FEEDBACK_OPENS, SURVEY_OPENS
 
 LANGUAGES = ["en", "fr", "de"]
 MISSION = MissionFile.model_validate({**example("eu-us-2017"), "languages": LANGUAGES})
@@ -182,6 +187,27 @@ def test_the_english_pages_keep_their_words() -> None:
         assert Parsed(page).lang == "en" and html_text(page)
     feedback = _render(*next(page for page in page_contexts("en") if page[0] == "feedback.html"))
     assert "<legend>The organisation</legend>" in feedback and "Feedback closes" in feedback
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_the_missions_refusals_are_said_in_the_pages_language(language: str) -> None:
+    """What the workflow refuses a form with, shown on a French or German page: no English, and
+    the instant in the reader's language and the mission's zone."""
+    opens = datetime(2027, 5, 20, 16, 0, tzinfo=UTC)
+    sayings = [
+        saying(FEEDBACK_OPENS, at=opens),
+        saying(SURVEY_OPENS, survey=2, at=opens),
+        *(saying(message) for message in ENDED.values()),
+    ]
+    for said in sayings:
+        english, _ = refused(Refused("x", kind=CONFLICT, said=said), "en", "Asia/Tokyo")
+        text, code = refused(Refused("x", kind=CONFLICT, said=said), language, "Asia/Tokyo")
+        assert code == 409 and text != english
+        assert left_in_english(text, english, {}, language) == [], text
+        if said["instants"]:
+            assert i18n.when(opens, "Asia/Tokyo", language) in text
+    plain, _ = refused(Refused("As written.", kind=CONFLICT), language, "Asia/Tokyo")
+    assert plain == "As written."  # a refusal without words to translate is shown as written
 
 
 # Over HTTP: the mission is written straight to the database, as in test_feedback_pages.py.

@@ -22,11 +22,12 @@ from test_selection_review import apply
 from api.missions import give_feedback, start_mission
 from missionflow.domain.mission import lifecycle
 from missionflow.domain.mission.file import MissionFile, load_mission
-from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.refusals import CONFLICT, saying
 from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
 from missionflow.domain.selection.messages import SeatAnswer
 from missionflow.runtime.models import Feedback, Report
 from workflows.mission import MissionWorkflow
+from workflows.reporting import FEEDBACK_OPENS
 
 PRAISE = "The visits opened doors we had knocked on for years."
 PRIVATE = "Off the record: the hotel was dreadful."
@@ -73,6 +74,8 @@ async def test_feedback_report_and_follow_up(
             )
         early = await _refused(handle, _feedback(alpha, PRAISE, consent=True))
         assert early.type == CONFLICT and early.message.startswith("Feedback opens on ")
+        # Said again in words a page translates, the instant kept whole for the reader's zone.
+        assert early.details[1] == saying(FEEDBACK_OPENS, at=mission.event_ends_at)
 
         await sleep_until(time_env, mission.event_ends_at + timedelta(minutes=1))
         await eventually(lambda: _got(mailbox, "feedback_request", None, 2))
