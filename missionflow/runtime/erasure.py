@@ -103,6 +103,11 @@ async def erase_mission(session: AsyncSession, mission_id: str, *, by: str) -> C
         session.add(invitee)
     for invitee in mission.call.invitees:
         await remember(session, mission_id, email_key(str(invitee.email)))
+    # The stored file's invitees go too (nothing after the call reads them); its copy in the
+    # sealed Temporal history cannot be rewritten (docs/privacy.md).
+    erased["file_invitees"] += len(mission.call.invitees)
+    file = mission_row.file
+    mission_row.file = {**file, "call": {**file["call"], "invitees": []}}
     outbox = await _rows(
         session, select(OutboxMessage).where(OutboxMessage.mission_id == mission_id)
     )

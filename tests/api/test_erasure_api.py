@@ -19,6 +19,7 @@ from missionflow.runtime.models import (
     Application,
     Host,
     InvitedOrganisation,
+    Mission,
     OutboxMessage,
     SinkMessage,
     Slide,
@@ -289,8 +290,12 @@ async def test_erasing_a_mission_erases_everyone_once(
         await session.commit()
     assert first is not None
     assert (first["applications"], first["hosts"], first["invitees"]) == (2, 1, 1)
+    assert first["file_invitees"] == len(mission["call"]["invitees"]) > 0
     async with session_factory() as session:
         assert await erase_mission(session, mid, by="retention") is None
+        row = await session.get(Mission, mid)
+        assert row is not None and row.file["call"]["invitees"] == []
+        assert row.file["call"]["deadline"] and row.file["coordinators"]  # the rest is kept
         rows = (await session.exec(select(Application).where(Application.mission_id == mid))).all()
         assert all(r.contact_email == ERASED_ADDRESS and r.erased_at for r in rows)
         assert sorted(r.country for r in rows) == ["DE", "DE"]
