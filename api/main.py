@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api import console
 from api.deps import TemporalConnection
 from api.errors import RefuseNul, install_error_handlers
 from api.intake_gate import IntakeGates
@@ -116,6 +117,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(metrics_router)  # not in the OpenAPI document
+    console.install(app)  # not in the OpenAPI document either
     if mailbox if mailbox is not None else settings.smtp_host is None:
         app.include_router(mailbox_page.router)
     return app

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep
 from api.ops_access import OPS_COOKIE, OPS_COOKIE_PATH, OPS_SESSION_SECONDS, ops_session
-from api.pages.rendering import CONFIRMATION_HEADERS, templates
+from api.pages.rendering import CONFIRMATION_HEADERS, templates, temporal_ui
 from api.routes.codec import PREFIX
 
 router = APIRouter(prefix=PREFIX, tags=["codec"], include_in_schema=False)
@@ -25,8 +25,6 @@ def _page(
     """The sign-in page, its instructions in the host name the browser came by: the cookie goes
     back only to that site, so the Temporal UI must be opened under it too."""
     until = datetime.fromtimestamp(time.time() + OPS_SESSION_SECONDS, UTC)
-    host = request.url.hostname or "localhost"
-    ui = str(settings.temporal_ui_url or f"http://{host}:{settings.temporal_ui_port}")
     return templates.TemplateResponse(
         request,
         "ops_session.html",
@@ -35,7 +33,7 @@ def _page(
             "refused": refused,
             "until": until.strftime("%Y-%m-%d %H:%M UTC"),
             "codec": str(request.base_url).rstrip("/") + PREFIX,
-            "ui": ui,
+            "ui": temporal_ui(request, settings),
         },
         status_code=status.HTTP_401_UNAUTHORIZED if refused else status.HTTP_200_OK,
         headers=CONFIRMATION_HEADERS,

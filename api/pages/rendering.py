@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import i18n
+from missionflow.runtime.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 
@@ -63,3 +64,11 @@ def language_links(request: Request, mission: MissionFile) -> list[tuple[str, st
         url = request.url.include_query_params(lang=code)
         links.append((code, i18n.language_name(code), f"{url.path}?{url.query}"))
     return links
+
+
+def temporal_ui(request: Request, settings: Settings) -> str:
+    """The Temporal UI as this browser reaches it: the configured URL, else the dev server's UI
+    port on the host name the browser came by (a cookie set for one name is not sent to the
+    other, and a link to localhost from 127.0.0.1 would lose the codec sign-in)."""
+    host = request.url.hostname or "localhost"
+    return str(settings.temporal_ui_url or f"http://{host}:{settings.temporal_ui_port}")

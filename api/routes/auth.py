@@ -1,36 +1,25 @@
-"""Signing in and out, who am I, and personal API tokens.
-
-A sign-in answers the same for an unknown email as for a wrong password, and takes as long
-(`password_matches` checks a decoy), so it tells no one who has an account. After
-`SIGN_IN_FAILURES` failures for one email within `SIGN_IN_WINDOW` the email is refused with
-429 and Retry-After, whatever the password, until the window has moved on.
-"""
+"""Signing in and out (`api.signing_in`), who am I, and personal API tokens."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 
 from api.deps import PrincipalDep, SettingsDep, allowed_on_mission
-from api.identity import CSRF_COOKIE, SESSION_COOKIE, Principal
+from api.identity import Principal
 from api.schemas import NO_NUL
-from missionflow.domain.people import Role, sign_in_retry_after
+from api.signing_in import close_session, open_session, set_session_cookies
+from missionflow.domain.people import Role
 from missionflow.runtime.db import transaction
 from missionflow.runtime.people import (
     PERSONAL_TOKEN_PREFIX,
     Membership,
-    Person,
     PersonalToken,
-    PersonSession,
-    SignInAttempt,
     new_secret,
-    normal_email,
-    password_matches,
 )
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -106,75 +95,13 @@ class TokenCreated(TokenView):
 async def sign_in(
     body: SignIn, request: Request, response: Response, settings: SettingsDep
 ) -> SignedIn:
-    email = normal_email(body.email)
-    now = datetime.now(UTC)
-    sessions = request.app.state.sessions
-    async with sessions() as session:
-        since = now - timedelta(days=1)
-        attempts = (
-            await session.exec(
-                select(SignInAttempt)
-                .where(SignInAttempt.email == email, col(SignInAttempt.at) > since)
-                .order_by(col(SignInAttempt.at))
-            )
-        ).all()
-        person = (await session.exec(select(Person).where(Person.email == email))).first()
-    last_success = max((a.at for a in attempts if a.succeeded), default=since)
-    failures = [a.at for a in attempts if not a.succeeded and a.at > last_success]
-    if (retry_after := sign_in_retry_after(failures, now)) is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "Too many failed sign-ins for this email; try again later.",
-            headers={"Retry-After": str(retry_after)},
-        )
-    succeeded = password_matches(person.password_hash if person else None, body.password)
-    cookie, digest = new_secret()
-    expires = now + timedelta(hours=settings.session_hours)
-    row: PersonSession | None = None
-    async with transaction(sessions) as session:
-        # What no lockout will read again goes, so the tables keep what is in use.
-        await session.exec(
-            delete(SignInAttempt).where(
-                col(SignInAttempt.email) == email, col(SignInAttempt.at) <= since
-            )
-        )
-        if person is not None:
-            await session.exec(
-                delete(PersonSession).where(
-                    col(PersonSession.person_id) == person.id, col(PersonSession.expires_at) <= now
-                )
-            )
-        session.add(SignInAttempt(email=email, at=now, succeeded=succeeded))
-        if succeeded and person is not None:
-            row = PersonSession(
-                person_id=person.id,
-                token_hash=digest,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                expires_at=expires,
-            )
-            session.add(row)
-    if row is None or person is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password.")
-    seconds = int(settings.session_hours * 3600)
-    for name, value, http_only in (
-        (SESSION_COOKIE, cookie, True),
-        # Readable by the page's own script, which sends it back as X-CSRF-Token.
-        (CSRF_COOKIE, row.csrf_token, False),
-    ):
-        response.set_cookie(
-            name,
-            value,
-            max_age=seconds,
-            path="/",
-            secure=settings.secure_cookies,
-            httponly=http_only,
-            samesite="lax",
-        )
-    principal = Principal(
-        person_id=person.id, name=person.display_name, email=person.email, is_admin=person.is_admin
+    opened = await open_session(request, settings, email=body.email, password=body.password)
+    set_session_cookies(response, settings, opened)
+    return SignedIn(
+        me=await _me(request, opened.principal),
+        csrf_token=opened.csrf_token,
+        expires_at=opened.expires_at,
     )
-    return SignedIn(me=await _me(request, principal), csrf_token=row.csrf_token, expires_at=expires)
 
 
 @router.post(
@@ -182,17 +109,9 @@ async def sign_in(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End this browser's session (a token is revoked at DELETE /auth/tokens/{id})",
 )
-async def sign_out(principal: PrincipalDep, settings: SettingsDep, request: Request) -> Response:
-    if principal.session_id is not None:
-        async with transaction(request.app.state.sessions) as session:
-            row = await session.get(PersonSession, principal.session_id)
-            if row is not None and row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
+async def sign_out(principal: PrincipalDep, request: Request) -> Response:
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(
-            name, path="/", secure=settings.secure_cookies, samesite="lax", httponly=True
-        )
+    await close_session(request, response, principal)
     return response
 
 

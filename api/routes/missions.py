@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
+from api import steering
 from api.bodies import declared_over, media_type
 from api.deps import (
     Coordinator,
@@ -23,30 +24,26 @@ from api.deps import (
     TemporalDep,
     get_mission,
 )
-from api.identity import record_steering, visible_missions
+from api.identity import visible_missions
 from api.missions import (
-    cancel_mission,
-    extend_deadline,
     mission_status,
     start_mission,
 )
+from api.reads import mission_view
 from api.schemas import (
     CancelBody,
     DeadlineBody,
     MissionCreated,
     MissionSummary,
     MissionView,
-    TransitionView,
 )
 from api.updates import Unavailable
-from missionflow.domain.instants import parse_instant
 from missionflow.domain.mission.fields import field_errors
 from missionflow.domain.mission.file import MissionFile, load_mission
-from missionflow.domain.mission.messages import MissionStatus
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.mission.replay import replay_today
 from missionflow.domain.mission.yaml_syntax import parse_yaml
-from missionflow.runtime.models import Mission, PhaseTransition
+from missionflow.runtime.models import Mission
 
 router = APIRouter(prefix="/missions", tags=["missions"], dependencies=[Coordinator])
 
@@ -129,7 +126,7 @@ async def read_mission(row: MissionRow, session: SessionDep, request: Request) -
         live = await mission_status(await request.app.state.temporal.client(), row.id)
     except Unavailable:
         live = None
-    return await _view(session, row, live)
+    return await mission_view(session, row, live)
 
 
 @router.post(
@@ -144,12 +141,10 @@ async def cancel(
     principal: PrincipalDep,
 ) -> MissionView:
     row = await get_mission(mission_id, session)
-    by = principal.named(body.by)
-    live = await cancel_mission(client, mission_id, body.reason, by)
-    await record_steering(
-        request, mission_id, by=by, action="mission.cancelled", detail=body.reason
+    live = await steering.cancel(
+        request, client, principal, mission_id, reason=body.reason, by=body.by
     )
-    return await _view(session, row, live)
+    return await mission_view(session, row, live)
 
 
 @router.post(
@@ -164,18 +159,10 @@ async def extend(
     principal: PrincipalDep,
 ) -> MissionView:
     row = await get_mission(mission_id, session)
-    try:
-        deadline = parse_instant(body.deadline, row.timezone, now=datetime.now(UTC))
-    except ValueError as error:
-        raise RequestValidationError(
-            [{"loc": ("body", "deadline"), "msg": str(error), "type": "value_error"}]
-        ) from None
-    by = principal.named(body.by)
-    live = await extend_deadline(client, mission_id, deadline, by)
-    await record_steering(
-        request, mission_id, by=by, action="deadline.extended", detail=deadline.isoformat()
+    live = await steering.extend(
+        request, client, principal, row, deadline=body.deadline, by=body.by
     )
-    return await _view(session, row, live)
+    return await mission_view(session, row, live)
 
 
 async def _read_document(request: Request) -> Any:
@@ -219,36 +206,6 @@ def _unreadable(message: str) -> RequestValidationError:
 def _body_errors(error: ValidationError) -> RequestValidationError:
     return RequestValidationError(
         [{**item, "loc": ("body", *item["loc"])} for item in field_errors(error)]
-    )
-
-
-async def _view(session: SessionDep, row: Mission, live: MissionStatus | None) -> MissionView:
-    transitions = (
-        await session.exec(
-            select(PhaseTransition)
-            .where(PhaseTransition.mission_id == row.id)
-            .order_by(col(PhaseTransition.at), col(PhaseTransition.recorded_at))
-        )
-    ).all()
-    return MissionView(
-        id=row.id,
-        workflow_id=row.workflow_id,
-        title=row.title,
-        organiser=row.organiser,
-        timezone=row.timezone,
-        phase=live.phase if live else Phase(row.phase),
-        created_at=row.created_at,
-        ended_at=row.ended_at,
-        live=live is not None,
-        waiting_for=live.waiting_for if live else None,
-        next=live.next if live else None,
-        deadline=live.deadline if live else None,
-        instants=live.instants if live else [],
-        transitions=[TransitionView.model_validate(t, from_attributes=True) for t in transitions],
-        cancel_reason=live.cancel_reason if live else row.cancel_reason,
-        applications=live.applications if live else None,
-        withdrawn=live.withdrawn if live else None,
-        seats=live.seats if live else None,
     )
 
 

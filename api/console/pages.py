@@ -1,0 +1,163 @@
+"""GET /console (the missions a person may read) and GET /console/missions/{id} (one mission:
+its instants, its phases, what it waits for, and the forms to steer it).
+
+The live part (phase, next instant, counts) is the workflow's own answer to its status query,
+as in the JSON API's mission view (`api.reads.mission_view`); a mission Temporal cannot answer
+for in time is shown from its stored row, marked as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse
+from sqlmodel import col, select
+from temporalio.client import Client
+
+from api.console.access import PREFIX, ConsolePrincipal, PageAnswer, mission_access, render
+from api.deps import SessionDep, SettingsDep
+from api.identity import Principal, visible_missions
+from api.missions import mission_status
+from api.pages.rendering import temporal_ui
+from api.reads import mission_view
+from api.session import release
+from api.updates import Unavailable
+from missionflow.domain.mission.messages import MissionStatus
+from missionflow.domain.mission.phases import Phase
+from missionflow.domain.people import Action
+from missionflow.runtime.models import Mission
+from missionflow.runtime.settings import Settings
+
+router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
+
+LIVE_STATUS_TIMEOUT = 3.0
+"""Seconds a page waits for a mission's status before it shows the stored row instead."""
+STATUS_QUERIES_AT_ONCE = 8
+DONE = {
+    "extended": "The deadline is extended; applicants and invitees are told.",
+    "cancelled": "The mission is cancelled; everyone concerned is told.",
+}
+"""The messages a form's success redirects back with (`?done=`)."""
+
+
+@dataclass(frozen=True)
+class MissionLine:
+    row: Mission
+    live: MissionStatus | None
+    run_url: str
+
+    @property
+    def phase(self) -> Phase:
+        return self.live.phase if self.live else Phase(self.row.phase)
+
+
+def run_url(request: Request, settings: Settings, workflow_id: str) -> str:
+    """The mission's workflow in the Temporal UI."""
+    ui = temporal_ui(request, settings).rstrip("/")
+    namespace = quote(settings.temporal_namespace, safe="")
+    return f"{ui}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
+
+
+async def _temporal(request: Request) -> Client | None:
+    try:
+        return await request.app.state.temporal.client()
+    except Unavailable:
+        return None
+
+
+async def _live(client: Client | None, mission_id: str) -> MissionStatus | None:
+    if client is None:
+        return None
+    try:
+        return await asyncio.wait_for(mission_status(client, mission_id), LIVE_STATUS_TIMEOUT)
+    except (Unavailable, TimeoutError):
+        return None
+
+
+@router.get("", response_class=HTMLResponse)
+async def missions(
+    request: Request, principal: ConsolePrincipal, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    query = select(Mission).order_by(col(Mission.created_at).desc())
+    visible = await visible_missions(request, principal)
+    if visible is not None:
+        query = query.where(col(Mission.id).in_(visible))
+    rows = (await session.exec(query)).all()
+    await release()  # the status queries below run at once: none may use the session
+    client = await _temporal(request)
+    limit = asyncio.Semaphore(STATUS_QUERIES_AT_ONCE)
+
+    async def line(row: Mission) -> MissionLine:
+        async with limit:
+            live = await _live(client, row.id)
+        return MissionLine(row, live, run_url(request, settings, row.workflow_id))
+
+    lines = await asyncio.gather(*(line(row) for row in rows))
+    return render(request, "missions.html", {"lines": lines}, principal=principal)
+
+
+@router.get("/missions/{mission_id}", response_class=HTMLResponse)
+async def mission(
+    mission_id: str,
+    request: Request,
+    principal: ConsolePrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    actions = await mission_access(request, principal, mission_id, (Action.READ,))
+    message = DONE.get(request.query_params.get("done", ""))
+    return await mission_page(
+        request, principal, session, settings, mission_id, actions, message=message
+    )
+
+
+async def mission_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    settings: Settings,
+    mission_id: str,
+    actions: frozenset[Action],
+    *,
+    message: str | None = None,
+    problem: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """The mission's page; after a refused form, with the refusal at its field (`errors`) or
+    at the top (`problem`) and what was sent (`values`)."""
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        # An administrator asking for a mission that does not exist.
+        raise PageAnswer(
+            render(
+                request,
+                "refused.html",
+                {"detail": f"No mission with id {mission_id!r}."},
+                principal=principal,
+                status_code=status.HTTP_404_NOT_FOUND,
+            )
+        )
+    view = await mission_view(session, row, await _live(await _temporal(request), row.id))
+    steers = Action.STEER in actions and not view.phase.is_terminal
+    return render(
+        request,
+        "mission.html",
+        {
+            "mission": view,
+            "run_url": run_url(request, settings, row.workflow_id),
+            "may_extend": steers and view.phase == Phase.CALL_OPEN and view.live,
+            "may_cancel": steers and view.live,
+            "message": message,
+            "problem": problem,
+            "errors": errors or {},
+            "values": values or {},
+        },
+        principal=principal,
+        status_code=status_code,
+    )
