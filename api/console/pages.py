@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from api.console.access import PREFIX, ConsolePrincipal, PageAnswer, mission_access, render
 from api.deps import SessionDep, SettingsDep
-from api.identity import Principal, visible_missions
+from api.identity import Principal, mission_actions, visible_missions
 from api.missions import mission_status
 from api.pages.rendering import temporal_ui
 from api.reads import mission_view
@@ -62,6 +62,10 @@ def run_url(request: Request, settings: Settings, workflow_id: str) -> str:
     return f"{ui}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
 
+async def _actions(request: Request, principal: Principal, mission_id: str) -> frozenset[Action]:
+    return await mission_actions(request, principal, mission_id) or frozenset()
+
+
 async def _temporal(request: Request) -> Client | None:
     try:
         return await request.app.state.temporal.client()
@@ -85,7 +89,9 @@ async def missions(
     query = select(Mission).order_by(col(Mission.created_at).desc())
     visible = await visible_missions(request, principal)
     if visible is not None:
-        query = query.where(col(Mission.id).in_(visible))
+        # A reviewer's role lets them know of a mission, not read it: their page would be a 403.
+        readable = [m for m in visible if Action.READ in await _actions(request, principal, m)]
+        query = query.where(col(Mission.id).in_(readable))
     rows = (await session.exec(query)).all()
     await release()  # the status queries below run at once: none may use the session
     client = await _temporal(request)

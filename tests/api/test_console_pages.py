@@ -126,15 +126,17 @@ async def test_a_locked_email_is_told_how_long_to_wait(
 async def test_the_missions_page_lists_only_the_persons_missions(
     api: httpx.AsyncClient, browsers: Browser
 ) -> None:
-    ours, theirs = await mission(api), await mission(api)
+    ours, theirs, elsewhere = await mission(api), await mission(api), await mission(api)
     await person(api, "cora@example.org", "Cora Coordinator")
     await member(api, ours, "cora@example.org", "coordinator")
+    await member(api, theirs, "cora@example.org", "reviewer")
     browser = browsers()
     await signed_in(browser, "cora@example.org")
     page = await browser.get("/console")
     assert page.status_code == 200, page.text
     assert f'href="/console/missions/{ours}"' in page.text
-    assert theirs not in page.text, "a mission she has no role on is not even named"
+    assert elsewhere not in page.text, "a mission she has no role on is not even named"
+    assert theirs not in page.text, "a reviewer does not read the mission: it is not listed"
     assert "Call open" in page.text
     next_instant = (await api.get(f"/missions/{ours}")).json()["next"]
     assert next_instant["text"] in page.text, "the next instant locally and in UTC"
