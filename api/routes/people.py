@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, EmailStr, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import AdminDep, SessionDep, get_mission, requires
 from api.schemas import NO_NUL
@@ -129,13 +130,7 @@ async def add_member(
     if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No person has this email.")
     async with transaction(request.app.state.sessions) as writer:
-        row = (
-            await writer.exec(
-                select(Membership).where(
-                    Membership.mission_id == mission_id, Membership.person_id == person.id
-                )
-            )
-        ).first()
+        row = await _membership(writer, mission_id, person.id)
         if row is None:
             row = Membership(mission_id=mission_id, person_id=person.id, role=body.role.value)
             writer.add(row)
@@ -151,13 +146,7 @@ async def add_member(
 )
 async def remove_member(mission_id: str, person_id: uuid.UUID, request: Request) -> Response:
     async with transaction(request.app.state.sessions) as session:
-        row = (
-            await session.exec(
-                select(Membership).where(
-                    Membership.mission_id == mission_id, Membership.person_id == person_id
-                )
-            )
-        ).first()
+        row = await _membership(session, mission_id, person_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "This person has no role here.")
         await session.delete(row)
@@ -208,3 +197,12 @@ def _member(membership: Membership, person: Person) -> MemberView:
         display_name=person.display_name,
         role=Role(membership.role),
     )
+
+
+async def _membership(
+    session: AsyncSession, mission_id: str, person_id: uuid.UUID
+) -> Membership | None:
+    query = select(Membership).where(
+        Membership.mission_id == mission_id, Membership.person_id == person_id
+    )
+    return (await session.exec(query)).first()
