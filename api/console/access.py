@@ -11,11 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import allowed_on_mission
 from api.identity import Principal, csrf_proven, principal_of
 from api.pages.rendering import CONFIRMATION_HEADERS, templates
 from missionflow.domain.people import Action
+from missionflow.runtime.models import Mission
 
 PREFIX = "/console"
 SIGN_IN = f"{PREFIX}/sign-in"
@@ -50,7 +52,11 @@ def render(
     return templates.TemplateResponse(
         request,
         f"console/{template}",
-        {"principal": principal, "csrf_token": principal and principal.csrf_token, **context},
+        {
+            "principal": principal,
+            "csrf_token": principal.csrf_token if principal else None,
+            **context,
+        },
         status_code=status_code,
         headers={**CONSOLE_HEADERS, **(headers or {})},
     )
@@ -88,6 +94,21 @@ async def console_principal(request: Request) -> Principal:
 
 
 ConsolePrincipal = Annotated[Principal, Depends(console_principal)]
+
+
+async def stored_mission(
+    request: Request, principal: Principal, session: AsyncSession, mission_id: str
+) -> Mission:
+    """The mission's row: an administrator has every role, also on a mission that does not
+    exist, which is the 404 page here."""
+    row = await session.get(Mission, mission_id)
+    if row is None:
+        raise refusal(
+            request,
+            principal,
+            HTTPException(status.HTTP_404_NOT_FOUND, f"No mission with id {mission_id!r}."),
+        )
+    return row
 
 
 async def mission_access(

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from api import steering
-from api.console.access import PREFIX, ConsolePrincipal, mission_access
+from api.console.access import PREFIX, ConsolePrincipal, mission_access, stored_mission
 from api.console.pages import mission_page
-from api.deps import SessionDep, SettingsDep, get_mission
+from api.deps import SessionDep, SettingsDep
 from api.identity import Principal
 from api.schemas import CancelBody
 from api.updates import Refused, Unavailable
@@ -54,7 +54,7 @@ async def _steer(
     """Check that the person may steer the mission, `act`, and redirect back with the `done`
     message; a refusal of the request itself is shown at `field`."""
     actions = await mission_access(request, principal, mission_id, (Action.STEER,))
-    row = await get_mission(mission_id, session)
+    row = await stored_mission(request, principal, session, mission_id)
     try:
         await act(await request.app.state.temporal.client(), row)
     except RequestValidationError as error:

@@ -18,7 +18,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 from temporalio.client import Client
 
-from api.console.access import PREFIX, ConsolePrincipal, PageAnswer, mission_access, render
+from api.console.access import (
+    PREFIX,
+    ConsolePrincipal,
+    mission_access,
+    render,
+    stored_mission,
+)
 from api.deps import SessionDep, SettingsDep
 from api.identity import Principal, mission_actions, visible_missions
 from api.missions import mission_status
@@ -137,18 +143,7 @@ async def mission_page(
 ) -> HTMLResponse:
     """The mission's page; after a refused form, with the refusal at its field (`errors`) or
     at the top (`problem`) and what was sent (`values`)."""
-    row = await session.get(Mission, mission_id)
-    if row is None:
-        # An administrator asking for a mission that does not exist.
-        raise PageAnswer(
-            render(
-                request,
-                "refused.html",
-                {"detail": f"No mission with id {mission_id!r}."},
-                principal=principal,
-                status_code=status.HTTP_404_NOT_FOUND,
-            )
-        )
+    row = await stored_mission(request, principal, session, mission_id)
     view = await mission_view(session, row, await _live(await _temporal(request), row.id))
     steers = Action.STEER in actions and not view.phase.is_terminal
     return render(

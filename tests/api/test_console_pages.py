@@ -184,6 +184,13 @@ async def test_the_mission_page_by_role(api: httpx.AsyncClient, browsers: Browse
     assert posted.status_code == 404
     assert (await api.get(f"/missions/{ours}")).json()["phase"] == "call_open"
 
+    for answer in (
+        await api.get("/console/missions/no-such-mission"),
+        await api.post("/console/missions/no-such-mission/cancel", data={"reason": "x"}),
+    ):
+        assert answer.status_code == 404, "an administrator is told it does not exist"
+        assert answer.headers["content-type"].startswith("text/html")
+
 
 async def test_the_forms_extend_the_deadline_and_cancel_naming_the_person(
     api: httpx.AsyncClient, browsers: Browser, session_factory
