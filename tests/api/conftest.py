@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -13,6 +13,8 @@ from missionflow.runtime.settings import Settings
 from missionflow.stack.worker import build_worker
 
 TOKEN = "coordinator-token-for-tests"
+
+Browser = Callable[[], httpx.AsyncClient]
 
 
 @pytest.fixture
@@ -27,3 +29,22 @@ async def api(
         httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client,
     ):
         yield client
+
+
+@pytest.fixture
+async def browsers(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, engine, settings: Settings
+) -> AsyncIterator[Browser]:
+    """New clients of the API without the bootstrap token, each with its own cookie jar, as
+    separate browsers would be (the `api` fixture runs the worker)."""
+    app = create_app(settings, client=dev_env.client, engine=engine, mailbox=False)
+    opened: list[httpx.AsyncClient] = []
+
+    def browser() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        opened.append(client)
+        return client
+
+    yield browser
+    for client in opened:
+        await client.aclose()

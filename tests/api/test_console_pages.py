@@ -6,42 +6,21 @@ audit log."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 import httpx
-import pytest
 from sqlmodel import select
 from support import eventually
-from temporalio.testing import WorkflowEnvironment
 from test_people_and_roles import PASSWORD, member, mission, person
 
-from api.main import create_app
 from missionflow.runtime.audit import AuditEntry
 from missionflow.runtime.models import Mission
-from missionflow.runtime.settings import Settings
 
 Browser = Callable[[], httpx.AsyncClient]
+"""The `browsers` fixture (tests/api/conftest.py) hands out clients of this shape."""
+
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
-
-
-@pytest.fixture
-async def browsers(
-    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, engine, settings: Settings
-) -> AsyncIterator[Browser]:
-    """Clients without the bootstrap token, each with its own cookies, as separate browsers
-    (the `api` fixture runs the worker)."""
-    app = create_app(settings, client=dev_env.client, engine=engine, mailbox=False)
-    opened: list[httpx.AsyncClient] = []
-
-    def browser() -> httpx.AsyncClient:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append(client)
-        return client
-
-    yield browser
-    for client in opened:
-        await client.aclose()
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -3,14 +3,12 @@ cookies, CSRF, lockout, personal tokens, roles per mission, and who the records 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 from support import eventually, rehearsal
-from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from missionflow.runtime.audit import AuditEntry
@@ -18,10 +16,12 @@ from missionflow.runtime.models import Mission, SelectionEvent
 from missionflow.runtime.people import PersonSession
 from missionflow.runtime.settings import Settings
 
+Browser = Callable[[], httpx.AsyncClient]
+"""The `browsers` fixture (tests/api/conftest.py) hands out clients of this shape."""
+
 PASSWORD = "correct horse battery staple"
 ANONYMOUS = {"Authorization": ""}
 
-Browser = Callable[[], httpx.AsyncClient]
 APPLICATION = {
     "organisation": "Cluster Munich",
     "organisation_type": "cluster_organisation",
@@ -34,25 +34,6 @@ APPLICATION = {
     "answers": {"member_organisations": 80, "management_label": "Gold", "mission_objectives": "x"},
     "consent": True,
 }
-
-
-@pytest.fixture
-async def browsers(
-    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, engine, settings: Settings
-) -> AsyncIterator[Browser]:
-    """New clients of the API without the bootstrap token, each with its own cookie jar, as
-    separate browsers would be (the `api` fixture runs the worker)."""
-    app = create_app(settings, client=dev_env.client, engine=engine, mailbox=False)
-    opened: list[httpx.AsyncClient] = []
-
-    def browser() -> httpx.AsyncClient:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append(client)
-        return client
-
-    yield browser
-    for client in opened:
-        await client.aclose()
 
 
 async def person(api: httpx.AsyncClient, email: str, name: str, **extra: Any) -> dict[str, Any]:
