@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.console import forms, pages, sign_in
+from api.console import (
+    applications,
+    forms,
+    matchmaking,
+    outbox,
+    pages,
+    report,
+    selection,
+    sign_in,
+    visits,
+)
 from api.console.access import PageAnswer, page_answer
 
 
 def install(app: FastAPI) -> None:
     """Serve the console's pages (none in the OpenAPI document)."""
     app.add_exception_handler(PageAnswer, page_answer)  # type: ignore[arg-type]
-    for module in (sign_in, pages, forms):
+    for module in (
+        sign_in,
+        pages,
+        forms,
+        applications,
+        selection,
+        outbox,
+        matchmaking,
+        visits,
+        report,
+    ):
         app.include_router(module.router)
