@@ -1,5 +1,6 @@
 """The tables of missionflow's people: accounts, their roles per mission, their sessions and
-personal tokens, sign-in attempts and review assignments (migration 0013).
+personal tokens, sign-in attempts and review assignments (migration 0013), one-time sign-in links
+(migration 0014).
 
 Secrets are never stored: a password as its Argon2id hash, a session cookie and a personal
 token as the SHA-256 of a random value. Those values are 32 random bytes, so a fast hash is
@@ -89,6 +90,21 @@ class SignInAttempt(SQLModel, table=True):
     email: str = Field(max_length=320)
     at: datetime = instant(default_factory=utc_now)
     succeeded: bool
+
+
+class SignInLink(SQLModel, table=True):
+    """A link emailed to sign in once, without a password. Its token is stored as a digest, like a
+    session's, so that a copy of the database signs no one in."""
+
+    __tablename__ = "sign_in_link"
+    __table_args__ = (Index("ix_sign_in_link_person_id_created_at", "person_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    person_id: uuid.UUID = Field(foreign_key="person.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = instant(default_factory=utc_now)
+    expires_at: datetime = instant()
+    used_at: datetime | None = instant(default=None)
 
 
 class ReviewAssignment(SQLModel, table=True):
