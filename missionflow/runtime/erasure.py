@@ -43,6 +43,7 @@ from missionflow.runtime.models import (
     SinkMessage,
     Slide,
 )
+from missionflow.runtime.review_scores import clear_comments
 
 UNSENT = ("queued", "sending")
 
@@ -165,6 +166,7 @@ async def _erase(
     )
     erased["agendas"] += agendas.rowcount or 0
     erased["free_texts"] += await _erase_texts(session, mission.id, row.id, DELEGATE)
+    erased["review_comments"] += await clear_comments(session, row.id)
     for name in ("organisation", "contact_name", "city"):
         setattr(row, name, ERASED)
     row.organisation_key = row.email_key = erased_key(row.id)

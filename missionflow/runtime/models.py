@@ -14,6 +14,7 @@ from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrat
 from missionflow.runtime.columns import instant, utc_now
 from missionflow.runtime.erased_addresses import ErasedAddress as ErasedAddress  # its table
 from missionflow.runtime.people import Person as Person  # registers the people's tables
+from missionflow.runtime.review_scores import ReviewScore as ReviewScore  # registers its table
 
 
 class Mission(SQLModel, table=True):
