@@ -64,7 +64,7 @@ async def _steer(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     except Refused as error:
-        refused = _from_mission(error, field)
+        refused = from_mission(error, field)
     except Unavailable as error:
         refused = FormRefused(
             f"{error} Please send the form again in a moment.",
@@ -116,7 +116,9 @@ def _reason(values: Mapping[str, str]) -> str:
     return reason
 
 
-def _from_mission(error: Refused, field: str) -> FormRefused:
+def from_mission(error: Refused, field: str) -> FormRefused:
+    """The mission's refusal as a form shows it: a request it finds invalid at `field`, one it
+    cannot take now (409) or a thing it does not know (404) at the top."""
     if error.kind == INVALID:
         return FormRefused(
             str(error), field=field, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
