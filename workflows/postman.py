@@ -2,7 +2,8 @@
 
 Activities write their emails to the outbox and bump `_mail_queued`; the postman runs the
 delivery activity whenever something was queued, one delivery at a time, so a large delivery
-never delays the mission's timers.
+never delays the mission's timers. A coordinator's resend of a failed email comes the same way:
+the row goes back to "queued" and the postman is woken, so it is delivered like any other.
 """
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.email import EmailActivities
-    from missionflow.domain.mission.messages import DeliveryRequest, MissionInput
+    from activities.outbox import OutboxActivities
+    from missionflow.domain.mission.messages import (
+        DeliveryRequest,
+        EmailRequeue,
+        EmailRequeued,
+        EmailResend,
+        MissionInput,
+    )
+    from missionflow.domain.refusals import CONFLICT
 
 from workflows.base import MissionCore
 
@@ -68,3 +78,36 @@ class Postman(MissionCore):
             await workflow.wait_condition(lambda: self._mail_delivered == self._mail_queued)
         else:
             await workflow.wait_condition(lambda: not self._delivering)
+
+    @workflow.update
+    async def resend_email(self, request: EmailResend) -> EmailRequeued:
+        """Send a failed email again: its row back to "queued", then the postman woken.
+
+        The validator cannot read the outbox (a workflow reads no database), so a message the
+        mission does not have, or one no longer failed, is refused by the activity: its
+        conditional move lets one of two resends at once through, and the other is told.
+        """
+        self._changed(replan=False)
+        try:
+            requeued = await self._write_locally(
+                OutboxActivities.requeue_failed_email,
+                EmailRequeue(mission_id=self._mission.id, email_id=request.email_id),
+            )
+        except ApplicationError as error:
+            if error.type == CONFLICT:
+                # Perhaps queued by this very request, by an attempt whose answer was lost:
+                # waking the postman costs one delivery that may find nothing to send.
+                self._mail_queued += 1
+            raise
+        self._mail_queued += 1
+        return requeued
+
+    @resend_email.validator
+    def _validate_resend(self, request: EmailResend) -> None:
+        self._refuse_while_handing_over()
+        if self._state.phase.is_terminal:
+            # The run delivers what was queued before it ended, then the postman stops.
+            raise ApplicationError(
+                f"The mission is {self._state.phase.value}: it sends no more emails.",
+                type=CONFLICT,
+            )

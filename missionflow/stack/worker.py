@@ -21,17 +21,20 @@ from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
+from activities.outbox import OutboxActivities
 from activities.privacy import PrivacyActivities
 from activities.records import RecordActivities
 from activities.report import ReportActivities
 from activities.seats import SeatActivities
 from activities.selection import SelectionActivities
+from activities.sign_in_link import SignInLinkActivities
 from activities.visits import VisitActivities
 from missionflow.runtime.settings import Settings
 from missionflow.stack.worker_role import WorkerRole
 from workflows.mission import MissionWorkflow
+from workflows.sign_in_link import SignInLinkWorkflow
 
-WORKFLOWS = [MissionWorkflow]
+WORKFLOWS = [MissionWorkflow, SignInLinkWorkflow]
 
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
@@ -52,6 +55,7 @@ def build_worker(
     applications = ApplicationActivities(engine, settings)
     call = CallActivities(engine, settings)
     email = EmailActivities(engine, settings)
+    outbox = OutboxActivities(engine)
     selection = SelectionActivities(engine, settings)
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
@@ -59,6 +63,7 @@ def build_worker(
     feedback = FeedbackActivities(engine, settings)
     report = ReportActivities(engine, settings)
     privacy = PrivacyActivities(engine)
+    sign_in_link = SignInLinkActivities(engine, settings)
     return Worker(
         client,
         task_queue=task_queue,
@@ -97,6 +102,8 @@ def build_worker(
             report.produce_report,
             privacy.erase_personal_data,
             email.deliver_outbox,
+            sign_in_link.send_sign_in_link,
+            outbox.requeue_failed_email,
         ],
         workflow_runner=SANDBOX,
         # The workflows' worker keeps the activities for their local ones, and polls no others.

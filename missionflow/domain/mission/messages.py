@@ -7,6 +7,7 @@ can be added later; they go through Temporal's pydantic data converter.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -132,6 +133,28 @@ class DeliveryReport(BaseModel):
         "offered, every unsent row it has refused so.",
     )
     remaining: int = Field(default=0, description="Rows of the mission still unsent afterwards.")
+
+
+class EmailResend(BaseModel):
+    """A coordinator asks the mission to send a failed email again."""
+
+    email_id: uuid.UUID
+    by: str | None = Field(default=None, max_length=200)
+
+
+class EmailRequeue(BaseModel):
+    """The input of the activity that puts a failed email back in the queue."""
+
+    mission_id: str
+    email_id: uuid.UUID
+
+
+class EmailRequeued(BaseModel):
+    """What a resend answers: the email is queued again, for the postman's next delivery."""
+
+    email_id: uuid.UUID
+    template: str
+    status: str = "queued"
 
 
 class PhaseRecord(BaseModel):
