@@ -80,6 +80,22 @@ _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
+async def connect_smtp(settings: Settings) -> SMTP:
+    """A connection to the configured relay (STARTTLS and login when set), for every sender."""
+    password = settings.smtp_password
+    smtp = SMTP(
+        hostname=settings.smtp_host or "127.0.0.1",  # unset: the dev stack's local sink
+        port=settings.smtp_port,
+        start_tls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password else None,
+        # Not aiosmtplib's default getfqdn(): that may wait seconds on DNS.
+        local_hostname=socket.gethostname(),
+    )
+    await smtp.connect()
+    return smtp
+
+
 class EmailActivities:
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._engine = engine
@@ -118,19 +134,7 @@ class EmailActivities:
         return report
 
     async def _connect(self) -> SMTP:
-        settings = self._settings
-        password = settings.smtp_password
-        smtp = SMTP(
-            hostname=settings.smtp_host or "127.0.0.1",  # unset: the dev stack's local sink
-            port=settings.smtp_port,
-            start_tls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=password.get_secret_value() if password else None,
-            # Not aiosmtplib's default getfqdn(): that may wait seconds on DNS.
-            local_hostname=socket.gethostname(),
-        )
-        await smtp.connect()
-        return smtp
+        return await connect_smtp(self._settings)
 
     async def _deliver(self, db: AsyncConnection, smtp: SMTP, row: OutboxMessage) -> Outcome:
         """Send one claimed row and settle it; raise on a connection error (row stays claimed)."""

@@ -12,12 +12,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request, Response, status
 from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.identity import CSRF_COOKIE, SESSION_COOKIE, Principal
+from api.updates import Unavailable, note_unreachable, reachable
 from missionflow.domain.people import sign_in_retry_after
+from missionflow.domain.sign_in_links import LINK_LIFETIME, SignInLinkEmail
+from missionflow.domain.sign_in_links import workflow_id as link_workflow_id
 from missionflow.runtime.db import transaction
 from missionflow.runtime.people import (
     Person,
@@ -28,8 +35,16 @@ from missionflow.runtime.people import (
     password_matches,
 )
 from missionflow.runtime.settings import Settings
+from missionflow.runtime.sign_in_links import LinkState, issue_link, link_state, spend_link
+from workflows.sign_in_link import SignInLinkWorkflow
 
 WRONG_CREDENTIALS = "Wrong email or password."
+LINK_SENT = "If this address has an account, a link is on its way; it works once, for 15 minutes."
+"""The one answer to a request for a link, whoever has the address."""
+UNKNOWN_LINK = "This is no sign-in link. Ask for a new one on the sign-in page."
+GONE_LINK = "This sign-in link was already used or has expired. Ask for a new one."
+LINK_PATH = "/console/sign-in/link"
+"""Where the emailed link leads: a page with a button, since mail scanners open links."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,7 @@ async def open_session(
             headers={"Retry-After": str(retry_after)},
         )
     succeeded = password_matches(person.password_hash if person else None, password)
-    cookie, digest = new_secret()
-    expires = now + timedelta(hours=settings.session_hours)
-    row: PersonSession | None = None
+    opened: OpenedSession | None = None
     async with transaction(sessions) as session:
         # What no lockout will read again goes, so the tables keep what is in use.
         await session.exec(
@@ -83,24 +96,33 @@ async def open_session(
                 col(SignInAttempt.email) == email, col(SignInAttempt.at) <= since
             )
         )
-        if person is not None:
-            await session.exec(
-                delete(PersonSession).where(
-                    col(PersonSession.person_id) == person.id, col(PersonSession.expires_at) <= now
-                )
-            )
         session.add(SignInAttempt(email=email, at=now, succeeded=succeeded))
         if succeeded and person is not None:
-            row = PersonSession(
-                person_id=person.id,
-                token_hash=digest,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                expires_at=expires,
-            )
-            session.add(row)
-    if row is None or person is None:
+            opened = await _store_session(session, settings, person, now)
+    if opened is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_CREDENTIALS)
+    return opened
+
+
+async def _store_session(
+    session: AsyncSession, settings: Settings, person: Person, now: datetime
+) -> OpenedSession:
+    """A new session for `person`, in the caller's transaction, whichever way they proved who
+    they are; their expired sessions go, so the table keeps what is in use."""
+    await session.exec(
+        delete(PersonSession).where(
+            col(PersonSession.person_id) == person.id, col(PersonSession.expires_at) <= now
+        )
+    )
+    cookie, digest = new_secret()
+    row = PersonSession(
+        person_id=person.id,
+        token_hash=digest,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.session_hours),
+    )
+    session.add(row)
     principal = Principal(
         person_id=person.id,
         name=person.display_name,
@@ -109,7 +131,72 @@ async def open_session(
         csrf_token=row.csrf_token,
         session_id=row.id,
     )
-    return OpenedSession(principal, cookie, row.csrf_token, expires)
+    return OpenedSession(principal, cookie, row.csrf_token, row.expires_at)
+
+
+async def send_sign_in_link(request: Request, settings: Settings, *, email: str) -> None:
+    """Store a one-time link for the person with this email and start the workflow that emails
+    it. Nothing tells whether anyone has the address: an unknown one, and one that was sent
+    `LINKS_PER_WINDOW` links lately, return the same, with nothing stored or sent.
+
+    Raises:
+        Unavailable: Temporal cannot take the email now; for every address alike, checked
+            first, and the link is not kept when its workflow could not start.
+    """
+    client: Client = await request.app.state.temporal.client()
+    await reachable(client)
+    now = datetime.now(UTC)
+    async with transaction(request.app.state.sessions) as session:
+        issued = await issue_link(session, email, now)
+        if issued is None:
+            return
+        query = urlencode({"token": issued.token})
+        content = SignInLinkEmail(
+            link_id=issued.row.id,
+            email=issued.person.email,
+            name=issued.person.display_name,
+            url=f"{settings.base_url}{LINK_PATH}?{query}",
+            expires_at=issued.row.expires_at,
+        )
+        try:  # inside the transaction: a link whose email cannot go is not kept
+            await client.start_workflow(
+                SignInLinkWorkflow.run,
+                content,
+                id=link_workflow_id(issued.row.id),
+                task_queue=settings.task_queue,
+                execution_timeout=LINK_LIFETIME + timedelta(minutes=1),
+                static_summary="a sign-in link's email",
+            )
+        except RPCError as error:
+            note_unreachable(client, error)
+            raise Unavailable(f"Temporal did not take the email: {error.message}") from error
+
+
+async def redeem_sign_in_link(request: Request, settings: Settings, token: str) -> OpenedSession:
+    """Spend the link and open a session, in one transaction: of two uses at once, one wins.
+
+    Raises:
+        HTTPException: 410 for a link used or expired, 404 for one that is no link.
+    """
+    now = datetime.now(UTC)
+    async with transaction(request.app.state.sessions) as session:
+        person_id = await spend_link(session, token, now)
+        person = None if person_id is None else await session.get(Person, person_id)
+        if person is not None:
+            return await _store_session(session, settings, person, now)
+        state = await link_state(session, token, now)
+    raise link_refused(state)
+
+
+async def sign_in_link_state(request: Request, token: str) -> LinkState:
+    async with request.app.state.sessions() as session:
+        return await link_state(session, token, datetime.now(UTC))
+
+
+def link_refused(state: LinkState) -> HTTPException:
+    if state == LinkState.UNKNOWN:
+        return HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_LINK)
+    return HTTPException(status.HTTP_410_GONE, GONE_LINK)
 
 
 def set_session_cookies(response: Response, settings: Settings, opened: OpenedSession) -> None:

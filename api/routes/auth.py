@@ -1,4 +1,5 @@
-"""Signing in and out (`api.signing_in`), who am I, and personal API tokens."""
+"""Signing in and out, by password or by an emailed link (`api.signing_in`), who am I, and
+personal API tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from sqlmodel import col, select
 from api.deps import PrincipalDep, SettingsDep, allowed_on_mission
 from api.identity import Principal
 from api.schemas import NO_NUL
-from api.signing_in import close_session, open_session, set_session_cookies
+from api.signing_in import (
+    LINK_SENT,
+    OpenedSession,
+    close_session,
+    open_session,
+    redeem_sign_in_link,
+    send_sign_in_link,
+    set_session_cookies,
+)
 from missionflow.domain.people import Role
 from missionflow.runtime.db import transaction
 from missionflow.runtime.people import (
@@ -28,6 +37,20 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class SignIn(BaseModel):
     email: str = Field(min_length=3, max_length=320, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1000)
+
+
+class SignInLinkRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=NO_NUL)
+
+
+class SignInLinkAnswer(BaseModel):
+    detail: str = Field(default=LINK_SENT, description="The same whoever has the address.")
+
+
+class SignInLinkRedeem(BaseModel):
+    token: str = Field(
+        min_length=1, max_length=200, pattern=NO_NUL, description="The link's `token`."
+    )
 
 
 class MembershipView(BaseModel):
@@ -96,11 +119,50 @@ async def sign_in(
     body: SignIn, request: Request, response: Response, settings: SettingsDep
 ) -> SignedIn:
     opened = await open_session(request, settings, email=body.email, password=body.password)
+    return await _signed_in(request, response, settings, opened)
+
+
+async def _signed_in(
+    request: Request, response: Response, settings: SettingsDep, opened: OpenedSession
+) -> SignedIn:
     set_session_cookies(response, settings, opened)
     return SignedIn(
         me=await _me(request, opened.principal),
         csrf_token=opened.csrf_token,
         expires_at=opened.expires_at,
+    )
+
+
+@router.post(
+    "/sign-in-link",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignInLinkAnswer,
+    summary="Email a one-time sign-in link (15 minutes, one use) to the person with this email",
+    responses={503: {"description": "Temporal cannot take the email now"}},
+)
+async def request_sign_in_link(
+    body: SignInLinkRequest, request: Request, settings: SettingsDep
+) -> SignInLinkAnswer:
+    """The answer is the same whether or not anyone has the address; an address sent 3 links in
+    the last 15 minutes is sent no more until then."""
+    await send_sign_in_link(request, settings, email=body.email)
+    return SignInLinkAnswer()
+
+
+@router.post(
+    "/sign-in-link/redeem",
+    response_model=SignedIn,
+    summary="Sign in with an emailed link's token: sets the session cookie",
+    responses={
+        404: {"description": "No such link"},
+        410: {"description": "The link was used or has expired: ask for a new one"},
+    },
+)
+async def redeem_sign_in_link_route(
+    body: SignInLinkRedeem, request: Request, response: Response, settings: SettingsDep
+) -> SignedIn:
+    return await _signed_in(
+        request, response, settings, await redeem_sign_in_link(request, settings, body.token)
     )
 
 
