@@ -1,5 +1,5 @@
 """GET /missions/{id}/emails: the outbox, so coordinators and support see what was sent to whom,
-what failed and why."""
+what failed and why; POST .../emails/{email_id}/resend sends a failed one again."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlmodel import col, func, select
 
-from api.deps import Coordinator, SessionDep, get_mission
-from missionflow.runtime.mail.templates import TEMPLATES
-from missionflow.runtime.models import OutboxMessage
+from api.deps import Coordinator, PrincipalDep, SessionDep, TemporalDep, get_mission
+from api.outbox import STATUS_PATTERN, OutboxQuery, outbox_page, resend, stored_email
 
 router = APIRouter(
     prefix="/missions/{mission_id}/emails", tags=["emails"], dependencies=[Coordinator]
@@ -48,42 +46,47 @@ class EmailPage(BaseModel):
 async def list_emails(
     mission_id: str,
     session: SessionDep,
-    status_: Annotated[
-        str | None, Query(alias="status", pattern="^(queued|sending|sent|failed)$")
-    ] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern=STATUS_PATTERN)] = None,
     template: Annotated[str | None, Query()] = None,
     recipient: Annotated[str | None, Query(description="Exact address, any case.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EmailPage:
     await get_mission(mission_id, session)  # after FastAPI has checked the query
-    if template is not None and template not in TEMPLATES:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [
-                {
-                    "loc": ["query", "template"],
-                    "msg": f"unknown template; one of {', '.join(TEMPLATES)}",
-                    "type": "value_error",
-                }
-            ],
-        )
-    query = select(OutboxMessage).where(OutboxMessage.mission_id == mission_id)
-    if status_ is not None:
-        query = query.where(OutboxMessage.status == status_)
-    if template is not None:
-        query = query.where(OutboxMessage.template == template)
-    if recipient is not None:
-        query = query.where(func.lower(OutboxMessage.recipient) == recipient.strip().lower())
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (
-        await session.exec(
-            query.order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
-            .offset(offset)
-            .limit(limit)
-        )
-    ).all()
+    query = OutboxQuery(
+        status=status_, template=template, recipient=recipient, limit=limit, offset=offset
+    )
+    total, rows = await outbox_page(session, mission_id, query)
     return EmailPage(
-        total=total or 0,
+        total=total,
         emails=[EmailView.model_validate(row, from_attributes=True) for row in rows],
+    )
+
+
+@router.post(
+    "/{email_id}/resend",
+    response_model=EmailView,
+    summary="Send a failed email again, through the mission's workflow",
+    responses={
+        404: {"description": "No such email in this mission's outbox"},
+        409: {"description": "Not failed (queued, sent), erased, or the mission has ended"},
+    },
+)
+async def resend_email(
+    mission_id: str,
+    email_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    client: TemporalDep,
+    principal: PrincipalDep,
+) -> EmailView:
+    """The email goes back to the queue and the mission's postman delivers it as any other:
+    once, even when two resends arrive at once (the second is a 409). The audit log names who
+    asked (`email.resent`)."""
+    await get_mission(mission_id, session)
+    await stored_email(session, mission_id, email_id)
+    await resend(request, client, principal, mission_id, email_id)
+    session.expire_all()  # the workflow's activity has written since this session read
+    return EmailView.model_validate(
+        await stored_email(session, mission_id, email_id), from_attributes=True
     )
