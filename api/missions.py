@@ -6,6 +6,7 @@ the workflow inside one transaction, so a refused or failed start leaves neither
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,7 @@ from missionflow.domain.mission.messages import (
     MissionStatus,
 )
 from missionflow.domain.mission.phases import Phase
+from missionflow.domain.people import Role
 from missionflow.domain.reporting.messages import AnswerReceipt, FeedbackInput, FollowUpInput
 from missionflow.domain.selection.messages import Seat, SeatAnswer, SelectionRequest, SelectionView
 from missionflow.domain.visits.messages import (
@@ -65,6 +67,7 @@ from missionflow.domain.visits.messages import (
     VisitRegistrationInput,
 )
 from missionflow.runtime.models import Mission
+from missionflow.runtime.people import Membership
 from missionflow.runtime.temporal import MISSION_ID, MISSION_PHASE
 from workflows.mission import MissionWorkflow
 
@@ -81,9 +84,12 @@ async def start_mission(
     *,
     task_queue: str,
     now: datetime,
+    owner: uuid.UUID | None = None,
     **input_options: Any,
 ) -> WorkflowHandle[MissionWorkflow, MissionOutcome]:
-    """Write the mission's row and start its workflow; both happen or neither does."""
+    """Write the mission's row and start its workflow; both happen or neither does. `owner`, the
+    person who starts it, if any, becomes its owner in the same transaction, so a mission is
+    never left without the role its starter would look for."""
     row = Mission(
         id=mission.id,
         workflow_id=mission.workflow_id,
@@ -100,6 +106,8 @@ async def start_mission(
     try:
         async with sessions() as session, session.begin():
             session.add(row)
+            if owner is not None:
+                session.add(Membership(mission_id=mission.id, person_id=owner, role=Role.OWNER))
             try:
                 await session.flush()
             except IntegrityError:

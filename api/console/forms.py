@@ -1,23 +1,40 @@
-"""The forms that steer a mission from its console page: extend the call's deadline, cancel the
-mission. Each goes through `api.steering`, as the JSON routes do, so the workflow refuses the
-same things and the audit log names the signed-in person; a refusal is shown on the mission's
-page at its field, a success redirects back to the page with a message (303)."""
+"""The forms that start and steer missions: upload a mission file (on the missions page), extend
+the call's deadline, cancel the mission (on its page). Each goes through the code of its JSON
+route (`api.mission_files` for `POST /missions`, `api.steering`), so the same things are
+refused, the same person becomes owner and the audit log names the signed-in person; a refusal
+is shown on the page at its field, a success redirects (303) to the mission's page with a
+message."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from temporalio.client import Client
 
 from api import steering
-from api.console.access import PREFIX, ConsolePrincipal, mission_access, stored_mission
-from api.console.pages import mission_page
+from api.console.access import (
+    PREFIX,
+    ConsolePrincipal,
+    mission_access,
+    refusal,
+    stored_mission,
+)
+from api.console.pages import mission_page, missions_page
 from api.deps import SessionDep, SettingsDep
 from api.identity import Principal
+from api.mission_files import (
+    JSON_TYPE,
+    MAX_MISSION_FILE_BYTES,
+    YAML_TYPE,
+    begin_mission,
+    read_document,
+)
+from api.missions import MissionExists
 from api.schemas import CancelBody
 from api.updates import Refused, Unavailable
 from missionflow.domain.people import Action
@@ -185,3 +202,74 @@ async def cancel(
         field="reason",
         done="cancelled",
     )
+
+
+FILE_KINDS = {".json": JSON_TYPE, ".yaml": YAML_TYPE, ".yml": YAML_TYPE}
+"""An uploaded file's kind, by its name; a browser's own guess at the type varies (YAML often
+comes as application/octet-stream), so the part's Content-Type counts only without one of these."""
+
+
+@router.post("/missions", response_class=HTMLResponse)
+async def start_mission(
+    request: Request, principal: ConsolePrincipal, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Start a mission from an uploaded file, as `POST /missions` does with a body."""
+    if not principal.administers:
+        raise refusal(
+            request,
+            principal,
+            HTTPException(status.HTTP_403_FORBIDDEN, "Only an administrator starts missions."),
+        )
+    form = await request.form()
+    upload = form.get("file")
+    errors: list[str] = []
+    problem: str | None = None
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise FormRefused(
+                "Choose the mission file to upload.",
+                field="file",
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            )
+        kind = _kind(upload)
+        document = read_document(await upload.read(MAX_MISSION_FILE_BYTES + 1), kind)
+        created = await begin_mission(
+            request, settings, principal, document, replay=form.get("replay") == "yes"
+        )
+    except RequestValidationError as error:
+        errors = [_located(item) for item in error.errors()]
+    except HTTPException as error:  # too large, or neither JSON nor YAML
+        errors, status_code = [str(error.detail)], error.status_code
+    except FormRefused as error:
+        errors = [str(error)]
+    except MissionExists as error:
+        problem, status_code = str(error), status.HTTP_409_CONFLICT
+    except Unavailable as error:
+        problem = f"{error} Please send the file again in a moment."
+        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    else:
+        return RedirectResponse(
+            f"{PREFIX}/missions/{created.id}?done=started", status.HTTP_303_SEE_OTHER
+        )
+    return await missions_page(
+        request,
+        principal,
+        session,
+        settings,
+        problem=problem,
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+def _kind(upload: UploadFile) -> str:
+    name = (upload.filename or "").lower()
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return FILE_KINDS.get(suffix) or (upload.content_type or "").split(";")[0].strip().lower()
+
+
+def _located(item: Mapping[str, object]) -> str:
+    """An error as `POST /missions` locates it, without the "body" every one starts with."""
+    location = [str(part) for part in item["loc"]][1:]  # type: ignore[attr-defined]
+    return f"{'.'.join(location)}: {item['msg']}" if location else str(item["msg"])

@@ -1,5 +1,6 @@
-"""GET /console (the missions a person may read) and GET /console/missions/{id} (one mission:
-its instants, its phases, what it waits for, and the forms to steer it).
+"""GET /console (the missions a person may read, and for an administrator the form to start one)
+and GET /console/missions/{id} (one mission: its instants, its phases, what it waits for, and
+the forms to steer it).
 
 The live part (phase, next instant, counts) is the workflow's own answer to its status query,
 as in the JSON API's mission view (`api.reads.mission_view`); a mission Temporal cannot answer
@@ -9,7 +10,7 @@ for in time is shown from its stored row, marked as such.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -46,6 +47,7 @@ STATUS_QUERIES_AT_ONCE = 8
 DONE = {
     "extended": "The deadline is extended; applicants and invitees are told.",
     "cancelled": "The mission is cancelled; everyone concerned is told.",
+    "started": "The mission is started: its call is open.",
 }
 """The messages a form's success redirects back with (`?done=`)."""
 
@@ -92,6 +94,21 @@ async def _live(client: Client | None, mission_id: str) -> MissionStatus | None:
 async def missions(
     request: Request, principal: ConsolePrincipal, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
+    return await missions_page(request, principal, session, settings)
+
+
+async def missions_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    settings: Settings,
+    *,
+    problem: str | None = None,
+    errors: Sequence[str] = (),
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """The missions page; after a refused upload, with its refusal at the top (`problem`) or
+    the file's errors at the upload field (`errors`, "location: message")."""
     query = select(Mission).order_by(col(Mission.created_at).desc())
     visible = await visible_missions(request, principal)
     if visible is not None:
@@ -109,7 +126,14 @@ async def missions(
         return MissionLine(row, live, run_url(request, settings, row.workflow_id))
 
     lines = await asyncio.gather(*(line(row) for row in rows))
-    return render(request, "missions.html", {"lines": lines}, principal=principal)
+    context = {
+        "lines": lines,
+        # Who may POST /missions: the same property `api.deps.requires` asks of that route.
+        "may_start": principal.administers,
+        "problem": problem,
+        "errors": errors,
+    }
+    return render(request, "missions.html", context, principal=principal, status_code=status_code)
 
 
 @router.get("/missions/{mission_id}", response_class=HTMLResponse)

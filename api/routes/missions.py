@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import yaml
-from fastapi import APIRouter, HTTPException, Query, Request, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlmodel import col, select
 
 from api import steering
@@ -25,10 +20,8 @@ from api.deps import (
     get_mission,
 )
 from api.identity import visible_missions
-from api.missions import (
-    mission_status,
-    start_mission,
-)
+from api.mission_files import MAX_MISSION_FILE_BYTES, begin_mission, read_document, too_large
+from api.missions import mission_status
 from api.reads import mission_view
 from api.schemas import (
     CancelBody,
@@ -38,17 +31,11 @@ from api.schemas import (
     MissionView,
 )
 from api.updates import Unavailable
-from missionflow.domain.mission.fields import field_errors
-from missionflow.domain.mission.file import MissionFile, load_mission
+from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
-from missionflow.domain.mission.replay import replay_today
-from missionflow.domain.mission.yaml_syntax import parse_yaml
 from missionflow.runtime.models import Mission
 
 router = APIRouter(prefix="/missions", tags=["missions"], dependencies=[Coordinator])
-
-MAX_MISSION_FILE_BYTES = 1 << 20
-YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 
 
 @router.post(
@@ -70,6 +57,7 @@ YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 async def start(
     request: Request,
     settings: SettingsDep,
+    principal: PrincipalDep,
     replay: Annotated[
         bool,
         Query(
@@ -79,26 +67,14 @@ async def start(
         ),
     ] = False,
 ) -> JSONResponse:
-    document = await _read_document(request)
-    now = datetime.now(UTC)
-    try:
-        mission = load_mission(document, now=now, live=not replay)
-    except ValidationError as error:
-        raise _body_errors(error) from None
-    years = 0
-    if replay:
-        mission, years = replay_today(mission, now)
-    client = await request.app.state.temporal.client()
-    await start_mission(
-        client, request.app.state.sessions, mission, task_queue=settings.task_queue, now=now
-    )
-    created = MissionCreated(
-        id=mission.id, workflow_id=mission.workflow_id, phase=Phase.CALL_OPEN, years_later=years
-    )
+    if declared_over(request, MAX_MISSION_FILE_BYTES):
+        raise too_large()
+    document = read_document(await request.body(), media_type(request))
+    created = await begin_mission(request, settings, principal, document, replay=replay)
     return JSONResponse(
         created.model_dump(mode="json"),
         status.HTTP_201_CREATED,
-        headers={"Location": f"/missions/{mission.id}"},
+        headers={"Location": f"/missions/{created.id}"},
     )
 
 
@@ -163,50 +139,6 @@ async def extend(
         request, client, principal, row, deadline=body.deadline, by=body.by
     )
     return await mission_view(session, row, live)
-
-
-async def _read_document(request: Request) -> Any:
-    """The mission file from the body, by its Content-Type, refused whole if unreadable."""
-    if declared_over(request, MAX_MISSION_FILE_BYTES):
-        raise _too_large()
-    body = await request.body()
-    if len(body) > MAX_MISSION_FILE_BYTES:
-        raise _too_large()
-    kind = media_type(request)
-    try:
-        if kind == "application/json" or kind.endswith("+json"):
-            document = json.loads(body)
-        elif kind in YAML_TYPES:
-            document = parse_yaml(body)
-        else:
-            raise HTTPException(
-                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                "Send the mission file as application/json or application/yaml.",
-            )
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise _unreadable(f"The body is not valid JSON: {error}") from None
-    except (yaml.YAMLError, ValueError) as error:  # ValueError: a scalar YAML cannot construct
-        raise _unreadable(f"The body is not valid YAML: {error}") from None
-    if not isinstance(document, dict):
-        raise _unreadable("The mission file must be a mapping of keys such as id, title, call.")
-    return document
-
-
-def _too_large() -> HTTPException:
-    return HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE,
-        f"A mission file is at most {MAX_MISSION_FILE_BYTES // 1024} KiB.",
-    )
-
-
-def _unreadable(message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ("body",), "msg": message, "type": "unreadable"}])
-
-
-def _body_errors(error: ValidationError) -> RequestValidationError:
-    return RequestValidationError(
-        [{**item, "loc": ("body", *item["loc"])} for item in field_errors(error)]
-    )
 
 
 def mission_file_schema() -> dict[str, Any]:
