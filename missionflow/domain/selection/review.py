@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
+from missionflow.domain.mission.selection_section import Selection
 from missionflow.domain.mission.state import MissionState
 from missionflow.domain.selection.messages import SelectionEntry, SelectionOverride
 from missionflow.domain.selection.scoring import Candidate, Decision, Proposed, breaches
@@ -95,11 +96,16 @@ def review_refusal(
         if override.withdrawn and override.decision in IN_PLAY:
             return "invalid", "This application was withdrawn.", f"{field}.application_id"
     if approve:
-        entries = overridden(review.entries, overrides)
-        problems = breaches(mission.selection, _candidates(entries))
+        problems = quota_breaches(mission.selection, overridden(review.entries, overrides))
         if problems:
             return "invalid", "The delegation breaks its quotas: " + "; ".join(problems), None
     return None
+
+
+def quota_breaches(selection: Selection, entries: Sequence[SelectionEntry]) -> list[str]:
+    """What the selected entries break of the delegation's capacity and hard quotas, in words;
+    empty when it may be approved as it stands."""
+    return breaches(selection, _candidates(entries))
 
 
 def approved(
