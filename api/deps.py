@@ -176,8 +176,15 @@ async def require_ops_staff(
 
 async def coordinates(request: Request) -> bool:
     """Whether the request comes from someone who may do what it asks on the mission in the
-    path, on routes open to applicants too: there a credential that does not pass counts as no
-    credential (the applicant's link decides), never as an error."""
+    path, on routes open to applicants too (`allows`)."""
+    request.state.coordinates = await allows(request, required_action(request))
+    return request.state.coordinates
+
+
+async def allows(request: Request, action: Action) -> bool:
+    """Whether the request's credentials allow `action` on the mission in the path, on routes
+    open to applicants too: there a credential that does not pass counts as no credential (the
+    applicant's link decides), never as an error."""
     try:
         principal = await principal_of(request)
     except HTTPException:
@@ -185,9 +192,7 @@ async def coordinates(request: Request) -> bool:
     mission_id = request.path_params.get("mission_id")
     if principal is None or mission_id is None or not await csrf_proven(request, principal):
         return False
-    actions = await mission_actions(request, principal, mission_id) or frozenset()
-    request.state.coordinates = required_action(request) in actions
-    return request.state.coordinates
+    return action in (await mission_actions(request, principal, mission_id) or frozenset())
 
 
 def is_coordinator(request: Request) -> bool:

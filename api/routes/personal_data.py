@@ -13,9 +13,17 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import MissionRow, PersonalDataReader, SessionDep, SettingsDep
+from api.deps import (
+    MissionRow,
+    PersonalDataReader,
+    PrivateLinkDep,
+    SessionDep,
+    SettingsDep,
+    allows,
+)
 from api.routes.applications import Permitted, selection_disclosed
 from api.routes.audit import actor
+from missionflow.domain.people import Action
 from missionflow.runtime import audit
 from missionflow.runtime.models import Application
 from missionflow.runtime.person_data import PersonData, person_data
@@ -30,10 +38,23 @@ router = APIRouter(prefix="/missions/{mission_id}", tags=["personal data"])
     responses={404: {"description": "No such application for this link"}},
 )
 async def my_data(
-    row: Permitted, session: SessionDep, settings: SettingsDep, request: Request, response: Response
+    row: Permitted,
+    link: PrivateLinkDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
 ) -> PersonData:
     """The applicant's own export. A wrong or missing token gets the 404 every private route
-    gives, so the link tells nothing about whether the application exists."""
+    gives, so the link tells nothing about whether the application exists.
+
+    `Permitted` also lets in whoever may read the application (a viewer, a reviewer it is
+    assigned to); the whole record with its contact data is only for the applicant and for
+    those who may export it (`READ_PERSONAL_DATA`), as on the coordinators' route."""
+    if not (link.opens(row.id) and row.erased_at is None) and not await allows(
+        request, Action.READ_PERSONAL_DATA
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such application for this link.")
     disclosed = await selection_disclosed(session, row.mission_id, request)
     return await _export(session, row, settings.base_url, request, response, disclosed=disclosed)
 

@@ -1,0 +1,242 @@
+"""The authorisation matrix's table: every route of the app with the rule that guards it, and what
+to send so that a refusal is seen before anything else and an allowed request changes nothing.
+
+tests/api/test_authorisation_matrix.py checks that this table names exactly the app's routes, so
+a route added without a rule fails the suite until it gets one here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from missionflow.domain.people import Action
+
+
+class Kind(StrEnum):
+    PUBLIC = "public"
+    """Anyone, no credentials: `why` says why."""
+    SIGNED_IN = "signed in"
+    """Any credentials (a person or the administrator); no mission involved."""
+    PERSON = "a person"
+    """A person's own account: the bootstrap token belongs to no person (403)."""
+    OWN_TOKEN = "the token's person"
+    """One of the owner's tokens: anyone else is told it does not exist (404)."""
+    ADMIN = "administrator only"
+    MISSION = "an action on the mission"
+    """One of `actions` on the mission in the path: no role there is a 404, a role without
+    them a 403."""
+    LINK = "applicant's private link (token)"
+    """The private link's token, or credentials with one of `actions` on the mission (only
+    for an application assigned to oneself, for REVIEW_ASSIGNED); anyone else gets the 404 a
+    wrong link gets, so the route tells nothing of what exists."""
+
+
+Send = Mapping[str, Any]
+"""Keyword arguments of httpx's `request` (json=, data=, content=, headers=)."""
+NOTHING: Send = {}
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    actions: frozenset[Action] = frozenset()
+    refused: Send = field(default_factory=dict)
+    """What a refused request sends: a body of the right shape where the route checks the
+    link only after FastAPI has read the body; else nothing."""
+    invalid: Send | None = None
+    """What an allowed unsafe request sends: a body refused as invalid, so nothing changes."""
+    skip_allowed: str | None = None
+    """Why the allowed case of an unsafe route is not sent at all."""
+    why: str = ""
+
+
+def public(why: str, invalid: Send | None = NOTHING) -> Rule:
+    return Rule(Kind.PUBLIC, why=why, invalid=invalid)
+
+
+def mission(*actions: Action, invalid: Send | None = None, skip: str | None = None) -> Rule:
+    return Rule(Kind.MISSION, frozenset(actions), invalid=invalid, skip_allowed=skip)
+
+
+def link(
+    *actions: Action, refused: Send = NOTHING, invalid: Send | None = None, skip: str | None = None
+) -> Rule:
+    return Rule(Kind.LINK, frozenset(actions), refused=refused, invalid=invalid, skip_allowed=skip)
+
+
+READ, STEER = Action.READ, Action.STEER
+APPLICATIONS = (Action.READ_APPLICATIONS, Action.REVIEW_ASSIGNED)
+EMPTY: Send = {"json": {}}
+"""Refused as invalid by every route whose body has a required field."""
+CHANGES_WITH_ANY_BODY = "no body makes it invalid: it would change the mission"
+
+FRAMEWORK = {
+    ("GET", "/openapi.json"): "the OpenAPI document: public by design, it describes the API",
+    ("GET", "/docs"): "FastAPI's Swagger page over the public OpenAPI document",
+    ("GET", "/docs/oauth2-redirect"): "FastAPI's page for Swagger's OAuth2 flow",
+    ("GET", "/redoc"): "FastAPI's ReDoc page over the public OpenAPI document",
+}
+"""Framework routes the matrix does not send requests to, with why."""
+DEVELOPMENT_ONLY_PREFIX = "/dev/mailbox"
+"""The development mail sink: served only when no SMTP relay is configured (api.main), never in
+a deployment, and not in the app the tests run (mailbox=False)."""
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): public("the orchestrator's probe; says only what is up"),
+    ("GET", "/metrics"): public("Prometheus scrapes it; its own optional token (metrics_token)"),
+    ("POST", "/auth/sign-in"): public("signing in", invalid=EMPTY),
+    ("POST", "/auth/sign-in-link"): public("asking for a one-time sign-in link", invalid=EMPTY),
+    ("POST", "/auth/sign-in-link/redeem"): public("signing in with that link", invalid=EMPTY),
+    ("POST", "/auth/sign-out"): Rule(Kind.SIGNED_IN, skip_allowed="it would end the session"),
+    ("GET", "/auth/me"): Rule(Kind.SIGNED_IN),
+    ("POST", "/auth/tokens"): Rule(Kind.PERSON, refused={"json": {"name": "x"}}, invalid=EMPTY),
+    ("GET", "/auth/tokens"): Rule(Kind.PERSON),
+    ("DELETE", "/auth/tokens/{token_id}"): Rule(
+        Kind.OWN_TOKEN, skip_allowed="it would revoke the token"
+    ),
+    ("POST", "/people"): Rule(Kind.ADMIN, invalid=EMPTY),
+    ("GET", "/people"): Rule(Kind.ADMIN),
+    ("POST", "/missions"): Rule(Kind.ADMIN, invalid=EMPTY),
+    ("GET", "/missions"): Rule(Kind.SIGNED_IN, why="lists only the person's missions"),
+    ("GET", "/missions/{mission_id}/members"): mission(READ),
+    ("POST", "/missions/{mission_id}/members"): mission(Action.MANAGE_PEOPLE, invalid=EMPTY),
+    ("DELETE", "/missions/{mission_id}/members/{person_id}"): mission(
+        Action.MANAGE_PEOPLE, skip="it would take the reviewer's role away"
+    ),
+    ("POST", "/missions/{mission_id}/review-assignments"): mission(STEER, invalid=EMPTY),
+    ("GET", "/missions/{mission_id}"): mission(READ),
+    ("POST", "/missions/{mission_id}/cancel"): mission(STEER, invalid=EMPTY),
+    ("POST", "/missions/{mission_id}/deadline"): mission(STEER, invalid=EMPTY),
+    ("POST", "/missions/{mission_id}/applications"): public("applying", invalid=EMPTY),
+    ("GET", "/missions/{mission_id}/applications"): mission(*APPLICATIONS),
+    ("GET", "/missions/{mission_id}/applications/{application_id}"): link(
+        READ, Action.REVIEW_ASSIGNED
+    ),
+    ("PATCH", "/missions/{mission_id}/applications/{application_id}"): link(
+        STEER, invalid={"json": {"sectors": 5}}
+    ),
+    ("POST", "/missions/{mission_id}/applications/{application_id}/withdraw"): link(
+        STEER, invalid={"json": {"delete_my_data": "maybe"}}
+    ),
+    ("POST", "/missions/{mission_id}/applications/{application_id}/confirm"): link(
+        STEER, skip=CHANGES_WITH_ANY_BODY
+    ),
+    ("POST", "/missions/{mission_id}/applications/{application_id}/decline"): link(
+        STEER, skip=CHANGES_WITH_ANY_BODY
+    ),
+    ("PUT", "/missions/{mission_id}/applications/{application_id}/review"): mission(
+        Action.REVIEW_ASSIGNED, invalid=EMPTY
+    ),
+    ("GET", "/missions/{mission_id}/applications/{application_id}/reviews"): mission(
+        Action.READ_APPLICATIONS
+    ),
+    ("GET", "/missions/{mission_id}/applications/{application_id}/slide"): link(
+        READ, Action.REVIEW_ASSIGNED
+    ),
+    ("GET", "/missions/{mission_id}/applications/{application_id}/data"): link(
+        Action.READ_PERSONAL_DATA
+    ),
+    ("GET", "/missions/{mission_id}/personal-data/{application_id}"): mission(
+        Action.READ_PERSONAL_DATA
+    ),
+    ("DELETE", "/missions/{mission_id}/personal-data/{application_id}"): mission(
+        STEER, skip="it would erase the applicant"
+    ),
+    ("GET", "/missions/{mission_id}/audit"): mission(READ),
+    ("POST", "/missions/{mission_id}/invitees"): mission(STEER, invalid=EMPTY),
+    ("GET", "/missions/{mission_id}/invitees"): mission(READ),
+    ("GET", "/missions/{mission_id}/selection"): mission(READ),
+    ("POST", "/missions/{mission_id}/selection/overrides"): mission(STEER, invalid=EMPTY),
+    ("POST", "/missions/{mission_id}/selection/approve"): mission(
+        STEER, invalid={"json": {"overrides": 5}}
+    ),
+    ("POST", "/missions/{mission_id}/hosts"): mission(STEER, invalid={"json": {"hosts": 5}}),
+    ("GET", "/missions/{mission_id}/hosts"): mission(READ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}"): link(READ),
+    ("GET", "/missions/{mission_id}/directory"): link(READ),
+    ("POST", "/missions/{mission_id}/meeting-requests"): link(
+        STEER,
+        refused={"json": {"from": "{application_id}", "to": "{application_id}"}},
+        invalid=EMPTY,
+    ),
+    ("POST", "/missions/{mission_id}/meeting-requests/{meeting_id}/{action}"): link(
+        STEER, invalid=NOTHING
+    ),
+    ("GET", "/missions/{mission_id}/agenda"): mission(READ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda.ics"): link(READ),
+    ("POST", "/missions/{mission_id}/meetings/{meeting_id}/attendance"): mission(
+        STEER, invalid=EMPTY
+    ),
+    ("GET", "/missions/{mission_id}/visits"): link(READ),
+    ("POST", "/missions/{mission_id}/visits/{visit_id}/registrations"): link(
+        STEER, refused={"json": {"application_id": "{application_id}"}}, invalid=EMPTY
+    ),
+    ("DELETE", "/missions/{mission_id}/visits/{visit_id}/registrations/{application_id}"): link(
+        STEER, skip=CHANGES_WITH_ANY_BODY
+    ),
+    ("GET", "/missions/{mission_id}/visits/{visit_id}/registrations"): mission(READ),
+    ("PATCH", "/missions/{mission_id}/visits/{visit_id}"): mission(
+        STEER, invalid={"json": {"cancelled": "maybe"}}
+    ),
+    ("POST", "/missions/{mission_id}/visits/{visit_id}/attendance"): mission(STEER, invalid=EMPTY),
+    ("GET", "/missions/{mission_id}/feedback"): link(),
+    ("POST", "/missions/{mission_id}/feedback"): link(refused=EMPTY),
+    ("GET", "/missions/{mission_id}/follow-up"): link(),
+    ("POST", "/missions/{mission_id}/follow-up"): link(refused=EMPTY),
+    ("GET", "/missions/{mission_id}/feedback/responses"): mission(READ),
+    ("GET", "/missions/{mission_id}/follow-up/responses"): mission(READ),
+    ("GET", "/missions/{mission_id}/emails"): mission(READ),
+    ("POST", "/missions/{mission_id}/emails/{email_id}/resend"): mission(
+        STEER,
+        invalid=NOTHING,  # the email was sent: a resend is refused (409), nothing changes
+    ),
+    ("GET", "/missions/{mission_id}/report.html"): mission(READ),
+    ("GET", "/missions/{mission_id}/report.pdf"): mission(READ),
+    ("GET", "/missions/{mission_id}/report.csv"): mission(READ),
+    ("GET", "/missions/{mission_id}/report.json"): mission(READ),
+    ("GET", "/missions/{mission_id}/report/article.md"): mission(READ),
+    ("GET", "/missions/{mission_id}/apply"): public("the call's application form"),
+    ("POST", "/missions/{mission_id}/apply"): public("the call's application form", invalid=None),
+    ("POST", "/codec/encode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
+    ("POST", "/codec/decode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
+    ("GET", "/codec/session"): public("ops staff sign a browser in here with the bootstrap token"),
+    ("POST", "/codec/session"): public("the same, its form", invalid={"data": {}}),
+    ("GET", "/console/sign-in"): public("the console's sign-in form"),
+    ("POST", "/console/sign-in"): public("the same, its form", invalid={"data": {}}),
+    ("POST", "/console/sign-in/email"): public("asking for a sign-in link", invalid={"data": {}}),
+    ("GET", "/console/sign-in/link"): public("the emailed sign-in link's page"),
+    ("POST", "/console/sign-in/link"): public("the same, its form", invalid={"data": {}}),
+    ("POST", "/console/sign-out"): Rule(Kind.SIGNED_IN, skip_allowed="it would end the session"),
+    ("GET", "/console"): Rule(Kind.SIGNED_IN, why="lists only the missions the person may read"),
+    ("POST", "/console/missions"): Rule(Kind.ADMIN, invalid={"data": {}}),
+    ("POST", "/console/missions/{mission_id}/applications/{application_id}/review"): mission(
+        Action.REVIEW_ASSIGNED, invalid={"data": {}}
+    ),
+    ("POST", "/console/missions/{mission_id}/deadline"): mission(
+        STEER, invalid={"data": {"deadline": "soon"}}
+    ),
+    ("POST", "/console/missions/{mission_id}/cancel"): mission(STEER, invalid={"data": {}}),
+}
+"""Every route's rule, but the console's mission pages that `console_rule` derives."""
+
+CONSOLE_MISSION = "/console/missions/{mission_id}"
+CONSOLE_FORM = "a console form with no entry in ROUTES: none is known to be refused as invalid"
+
+
+def console_rule(method: str, path: str) -> Rule | None:
+    """A console page of one mission, where its rule follows from the path: reading it needs
+    READ (its applications: reading them all or one's own assigned), a form needs STEER."""
+    if not path.startswith(CONSOLE_MISSION):
+        return None
+    if method == "GET":
+        return mission(*APPLICATIONS) if "/applications" in path else mission(READ)
+    if method == "POST":
+        return mission(STEER, skip=CONSOLE_FORM)
+    return None
+
+
+def rule_of(method: str, path: str) -> Rule | None:
+    return ROUTES.get((method, path)) or console_rule(method, path)
