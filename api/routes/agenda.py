@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import col, select
 
+from api.agenda_grid import grid_meetings, latest_schedule
 from api.deps import (
     Coordinator,
     MissionRow,
@@ -22,18 +21,15 @@ from api.deps import (
     TemporalDep,
 )
 from api.missions import record_attendance
-from api.reads import matchmaking_event, organisation_names
-from api.routes.matchmaking import AttendanceBody, Grid, MeetingView, schedule_view
+from api.reads import matchmaking_event
+from api.routes.matchmaking import AttendanceBody, Grid, MeetingView
 from api.routes.meetings import participant_side
-from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.messages import AttendanceInput
-from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
-from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.matchmaking.rules import slots_of
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.reporting.schedule import schedule_figures
-from missionflow.runtime import participants, schedule_runs
-from missionflow.runtime.models import AgendaSent, Meeting
+from missionflow.runtime import participants
+from missionflow.runtime.models import AgendaSent
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
 
@@ -55,30 +51,7 @@ async def grid(
     mission: MissionRow, session: SessionDep, accept: Annotated[str | None, Header()] = None
 ) -> Response:
     event = matchmaking_event(mission)
-    names = await organisation_names(session, mission.id)
-    rows = (
-        await session.exec(
-            select(Meeting)
-            .where(Meeting.mission_id == mission.id)
-            .where(col(Meeting.status) == "accepted")
-            .order_by(col(Meeting.starts_at), col(Meeting.table))
-        )
-    ).all()
-    grid_rows = [
-        {
-            "meeting_id": str(m.id),
-            "slot": m.slot_id,
-            "start": m.starts_at.isoformat() if m.starts_at else None,
-            "local": _local_text(m.starts_at, event),
-            "table": m.table,
-            "delegate": names.get(m.requester_id if m.requester_kind == DELEGATE else m.invitee_id),
-            "host": names.get(m.invitee_id if m.invitee_kind == HOST else m.requester_id),
-            "priority": m.priority,
-            "attendance": m.attendance,
-            "unscheduled_reason": m.unscheduled_reason,
-        }
-        for m in rows
-    ]
+    grid_rows = [m.model_dump(mode="json") for m in await grid_meetings(session, mission.id, event)]
     if accept and "text/csv" in accept:
         out = io.StringIO()
         columns = list(grid_rows[0]) if grid_rows else ["meeting_id"]
@@ -90,8 +63,7 @@ async def grid(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{mission.id}-agenda.csv"'},
         )
-    run = schedule_runs.facts(await schedule_runs.latest(session, mission.id))
-    figures = schedule_view(schedule_figures(run))
+    figures = await latest_schedule(session, mission.id)
     return JSONResponse(
         {
             "timezone": event.timezone,
@@ -150,7 +122,3 @@ async def attendance(
         client, mission.id, AttendanceInput(meeting_id=meeting_id, attendance=body.attendance)
     )
     return MeetingView(meeting_id=receipt.meeting_id, status=receipt.status)
-
-
-def _local_text(instant: datetime | None, event: Matchmaking) -> str | None:
-    return None if instant is None else describe(instant.astimezone(UTC), event.timezone)

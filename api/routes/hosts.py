@@ -7,22 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlmodel import col, select
 
+from api import host_loading
 from api.bodies import json_document, media_type
 from api.deps import Coordinator, MissionRow, SessionDep, SettingsDep, TemporalDep
-from api.missions import add_hosts
+from api.host_loading import host_links, hosts_csv, within_limit
 from api.reads import matchmaking_event
 from api.routes.matchmaking import HostLink, HostsAdded
-from missionflow.domain.matchmaking.messages import HostBatch
-from missionflow.domain.matchmaking.rules import HostFileError, csv_rows, parse_hosts, slots_of
-from missionflow.runtime.mail.context import participant_url
-from missionflow.runtime.models import Host, Mission
-from missionflow.runtime.settings import Settings
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
-
-MAX_HOSTS_BYTES = 2 << 20
 
 
 @router.post(
@@ -38,19 +31,12 @@ async def load_hosts(
     client: TemporalDep,
     settings: SettingsDep,
 ) -> HostsAdded:
-    event = matchmaking_event(mission)
-    rows = await _host_rows(request)
-    try:
-        hosts = parse_hosts(rows, slots_of(event))
-    except HostFileError as error:
-        raise RequestValidationError(error.errors) from None
-    loaded = await add_hosts(
-        client, mission.id, HostBatch(hosts=[h.model_dump(mode="json") for h in hosts])
-    )
+    matchmaking_event(mission)
+    loaded = await host_loading.load_hosts(client, mission, await _host_rows(request))
     return HostsAdded(
         added=loaded.added,
         updated=loaded.updated,
-        hosts=await _host_links(session, mission, settings),
+        hosts=await host_links(session, mission, settings),
     )
 
 
@@ -61,19 +47,15 @@ async def list_hosts(
     mission: MissionRow, session: SessionDep, settings: SettingsDep
 ) -> list[HostLink]:
     matchmaking_event(mission)
-    return await _host_links(session, mission, settings)
+    return await host_links(session, mission, settings)
 
 
 async def _host_rows(request: Request) -> list[dict[str, Any]]:
     body = await request.body()
-    if len(body) > MAX_HOSTS_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "At most 2 MiB of hosts.")
     kind = media_type(request)
     if kind in ("text/csv", "application/csv"):
-        try:
-            return csv_rows(body)
-        except HostFileError as error:
-            raise RequestValidationError(error.errors) from None
+        return hosts_csv(body)
+    within_limit(body)
     if kind != "application/json":
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "Send hosts as application/json or text/csv."
@@ -86,23 +68,3 @@ async def _host_rows(request: Request) -> list[dict[str, Any]]:
             [{"loc": ("body",), "msg": "Send a list of hosts.", "type": "hosts"}]
         )
     return document
-
-
-async def _host_links(session: SessionDep, mission: Mission, settings: Settings) -> list[HostLink]:
-    hosts = (
-        await session.exec(
-            select(Host).where(Host.mission_id == mission.id).order_by(col(Host.name_key))
-        )
-    ).all()
-    return [
-        HostLink(
-            id=h.id,
-            name=h.name,
-            country=h.country,
-            sector=h.sector,
-            contact_email=h.contact_email,
-            unavailable=h.unavailable,
-            private_url=participant_url(settings, mission.id, h.id, host=True),
-        )
-        for h in hosts
-    ]
