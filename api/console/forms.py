@@ -8,6 +8,7 @@ message."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -269,7 +270,7 @@ def _kind(upload: UploadFile) -> str:
     return FILE_KINDS.get(suffix) or (upload.content_type or "").split(";")[0].strip().lower()
 
 
-def _located(item: Mapping[str, object]) -> str:
+def _located(item: Mapping[str, Any]) -> str:
     """An error as `POST /missions` locates it, without the "body" every one starts with."""
-    location = [str(part) for part in item["loc"]][1:]  # type: ignore[attr-defined]
+    location = [str(part) for part in item["loc"]][1:]
     return f"{'.'.join(location)}: {item['msg']}" if location else str(item["msg"])
