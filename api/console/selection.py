@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.console.access import PREFIX, ConsolePrincipal, mission_access, render, stored_mission
-from api.console.forms import FormRefused
+from api.console.forms import FormRefused, from_mission
 from api.console.pages import _live, _temporal
 from api.deps import SessionDep
 from api.identity import Principal
@@ -27,7 +27,7 @@ from api.updates import Refused, Unavailable
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.people import Action
-from missionflow.domain.refusals import INVALID, NOT_FOUND
+from missionflow.domain.refusals import INVALID
 from missionflow.domain.selection.review import SETTABLE
 
 router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
@@ -193,10 +193,9 @@ def _override(values: Mapping[str, str]) -> OverrideBody:
 
 
 def _from_mission(error: Refused) -> FormRefused:
-    """The workflow's refusal: an override's field (`overrides.0.reason`) at that field of the
-    form; a broken quota at the top (422); a mission not in review at the top (409)."""
-    if error.kind == INVALID:
-        field = error.field.rsplit(".", 1)[-1] if error.field else None
-        return FormRefused(str(error), field=field, status_code=UNPROCESSABLE)
-    code = status.HTTP_404_NOT_FOUND if error.kind == NOT_FOUND else status.HTTP_409_CONFLICT
-    return FormRefused(str(error), field=None, status_code=code)
+    """The workflow's refusal as the forms show it (`api.console.forms.from_mission`): an
+    override's field (`overrides.0.reason`) at that field of the form, and a broken quota,
+    which names no field, at the top (422)."""
+    if error.kind == INVALID and not error.field:
+        return FormRefused(str(error), field=None, status_code=UNPROCESSABLE)
+    return from_mission(error, (error.field or "").rsplit(".", 1)[-1])
