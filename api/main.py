@@ -40,6 +40,7 @@ from api.routes import (
     people,
     personal_data,
     report,
+    reviews,
     selection,
     visits,
 )
@@ -97,6 +98,7 @@ def create_app(
         people,
         missions,
         applications,
+        reviews,
         personal_data,
         erasure,
         audit,

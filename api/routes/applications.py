@@ -7,18 +7,17 @@ shared with the HTML form.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import col, func, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api.application_list import ApplicationFilter, csv_response, listed, views
 from api.applying import (
     call_of,
     checked_slide,
@@ -45,20 +44,18 @@ from api.missions import (
     answer_seat,
     withdraw_application,
 )
-from api.reviews import assigned_to, reviewing, without_contact
+from api.reviews import reviewing, selection_approved, without_contact
 from api.routes.audit import actor
 from api.schemas import ApplicationCreated, ApplicationView, SeatView
 from missionflow.domain.call.applications import (
     ApplicationAmendment,
-    ApplicationStatus,
     canonical_sectors,
     form_errors,
 )
 from missionflow.domain.call.messages import ApplicationChange, ApplicationWithdrawal
 from missionflow.domain.erasure import ErasureReason
-from missionflow.domain.people import Action
 from missionflow.domain.selection.messages import SeatAnswer
-from missionflow.runtime.models import Application, SelectionDecision, SelectionEvent, Slide
+from missionflow.runtime.models import Application, Slide
 
 router = APIRouter(prefix="/missions/{mission_id}/applications", tags=["applications"])
 
@@ -105,37 +102,23 @@ async def apply(
     )
 
 
-@router.get("", summary="Every application, with status and contact (reviewers: theirs)")
+@router.get(
+    "",
+    summary="Every application, with status, contact and reviewers' mean score (reviewers: "
+    "theirs); Accept: text/csv for a spreadsheet",
+)
 async def list_applications(
     mission_id: str,
     session: SessionDep,
     access: ApplicationsAccess,
     principal: PrincipalDep,
+    chosen: Annotated[ApplicationFilter, Query()],
     accept: Annotated[str | None, Header()] = None,
-    status_: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
-    complete: bool | None = None,
 ) -> Response:
-    await call_of(session, mission_id)
-    query = select(Application).where(Application.mission_id == mission_id)
-    if status_ is not None:
-        query = query.where(Application.status == status_.value)
-    if complete is not None:
-        query = query.where(Application.complete == complete)
-    if Action.READ_APPLICATIONS not in access:
-        query = query.where(col(Application.id).in_(assigned_to(principal)))
-    rows = (await session.exec(query.order_by(col(Application.submitted_at)))).all()
-    views = await _views(session, list(rows), disclosed=True)
-    if Action.READ_APPLICATIONS not in access:
-        views = [without_contact(view) for view in views]
+    lines = await listed(session, mission_id, chosen, principal=principal, access=access)
     if accept and "text/csv" in accept:
-        return Response(
-            _csv(views),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{mission_id}-applications.csv"'
-            },
-        )
-    return JSONResponse([view.model_dump(mode="json") for view in views])
+        return csv_response(mission_id, lines)
+    return JSONResponse([line.model_dump(mode="json") for line in lines])
 
 
 async def permitted(
@@ -293,7 +276,7 @@ async def _reread(
     row = await session.get(Application, application_id)
     assert row is not None
     disclosed = await selection_disclosed(session, row.mission_id, request)
-    (view,) = await _views(session, [row], disclosed=disclosed)
+    (view,) = await views(session, [row], disclosed=disclosed)
     return view
 
 
@@ -302,70 +285,4 @@ async def selection_disclosed(session: AsyncSession, mission_id: str, request: R
     applicant once the delegation is approved (before, the proposal is a working document)."""
     if is_coordinator(request):
         return True
-    approved = await session.scalar(
-        select(func.count())
-        .select_from(SelectionEvent)
-        .where(SelectionEvent.mission_id == mission_id, SelectionEvent.action == "approved")
-    )
-    return bool(approved)
-
-
-async def _views(
-    session: AsyncSession, rows: list[Application], *, disclosed: bool
-) -> list[ApplicationView]:
-    """Views with slide and selection. The proposal is the coordinators' to see: an applicant
-    sees the decision only once the delegation is approved."""
-    ids = [row.id for row in rows]
-    slides = await _slide_ids(session, ids)
-    decisions = {
-        d.application_id: d
-        for d in (
-            await session.exec(
-                select(SelectionDecision).where(col(SelectionDecision.application_id).in_(ids))
-            )
-        ).all()
-    }
-    return [
-        _view(row, row.id in slides, decisions.get(row.id) if disclosed else None) for row in rows
-    ]
-
-
-async def _slide_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    if not ids:
-        return set()
-    query = select(Slide.application_id).where(col(Slide.application_id).in_(ids))
-    return {value for value in (await session.exec(query)).all() if value is not None}
-
-
-def _view(row: Application, has_slide: bool, decision: SelectionDecision | None) -> ApplicationView:
-    selection = (
-        {
-            "decision": decision.decision,
-            "score": decision.score,
-            "waitlist_position": decision.waitlist_position,
-            "seat": decision.seat,
-            "respond_by": decision.respond_by,
-        }
-        if decision is not None
-        else {}
-    )
-    return ApplicationView.model_validate({**row.model_dump(), "has_slide": has_slide, **selection})
-
-
-CSV_COLUMNS = (
-    "id", "status", "complete", "missing", "organisation", "organisation_type", "country", "city",
-    "website", "contact_name", "contact_email", "sectors", "submitted_at", "has_slide",
-    "score", "decision", "waitlist_position", "seat",
-)  # fmt: skip
-
-
-def _csv(views: list[ApplicationView]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for view in views:
-        data = view.model_dump(mode="json")
-        writer.writerow(
-            "; ".join(data[c]) if isinstance(data[c], list) else data[c] for c in CSV_COLUMNS
-        )
-    return buffer.getvalue()
+    return await selection_approved(session, mission_id)
