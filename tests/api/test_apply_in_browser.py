@@ -87,6 +87,10 @@ class Browser:
     async def attribute(self, css: str, name: str) -> str | None:
         return await self._call("GET", f"/element/{await self.find(css)}/attribute/{name}")
 
+    async def cookie(self, name: str) -> str:
+        """A cookie's value, to fetch what a link downloads as this browser would."""
+        return (await self._call("GET", f"/cookie/{name}"))["value"]
+
     async def screenshot(self, path: Path, *, width: int = 1280, height: int = 2600) -> None:
         await self._call("POST", "/window/rect", {"width": width, "height": height})
         png = base64.b64decode(await self._call("GET", "/screenshot"))
