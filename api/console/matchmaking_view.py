@@ -20,10 +20,12 @@ from api.host_loading import host_links
 from api.reads import organisation_names
 from api.routes.matchmaking import GridMeeting, HostLink, ScheduleFigures
 from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.rules import SlotTime, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
+from missionflow.runtime import participants
 from missionflow.runtime.models import Meeting, Mission
 from missionflow.runtime.settings import Settings
 
@@ -92,6 +94,8 @@ class MatchmakingView:
     placed: list[GridMeeting] = field(default_factory=list)
     unscheduled: list[GridMeeting] = field(default_factory=list)
     schedule: ScheduleFigures | None = None
+    breaks: list[tuple[str, str]] = field(default_factory=list)
+    """Each participant with breaks between their meetings: their name, the breaks."""
     started: bool = False
     """The first session has started: attendance can be recorded."""
     over: bool = True
@@ -124,6 +128,7 @@ async def matchmaking_view(
         placed=placed,
         unscheduled=await _unscheduled(session, row.id, meetings),
         schedule=await latest_schedule(session, row.id),
+        breaks=await _breaks(session, row.id, event) if placed else [],
         started=now >= event.sessions[0].start,
         over=now >= event.ends_at,
     )
@@ -171,6 +176,21 @@ async def _unscheduled(
         for m in meetings
         if m.slot is None and m.unscheduled_reason
     ]
+
+
+async def _breaks(
+    session: AsyncSession, mission_id: str, event: Matchmaking
+) -> list[tuple[str, str]]:
+    """The breaks as each participant's agenda (and calendar file) says them."""
+    people = {p.id: p for p in await participants.everyone(session, mission_id)}
+    slots = slots_of(event)
+    found = [
+        (mine.participant_name, agenda.agenda_breaks(mine.items, slots))
+        for mine in (await participants.agendas(session, mission_id, event, people)).values()
+    ]
+    return sorted(
+        (name, agenda.breaks_text(spans, event.timezone)) for name, spans in found if spans
+    )
 
 
 async def _requests(session: AsyncSession, mission_id: str, zone: str) -> list[RequestLine]:

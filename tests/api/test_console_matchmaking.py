@@ -16,7 +16,10 @@ from test_console_pages import csrf_of, signed_in
 from test_matchmaking_api import HOSTS_CSV, application
 from test_people_and_roles import member, mission, person
 
-from missionflow.runtime.models import Host, Meeting
+from missionflow.domain.instants import local
+from missionflow.domain.matchmaking.rules import SlotTime, slots_of
+from missionflow.domain.mission.file import MissionFile
+from missionflow.runtime.models import Host, Meeting, Mission
 
 Browser = Callable[[], httpx.AsyncClient]
 PUBLIC = {"Authorization": ""}
@@ -121,7 +124,7 @@ async def test_who_sees_the_page_and_a_hosts_csv_refused_then_loaded(
 
 def quick_matchmaking() -> dict[str, Any]:
     """A mission in matchmaking 8 s after it starts, its schedule placed at 25 s, the event's one
-    session from 30 s (as in test_matchmaking_api)."""
+    session of three one-minute slots from 30 s (as in test_matchmaking_api, one slot longer)."""
     document = rehearsal(visits=[])
     document["call"].update(deadline="+PT3S", reminders=[], invitees=[])
     document["selection"].update(
@@ -135,13 +138,26 @@ def quick_matchmaking() -> dict[str, Any]:
     document["matchmaking"].update(
         requests_open_at="+PT8S",
         requests_deadline="+PT25S",
-        sessions=[{"start": "+PT30S", "end": "+PT2M30S"}],
+        sessions=[{"start": "+PT30S", "end": "+PT3M30S"}],
         slot_minutes=1,
         tables=2,
         max_meetings_per_participant=2,
     )
     document["reporting"].update(report_due="+PT5M", follow_up=[])
     return document
+
+
+def forcing_a_break(slots: list[SlotTime]) -> str:
+    """Hosts whose availability decides the schedule: Alpha meets Boston Nanofab in the first
+    slot and Gamma Labs in the third (a break between), Beta and Philly Energy Labs never."""
+    first, second, third = (slot.id for slot in slots)
+    return (
+        f"{GOOD_CSV}"
+        f"Gamma Labs,US,Advanced materials,,Gail Host,gail@gamma.example.com,{first};{second}\n"
+    ).replace(
+        "Hope Host,hope@nanofab.example.com,",
+        f"Hope Host,hope@nanofab.example.com,{second};{third}",
+    )
 
 
 async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
@@ -151,6 +167,12 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
     assert (await api.post("/missions", json=document)).status_code == 201
     ours = document["id"]
     api_path, path = f"/missions/{ours}", f"/console/missions/{ours}/matchmaking"
+    async with session_factory() as session:
+        row = await session.get(Mission, ours)
+        assert row is not None
+    event = MissionFile.model_validate(row.file).matchmaking
+    assert event is not None
+    slots = slots_of(event)
     await person(api, "olga@example.org", "Olga Owner")
     await person(api, "vera@example.org", "Vera Viewer")
     await member(api, ours, "olga@example.org", "owner")
@@ -163,7 +185,7 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
     owner = browsers()
     await signed_in(owner, "olga@example.org")
     csrf = csrf_of(await owner.get(path))
-    loaded = await owner.post(f"{path}/hosts", **upload(GOOD_CSV, csrf))
+    loaded = await owner.post(f"{path}/hosts", **upload(forcing_a_break(slots), csrf))
     assert loaded.status_code == 303, loaded.text
     hosts = {h["name"]: h for h in (await api.get(f"{api_path}/hosts")).json()}
 
@@ -179,8 +201,12 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
             assert mine["seat"] == "confirmed"
 
     await eventually(seated, within=20)
-    pairs = (("Alpha", "Boston Nanofab"), ("Beta", "Philly Energy Labs"))
-    for delegate, host in pairs:
+    meetings = {}
+    for delegate, host in (
+        ("Alpha", "Boston Nanofab"),
+        ("Alpha", "Gamma Labs"),
+        ("Beta", "Philly Energy Labs"),
+    ):
         aid, token = links[delegate]
 
         async def requested(aid: str = aid, token: str = token, host: str = host) -> str:
@@ -192,19 +218,31 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
             assert response.status_code == 201, response.text
             return response.json()["meeting_id"]
 
-        meeting = await eventually(requested, within=20)
-        host_token = hosts[host]["private_url"].split("token=")[1]
-        accepted = await api.post(
-            f"{api_path}/meeting-requests/{meeting}/accept?token={host_token}", headers=PUBLIC
-        )
-        assert accepted.status_code == 200, accepted.text
+        meetings[host] = await eventually(requested, within=20)
+        if host != "Gamma Labs":
+            host_token = hosts[host]["private_url"].split("token=")[1]
+            accepted = await api.post(
+                f"{api_path}/meeting-requests/{meetings[host]}/accept?token={host_token}",
+                headers=PUBLIC,
+            )
+            assert accepted.status_code == 200, accepted.text
 
     during = (await owner.get(path)).text
     assert "Matchmaking comes once" not in during, "the phase has come"
     requests = during.split('id="requests"')[1].split("</table>")[0]
-    assert 'Alpha Cluster <span class="muted">(delegate)</span>' in requests
-    assert 'Boston Nanofab <span class="muted">(host)</span>' in requests
-    assert requests.count("<td>accepted</td>") == 2
+    assert (
+        '<tr><td>Alpha Cluster <span class="muted">(delegate)</span></td>'
+        '<td>Boston Nanofab <span class="muted">(host)</span></td><td>3</td><td>accepted</td>'
+    ) in requests, "who asked whom, and the state"
+    assert '<td>Gamma Labs <span class="muted">(host)</span></td><td>3</td><td>pending</td>' in (
+        requests
+    )
+    gamma_token = hosts["Gamma Labs"]["private_url"].split("token=")[1]
+    accepted = await api.post(
+        f"{api_path}/meeting-requests/{meetings['Gamma Labs']}/accept?token={gamma_token}",
+        headers=PUBLIC,
+    )
+    assert accepted.status_code == 200, accepted.text
 
     async def scheduled() -> str:
         page = (await owner.get(path)).text
@@ -212,46 +250,55 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
         return page
 
     page = await eventually(scheduled, within=40)
-    async with session_factory() as session:
-        rows = (await session.exec(select(Meeting).where(Meeting.mission_id == ours))).all()
-    placed = next(m for m in rows if m.slot_id is not None)
-    unplaced = next(m for m in rows if m.slot_id is None)
     grid = page.split('id="grid"')[1].split("</table>")[0]
-    cell = grid.split(f'id="cell-{placed.id}">')[1].split("</td>")[0]
-    assert cell == "Alpha Cluster<br>meets Boston Nanofab", "the cell names both sides"
-    assert "Table 2" in grid
-    assert "1 of at most 1" in page, "placed against the upper bound"
-    assert "Breaks</dt><dd>0" in page
+    lines = grid.split("<tr")[2:]  # after the heading
+    assert len(lines) == 3 and "Table 2" in grid, "three slots × two tables"
+    for line, host in zip(lines, ("Boston Nanofab", None, "Gamma Labs"), strict=True):
+        if host is None:
+            assert line.count('<td class="free">') == 2, "nobody meets in the second slot"
+        else:
+            assert f'id="cell-{meetings[host]}">Alpha Cluster<br>meets {host}</td>' in line
+    figures = (await api.get(f"{api_path}/agenda")).json()["schedule"]
+    assert (figures["scheduled"], figures["breaks"]) == (2, 1)
+    assert f"2 of at most {figures['upper_bound']} (the most any schedule places)" in page
+    assert "Breaks</dt><dd>1 (" in page
+    idle, next_meeting = (local(slot.start, event.timezone) for slot in slots[1:])
+    gap = f"{idle:%H:%M}–{next_meeting:%H:%M}"
+    assert f"<tr><td>Alpha Cluster</td><td>1 break: {gap}</td></tr>" in page
     not_placed = page.split('id="unscheduled"')[1].split("</table>")[0]
-    assert unplaced.unscheduled_reason and str(unplaced.invitee_id) in unplaced.unscheduled_reason
     assert "<td>Beta Cluster</td><td>Philly Energy Labs</td><td>3</td>" in not_placed
     reason = not_placed.split("<td>3</td><td>")[1].split("</td>")[0]
     assert "are never available in the same slot" in reason
     assert "Beta Cluster" in reason and "Philly Energy Labs" in reason, "names for its ids"
-    assert str(unplaced.invitee_id) not in reason
+    async with session_factory() as session:
+        unplaced = await session.get(Meeting, uuid.UUID(meetings["Philly Energy Labs"]))
+        assert unplaced is not None and unplaced.unscheduled_reason
+        assert str(unplaced.invitee_id) in unplaced.unscheduled_reason, "the scheduler's words"
 
+    placed = meetings["Boston Nanofab"]
     viewer = browsers()
     await signed_in(viewer, "vera@example.org")
-    seen = (await viewer.get(path)).text
-    assert f'id="cell-{placed.id}"' in seen and "/attendance" not in seen, "no forms to read"
+    seen = await viewer.get(path)
+    assert f'id="cell-{placed}"' in seen.text and "/attendance" not in seen.text, "no forms"
     refused = await viewer.post(
-        f"{path}/meetings/{placed.id}/attendance",
-        data={"csrf_token": csrf_of(await viewer.get(path)), "attendance": "held"},
+        f"{path}/meetings/{placed}/attendance",
+        data={"csrf_token": csrf_of(seen), "attendance": "held"},
     )
     assert refused.status_code == 403
 
-    mark = f"{path}/meetings/{placed.id}/attendance"
+    mark = f"{path}/meetings/{placed}/attendance"
     wrong = await owner.post(mark, data={"csrf_token": csrf, "attendance": "maybe"})
-    assert wrong.status_code == 422 and f'id="attendance-{placed.id}-error"' in wrong.text
+    assert wrong.status_code == 422 and f'id="attendance-{placed}-error"' in wrong.text
     nowhere = await owner.post(
         f"{path}/meetings/{uuid.uuid4()}/attendance",
         data={"csrf_token": csrf, "attendance": "held"},
     )
     assert nowhere.status_code in (404, 409) and 'class="problem"' in nowhere.text
-    not_placed_mark = await owner.post(
-        f"{path}/meetings/{unplaced.id}/attendance", data={"csrf_token": csrf, "attendance": "held"}
+    not_scheduled = await owner.post(
+        f"{path}/meetings/{meetings['Philly Energy Labs']}/attendance",
+        data={"csrf_token": csrf, "attendance": "held"},
     )
-    assert not_placed_mark.status_code == 409 and 'class="problem"' in not_placed_mark.text
+    assert not_scheduled.status_code == 409 and 'class="problem"' in not_scheduled.text
 
     async def held() -> httpx.Response:
         answer = await owner.post(mark, data={"csrf_token": csrf, "attendance": "held"})
@@ -259,17 +306,24 @@ async def test_the_grid_names_the_meetings_and_attendance_is_recorded(
         return answer
 
     answer = await eventually(held, within=20)
-    assert answer.headers["location"] == f"{path}?done=attendance#meeting-{placed.id}"
+    assert answer.headers["location"] == f"{path}?done=attendance#meeting-{placed}"
+    no_show = await owner.post(
+        f"{path}/meetings/{meetings['Gamma Labs']}/attendance",
+        data={"csrf_token": csrf, "attendance": "no_show"},
+    )
+    assert no_show.status_code == 303, no_show.text
     after = (await owner.get(answer.headers["location"])).text
     assert "Attendance is recorded" in after
-    assert (
-        f'id="cell-{placed.id}">Alpha Cluster<br>meets Boston Nanofab<br><span class="held">'
-        in after
-    )
+    cell = f'id="cell-{placed}">Alpha Cluster<br>meets Boston Nanofab<br><span class="held">'
+    assert cell in after
+    assert f'id="cell-{meetings["Gamma Labs"]}">Alpha Cluster<br>meets Gamma Labs<br>' in after
     async with session_factory() as session:
-        row = await session.get(Meeting, placed.id)
-        assert row is not None and row.attendance == "held", "what the report counts"
-    grid_json = (await api.get(f"{api_path}/agenda")).json()
-    assert {m["meeting_id"]: m["attendance"] for m in grid_json["meetings"]}[
-        str(placed.id)
-    ] == "held"
+        rows = (await session.exec(select(Meeting).where(Meeting.mission_id == ours))).all()
+    marked = {str(m.id): m.attendance for m in rows}
+    assert marked == {
+        placed: "held",
+        meetings["Gamma Labs"]: "no_show",
+        meetings["Philly Energy Labs"]: None,
+    }, "what the report counts"
+    grid_json = (await api.get(f"{api_path}/agenda")).json()["meetings"]
+    assert {m["meeting_id"]: m["attendance"] for m in grid_json} == marked
