@@ -159,7 +159,8 @@ def _headers(row: OutboxMessage, settings: Settings) -> list[tuple[str, str]]:
     except ValueError:  # the delivery refuses it the same way, and says so in last_error
         return []
     message = parse(raw)
-    return [(name, value) for name in SHOWN_HEADERS if (value := header(message, name))]
+    # A long header folded at its start keeps the fold's space once unfolded.
+    return [(name, value.strip()) for name in SHOWN_HEADERS if (value := header(message, name))]
 
 
 async def _preview(

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from refusing_mailbox import RefusingMailbox, refusing_mailbox
-from support import eventually
+from support import eventually, rehearsal
 from test_console_pages import csrf_of, signed_in
 from test_people_and_roles import APPLICATION, member, mission, person
 from test_people_and_roles import signed_in as json_signed_in
@@ -151,6 +151,7 @@ async def test_the_outbox_pages_list_filter_preview_and_resend(
     assert preview.status_code == 200, preview.text
     assert "frame-src 'self'" in preview.headers["content-security-policy"]
     assert "script-src" not in preview.headers["content-security-policy"]
+    assert "<dt>Subject</dt><dd>Call for expressions of interest" in preview.text
     assert "X-Missionflow-Template" in preview.text and sent["message_id"] in preview.text.replace(
         "&lt;", "<"
     ).replace("&gt;", ">")
@@ -199,3 +200,39 @@ async def test_the_outbox_pages_list_filter_preview_and_resend(
     gone = await coordinator.get(f"{path}/{received['id']}")
     assert gone.status_code == 200 and 'id="erased"' in gone.text
     assert APPLICATION["contact_email"] not in gone.text and "<iframe" not in gone.text
+
+
+async def test_the_outbox_page_is_paged_with_its_filters_kept(
+    api: httpx.AsyncClient, browsers: Browser, mailbox: RefusingMailbox
+) -> None:
+    document = rehearsal()
+    document["call"]["invitees"] = [
+        {"organisation": f"Cluster {n}", "email": f"cluster-{n}@example.org", "country": "DE"}
+        for n in range(57)
+    ]
+    assert (await api.post("/missions", json=document)).status_code == 201
+    path = f"/missions/{document['id']}/emails?status=sent&limit=1"
+
+    async def all_sent() -> None:
+        assert (await api.get(path)).json()["total"] == 57
+
+    await eventually(all_sent, within=30)
+    await person(api, "vera@example.org", "Vera Viewer")
+    await member(api, document["id"], "vera@example.org", "viewer")
+    viewer = browsers()
+    await signed_in(viewer, "vera@example.org")
+    outbox = f"/console/missions/{document['id']}/outbox"
+
+    first = await viewer.get(f"{outbox}?status=sent")
+    assert first.status_code == 200, first.text
+    assert first.text.count('<tr id="email-') == 50
+    assert "57 messages, 1 to 50 shown." in first.text and "Page 1 of 2" in first.text
+    assert 'href="?status=sent&amp;page=2" rel="next"' in first.text
+    second = await viewer.get(f"{outbox}?status=sent&page=2")
+    assert second.text.count('<tr id="email-') == 7
+    assert "57 messages, 51 to 57 shown." in second.text
+    assert 'href="?status=sent&amp;page=1" rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+    listed = (await api.get(f"/missions/{document['id']}/emails?limit=57")).json()["emails"]
+    shown = [e["id"] for e in listed if f'id="email-{e["id"]}"' in second.text]
+    assert shown == [e["id"] for e in listed[50:]], "the same order as GET .../emails"
