@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.missions import change_visit, record_visit_attendance
+from api.missions import change_visit, record_visit_attendance, register_visit
 from missionflow.domain.instants import local, parse_instant
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile
@@ -23,8 +23,14 @@ from missionflow.domain.visits.messages import (
     VisitAttendanceInput,
     VisitChangeInput,
     VisitReceipt,
+    VisitRegistrationInput,
 )
-from missionflow.runtime.models import Application, Mission, VisitRegistration
+from missionflow.runtime.models import (
+    Application,
+    Mission,
+    SelectionDecision,
+    VisitRegistration,
+)
 
 
 class VisitView(BaseModel):
@@ -160,6 +166,42 @@ async def registrations(
         )
         for row, delegate in (await session.exec(query)).all()
     ]
+
+
+async def confirmed_delegates(session: AsyncSession, mission_id: str) -> list[Application]:
+    """The delegates who confirmed their seat (and were not erased), by organisation: those a
+    coordinator may give a place on a visit."""
+    query = (
+        select(Application)
+        .join(SelectionDecision, col(SelectionDecision.application_id) == Application.id)
+        .where(SelectionDecision.mission_id == mission_id)
+        .where(SelectionDecision.seat == "confirmed")
+        .where(col(Application.erased_at).is_(None))
+        .order_by(col(Application.organisation))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def take_place(
+    client: Client, mission_id: str, visit_id: str, application_id: uuid.UUID
+) -> VisitReceipt:
+    """A place on the visit for a confirmed delegate, or a place on its waitlist when full."""
+    return await register_visit(
+        client,
+        mission_id,
+        VisitRegistrationInput(visit_id=visit_id, application_id=application_id),
+    )
+
+
+async def give_up(
+    client: Client, mission_id: str, visit_id: str, application_id: uuid.UUID
+) -> VisitReceipt:
+    """Give a place (or a waitlist place) up; the first waiting takes a freed place."""
+    return await register_visit(
+        client,
+        mission_id,
+        VisitRegistrationInput(visit_id=visit_id, application_id=application_id, cancel=True),
+    )
 
 
 async def change(

@@ -26,10 +26,8 @@ from api.deps import (
     SessionDep,
     TemporalDep,
 )
-from api.missions import register_visit
 from api.schemas import IGNORED_BY
 from api.visits import AttendanceBody, ChangeBody, PlaceView, RegistrationView, VisitView
-from missionflow.domain.visits.messages import VisitRegistrationInput
 from missionflow.runtime.models import Application
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["visits"])
@@ -81,11 +79,7 @@ async def register(
     client: TemporalDep,
 ) -> JSONResponse:
     _allowed(link, body.application_id)
-    receipt = await register_visit(
-        client,
-        mission.id,
-        VisitRegistrationInput(visit_id=visit_id, application_id=body.application_id),
-    )
+    receipt = await visits.take_place(client, mission.id, visit_id, body.application_id)
     code = status.HTTP_201_CREATED if receipt.changed else status.HTTP_200_OK
     return JSONResponse(visits.place_view(receipt).model_dump(mode="json"), code)
 
@@ -103,12 +97,7 @@ async def give_up(
     client: TemporalDep,
 ) -> PlaceView:
     _allowed(link, application_id)
-    receipt = await register_visit(
-        client,
-        mission.id,
-        VisitRegistrationInput(visit_id=visit_id, application_id=application_id, cancel=True),
-    )
-    return visits.place_view(receipt)
+    return visits.place_view(await visits.give_up(client, mission.id, visit_id, application_id))
 
 
 @router.get(
