@@ -1,5 +1,6 @@
-"""The authorisation matrix's table: every route of the app with the rule that guards it, and what
-to send so that a refusal is seen before anything else and an allowed request changes nothing.
+"""The authorisation matrix's table: every route of the app with the rule that guards it, what
+to send so that a refusal is seen before anything else and an allowed request changes nothing,
+and the answer each kind of caller must get by that rule.
 
 tests/api/test_authorisation_matrix.py checks that this table names exactly the app's routes, so
 a route added without a rule fails the suite until it gets one here.
@@ -12,6 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import httpx
+
+from api.identity import SAFE_METHODS
 from missionflow.domain.people import Action
 
 
@@ -191,7 +195,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/missions/{mission_id}/emails"): mission(READ),
     ("POST", "/missions/{mission_id}/emails/{email_id}/resend"): mission(
         STEER,
-        invalid=NOTHING,  # the email was sent: a resend is refused (409), nothing changes
+        skip="no body: even a sent email's resend is an Update the workflow takes (its activity "
+        "refuses it, 409)",
     ),
     ("GET", "/missions/{mission_id}/report.html"): mission(READ),
     ("GET", "/missions/{mission_id}/report.pdf"): mission(READ),
@@ -240,3 +245,81 @@ def console_rule(method: str, path: str) -> Rule | None:
 
 def rule_of(method: str, path: str) -> Rule | None:
     return ROUTES.get((method, path)) or console_rule(method, path)
+
+
+@dataclass
+class Caller:
+    name: str
+    client: httpx.AsyncClient
+    actions: frozenset[Action] | None = None
+    """On mission A; None: it has no role there."""
+    person: str | None = None
+    """The person's email; None for the bootstrap token and for no credentials."""
+    credentials: bool = True
+    refused_with: int | None = None
+    """Without credentials: what every route needing them answers (none sent: 401, or the
+    console's sign-in page; a revoked personal token: 401; a bearer token that is neither the
+    bootstrap one nor a personal one: 403)."""
+    admin: bool = False
+    csrf: str | None = None
+    """Sent with every unsafe request; None for tokens, and for the forgetful session."""
+    forgets_csrf: bool = False
+    assigned: bool = False
+    """Whether A's application is assigned to it for review."""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ALLOWED = 0
+"""The answer to a request its rule allows: anything but a refusal."""
+PUBLIC = 1
+"""The answer of a public route: never a 401; a form of its own may still refuse (the console's
+sign-in forms check their pre-session CSRF token)."""
+SIGN_IN_PAGE = 303
+REFUSALS_404 = ("No mission with id", "for this link", "You have no such token")
+"""How a 404 that refuses the caller reads, unlike one for a thing that does not exist."""
+
+
+def expected(rule: Rule, method: str, path: str, caller: Caller, *, owner: str) -> int:
+    """The answer `caller` must get by `rule`: a status code, ALLOWED or PUBLIC."""
+    if rule.kind == Kind.PUBLIC:
+        return PUBLIC
+    if not caller.credentials:
+        if rule.kind == Kind.LINK:
+            return 404
+        if caller.refused_with is not None:
+            return caller.refused_with
+        return SIGN_IN_PAGE if path.startswith("/console") else 401
+    if method not in SAFE_METHODS and caller.forgets_csrf:
+        return 404 if rule.kind == Kind.LINK else 403
+    if rule.kind == Kind.SIGNED_IN:
+        return ALLOWED
+    if rule.kind == Kind.PERSON:
+        return 403 if caller.person is None else ALLOWED
+    if rule.kind == Kind.OWN_TOKEN:
+        return 403 if caller.person is None else ALLOWED if caller.person == owner else 404
+    if rule.kind == Kind.ADMIN:
+        return ALLOWED if caller.admin else 403
+    if caller.actions is None:
+        return 404
+    has = caller.actions
+    if rule.kind == Kind.LINK and not caller.assigned:
+        has -= {Action.REVIEW_ASSIGNED}
+    if has & rule.actions:
+        return ALLOWED
+    return 404 if rule.kind == Kind.LINK else 403
+
+
+def answered(response: httpx.Response, want: int) -> bool:
+    """Whether `response` is the answer `want` stands for; never a server error."""
+    status = response.status_code
+    to_sign_in = status == 303 and response.headers.get("location") == "/console/sign-in"
+    if status >= 500:
+        return False
+    if want == PUBLIC:
+        return status != 401 and not to_sign_in
+    if want == SIGN_IN_PAGE:
+        return to_sign_in
+    if want != ALLOWED:
+        return status == want
+    refused_404 = status == 404 and any(text in response.text for text in REFUSALS_404)
+    return status not in (401, 403) and not refused_404 and not to_sign_in
