@@ -135,7 +135,9 @@ async def load_hosts(
     problems: list[HostProblem] = []
     try:
         upload = (await request.form()).get(HOSTS_FIELD)
-        body = await upload.read() if isinstance(upload, UploadFile) else b""
+        # One byte over the limit is enough to refuse it; the rest stays unread.
+        limit = host_loading.MAX_HOSTS_BYTES + 1
+        body = await upload.read(limit) if isinstance(upload, UploadFile) else b""
         if not body:
             raise FormRefused(
                 "Choose the hosts' CSV file to upload.",

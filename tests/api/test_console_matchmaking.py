@@ -75,6 +75,9 @@ async def test_who_sees_the_page_and_a_hosts_csv_refused_then_loaded(
     empty = await coordinator.post(f"{path}/hosts", **upload("", csrf))
     assert empty.status_code == 422 and 'id="hosts-error"' in empty.text
     assert "Choose the hosts&#39; CSV file" in empty.text
+    huge = await coordinator.post(f"{path}/hosts", **upload("x" * (2 << 20) + "\n", csrf))
+    assert huge.status_code == 413 and "At most 2 MiB of hosts." in huge.text
+    assert 'id="hosts-error"' in huge.text
 
     bad = await coordinator.post(f"{path}/hosts", **upload(BAD_CSV, csrf))
     assert bad.status_code == 422, bad.text
