@@ -57,8 +57,8 @@ class Rule:
     why: str = ""
 
 
-def public(why: str, invalid: Send | None = NOTHING) -> Rule:
-    return Rule(Kind.PUBLIC, why=why, invalid=invalid)
+def public(why: str, invalid: Send | None = NOTHING, skip: str | None = None) -> Rule:
+    return Rule(Kind.PUBLIC, why=why, invalid=invalid, skip_allowed=skip)
 
 
 def mission(*actions: Action, invalid: Send | None = None, skip: str | None = None) -> Rule:
@@ -76,6 +76,7 @@ APPLICATIONS = (Action.READ_APPLICATIONS, Action.REVIEW_ASSIGNED)
 EMPTY: Send = {"json": {}}
 """Refused as invalid by every route whose body has a required field."""
 CHANGES_WITH_ANY_BODY = "no body makes it invalid: it would change the mission"
+RESPONDENTS_ONLY = "only a delegate's or host's own link opens it: no credentials do"
 
 FRAMEWORK = {
     ("GET", "/openapi.json"): "the OpenAPI document: public by design, it describes the API",
@@ -167,7 +168,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         invalid=EMPTY,
     ),
     ("POST", "/missions/{mission_id}/meeting-requests/{meeting_id}/{action}"): link(
-        STEER, invalid=NOTHING
+        STEER,
+        invalid=NOTHING,  # no meeting during the call: a 404 for it, nothing to change
     ),
     ("GET", "/missions/{mission_id}/agenda"): mission(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda.ics"): link(READ),
@@ -187,9 +189,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/missions/{mission_id}/visits/{visit_id}/attendance"): mission(STEER, invalid=EMPTY),
     ("GET", "/missions/{mission_id}/feedback"): link(),
-    ("POST", "/missions/{mission_id}/feedback"): link(refused=EMPTY),
+    ("POST", "/missions/{mission_id}/feedback"): link(refused=EMPTY, skip=RESPONDENTS_ONLY),
     ("GET", "/missions/{mission_id}/follow-up"): link(),
-    ("POST", "/missions/{mission_id}/follow-up"): link(refused=EMPTY),
+    ("POST", "/missions/{mission_id}/follow-up"): link(refused=EMPTY, skip=RESPONDENTS_ONLY),
     ("GET", "/missions/{mission_id}/feedback/responses"): mission(READ),
     ("GET", "/missions/{mission_id}/follow-up/responses"): mission(READ),
     ("GET", "/missions/{mission_id}/emails"): mission(READ),
@@ -204,7 +206,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/missions/{mission_id}/report.json"): mission(READ),
     ("GET", "/missions/{mission_id}/report/article.md"): mission(READ),
     ("GET", "/missions/{mission_id}/apply"): public("the call's application form"),
-    ("POST", "/missions/{mission_id}/apply"): public("the call's application form", invalid=None),
+    ("POST", "/missions/{mission_id}/apply"): public(
+        "the call's application form",
+        invalid=None,
+        skip="the HTML form answers any form with a page; one it takes is an application",
+    ),
     ("POST", "/codec/encode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
     ("POST", "/codec/decode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
     ("GET", "/codec/session"): public("ops staff sign a browser in here with the bootstrap token"),
