@@ -101,7 +101,7 @@ def _wanted(request: Request, principal: ConsolePrincipal) -> int | None:
     text = request.query_params.get("version")
     if text is None:
         return None
-    if not text.isdecimal() or not 0 < int(text) < 2**31:
+    if not (text.isdecimal() and len(text) < 11 and 0 < int(text) < 2**31):
         raise refusal(
             request,
             principal,

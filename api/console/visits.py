@@ -245,6 +245,13 @@ async def _values(request: Request, *names: str) -> dict[str, str]:
 
 def _body(model: type[Body], values: Mapping[str, str]) -> Body:
     """The JSON route's body from the form: a field left empty is a field not sent."""
+    for name, value in values.items():
+        if "\x00" in value:
+            raise FormRefused(
+                "This holds a NUL character, which is no text.",
+                field=name,
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            )
     return model.model_validate({k: v.strip() for k, v in values.items() if v.strip()})
 
 

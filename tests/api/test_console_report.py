@@ -102,7 +102,7 @@ async def test_the_report_page_by_version_and_its_downloads(
     assert "<form" not in page.text.split("</header>", 1)[1], "nothing to steer on this page"
     first = await viewer.get(f"{path}?version=1")
     assert "Post-event report, version 1, produced" in first.text
-    for wrong in ("3", "x", "0", "99999999999"):
+    for wrong in ("3", "x", "0", "99999999999", "1" * 5000):
         missing = await viewer.get(f"{path}?version={wrong}")
         assert missing.status_code == 404, wrong
         assert missing.headers["content-type"].startswith("text/html")

@@ -149,6 +149,8 @@ async def test_the_visits_page_its_forms_and_attendance(
     past = await coordinator.post(change, data={"csrf_token": csrf, "ends_at": "2000-01-01T10:00"})
     assert past.status_code == 422 and 'id="berlin-change-ends_at-error"' in past.text
     assert "has already passed" in past.text
+    nul = await coordinator.post(change, data={"csrf_token": csrf, "address": "a\x00b"})
+    assert nul.status_code == 422 and 'id="berlin-change-address-error"' in nul.text
     nothing = await coordinator.post(change, data={"csrf_token": csrf, "address": "  "})
     assert nothing.status_code == 422 and "Say what changes" in nothing.text
     moved = await coordinator.post(
