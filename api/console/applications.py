@@ -91,7 +91,9 @@ async def applications_csv(
         _, _, lines = await _lines(request, principal, session, mission_id)
     except FilterRefused as refused:
         return await _refused(request, principal, session, mission_id, refused)
-    return csv_response(mission_id, lines)
+    response = csv_response(mission_id, lines)
+    response.headers["Cache-Control"] = "no-store"  # contact data, as the page
+    return response
 
 
 async def _refused(

@@ -116,6 +116,7 @@ async def test_the_table_filters_sorts_and_downloads_what_it_shows(
     exported = await coordinator.get(link.group(1).replace("&amp;", "&"))
     assert exported.status_code == 200, exported.text
     assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["cache-control"] == "no-store"
     lines = list(csv.DictReader(io.StringIO(exported.text)))
     assert [line["id"] for line in lines] == shown, "exactly the rows of the table, in its order"
     assert {"review_score", "reviews", "contact_email"} <= set(lines[0])
@@ -192,7 +193,12 @@ async def test_a_reviewer_sees_only_assigned_applications_and_no_contact(
     seen = await viewer.get(f"{path}/{mine}")
     assert seen.status_code == 200 and "jo@lyon.example.org" in seen.text
     assert 'id="score"' not in seen.text, "a viewer scores nothing"
-    assert 'id="history"' in seen.text and "Submitted" in seen.text
+    history = seen.text[seen.text.index('id="history"') :]
+    assert re.findall(r"<td>(Submitted|Slide uploaded|Amended)</td>", history) == [
+        "Submitted",
+        "Slide uploaded",
+        "Amended",
+    ], "in order, from the stored rows"
     refused = await viewer.post(
         f"{path}/{mine}/review", data={"csrf_token": csrf_of(seen), "score": "5"}
     )
@@ -268,3 +274,9 @@ async def test_scoring_with_the_form_and_the_mean_a_coordinator_reads(
     ascending = await coordinator.get(f"/console/missions/{ours}/applications?sort=score")
     assert rows_of(ascending) == [lyon, other]
     assert 'id="history"' in page.text and "Email application_received" in page.text
+    withdrawn = await api.post(f"/missions/{ours}/applications/{other}/withdraw")
+    assert withdrawn.status_code == 200, withdrawn.text
+    gone = await coordinator.get(f"/console/missions/{ours}/applications/{other}")
+    assert "<td>Withdrawn</td>" in gone.text
+    left = await coordinator.get(f"/console/missions/{ours}/applications?status=withdrawn")
+    assert rows_of(left) == [other]

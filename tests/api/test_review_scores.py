@@ -163,3 +163,4 @@ async def test_scores_are_final_once_the_delegation_is_approved(
     assert await stored(session_factory) == [(3, "Fine")]
     coordinator_view = await api.get(page)
     assert "Delegation approved" in coordinator_view.text, "the history shows the approval"
+    assert "decision as it stands: selected, seat offered" in coordinator_view.text
