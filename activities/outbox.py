@@ -17,10 +17,9 @@ from activities.refusal import refused
 from missionflow.domain.erasure import ERASED_ADDRESS
 from missionflow.domain.mission.messages import EmailRequeue, EmailRequeued
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
+from missionflow.domain.resending import FAILED, resend_refusal
 from missionflow.runtime.db import write_lock
 from missionflow.runtime.models import OutboxMessage
-
-FAILED = "failed"
 
 
 class OutboxActivities:
@@ -60,9 +59,5 @@ class OutboxActivities:
             raise refused(
                 f"No email with id {record.email_id} in this mission's outbox.", NOT_FOUND
             )
-        status, recipient = found
-        if recipient == ERASED_ADDRESS:
-            raise refused(
-                "The recipient's personal data was erased: this email cannot be sent.", CONFLICT
-            )
-        raise refused(f"This email is {status} already: only a failed one is sent again.", CONFLICT)
+        # Neither failed nor erased would have been moved: the rule names which it is.
+        raise refused(resend_refusal(*found) or "This email cannot be sent again.", CONFLICT)

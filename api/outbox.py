@@ -14,8 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.identity import Principal, record_steering
-from api.updates import send_update
+from api.updates import Refused, send_update
 from missionflow.domain.mission.messages import EmailRequeued, EmailResend
+from missionflow.domain.refusals import CONFLICT
+from missionflow.domain.resending import resend_refusal
 from missionflow.runtime.mail.templates import TEMPLATES
 from missionflow.runtime.models import OutboxMessage
 from workflows.mission import MissionWorkflow
@@ -95,20 +97,21 @@ async def stored_email(
 
 
 async def resend(
-    request: Request,
-    client: Client,
-    principal: Principal,
-    mission_id: str,
-    email_id: uuid.UUID,
+    request: Request, client: Client, principal: Principal, email: OutboxMessage
 ) -> EmailRequeued:
     """Have the mission send a failed email again (`MissionWorkflow.resend_email`), then write
-    who asked to its audit log.
+    who asked to its audit log. An email that is not failed is refused here already
+    (`resend_refusal`), so that request reaches no workflow; two resends at once both pass
+    here, and the mission's activity lets one through.
 
     Raises:
         api.updates.Refused: CONFLICT for an email not failed (or whose recipient was erased)
             or a mission that has ended; NOT_FOUND for one the mission does not have.
         api.updates.Unavailable: Temporal did not answer.
     """
+    mission_id, email_id = email.mission_id, email.id
+    if (refusal := resend_refusal(email.status, email.recipient)) is not None:
+        raise Refused(refusal, kind=CONFLICT)
     named = principal.named(None)
     requeued = await send_update(
         client,

@@ -245,7 +245,7 @@ async def resend(
     row = await _email(request, principal, session, mission_id, email_id)
     try:
         client = await request.app.state.temporal.client()
-        await outbox.resend(request, client, principal, mission_id, row.id)
+        await outbox.resend(request, client, principal, row)
     except Refused as error:
         code = status.HTTP_404_NOT_FOUND if error.kind == NOT_FOUND else status.HTTP_409_CONFLICT
         problem, status_code = str(error), code

@@ -84,8 +84,7 @@ async def resend_email(
     once, even when two resends arrive at once (the second is a 409). The audit log names who
     asked (`email.resent`)."""
     await get_mission(mission_id, session)
-    await stored_email(session, mission_id, email_id)
-    await resend(request, client, principal, mission_id, email_id)
+    await resend(request, client, principal, await stored_email(session, mission_id, email_id))
     session.expire_all()  # the workflow's activity has written since this session read
     return EmailView.model_validate(
         await stored_email(session, mission_id, email_id), from_attributes=True
