@@ -76,6 +76,10 @@ APPLICATIONS = (Action.READ_APPLICATIONS, Action.REVIEW_ASSIGNED)
 EMPTY: Send = {"json": {}}
 """Refused as invalid by every route whose body has a required field."""
 CHANGES_WITH_ANY_BODY = "no body makes it invalid: it would change the mission"
+RESEND = "no body: even a sent email's resend is an Update the workflow takes (refused, 409)"
+FORM: Send = {"data": {}}
+"""An empty form: each form that is sent one refuses it, at its first field or as a form that
+is not from the browser's sign-in page (no pre-session CSRF field)."""
 RESPONDENTS_ONLY = "only a delegate's or host's own link opens it: no credentials do"
 
 FRAMEWORK = {
@@ -197,8 +201,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/missions/{mission_id}/emails"): mission(READ),
     ("POST", "/missions/{mission_id}/emails/{email_id}/resend"): mission(
         STEER,
-        skip="no body: even a sent email's resend is an Update the workflow takes (its activity "
-        "refuses it, 409)",
+        skip=RESEND,
     ),
     ("GET", "/missions/{mission_id}/report.html"): mission(READ),
     ("GET", "/missions/{mission_id}/report.pdf"): mission(READ),
@@ -214,22 +217,38 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/codec/encode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
     ("POST", "/codec/decode"): Rule(Kind.ADMIN, invalid={"json": {"payloads": 5}}),
     ("GET", "/codec/session"): public("ops staff sign a browser in here with the bootstrap token"),
-    ("POST", "/codec/session"): public("the same, its form", invalid={"data": {}}),
+    ("POST", "/codec/session"): public("the same, its form", invalid=FORM),
     ("GET", "/console/sign-in"): public("the console's sign-in form"),
-    ("POST", "/console/sign-in"): public("the same, its form", invalid={"data": {}}),
-    ("POST", "/console/sign-in/email"): public("asking for a sign-in link", invalid={"data": {}}),
+    ("POST", "/console/sign-in"): public("the same, its form", invalid=FORM),
+    ("POST", "/console/sign-in/email"): public("asking for a sign-in link", invalid=FORM),
     ("GET", "/console/sign-in/link"): public("the emailed sign-in link's page"),
-    ("POST", "/console/sign-in/link"): public("the same, its form", invalid={"data": {}}),
+    ("POST", "/console/sign-in/link"): public("the same, its form", invalid=FORM),
     ("POST", "/console/sign-out"): Rule(Kind.SIGNED_IN, skip_allowed="it would end the session"),
     ("GET", "/console"): Rule(Kind.SIGNED_IN, why="lists only the missions the person may read"),
-    ("POST", "/console/missions"): Rule(Kind.ADMIN, invalid={"data": {}}),
+    ("POST", "/console/missions"): Rule(Kind.ADMIN, invalid=FORM),
     ("POST", "/console/missions/{mission_id}/applications/{application_id}/review"): mission(
-        Action.REVIEW_ASSIGNED, invalid={"data": {}}
+        Action.REVIEW_ASSIGNED, invalid=FORM
+    ),
+    ("POST", "/console/missions/{mission_id}/matchmaking/hosts"): mission(STEER, invalid=FORM),
+    ("POST", "/console/missions/{mission_id}/matchmaking/meetings/{meeting_id}/attendance"): (
+        mission(STEER, invalid=FORM)
+    ),
+    ("POST", "/console/missions/{mission_id}/outbox/{email_id}/resend"): mission(
+        STEER, skip=RESEND
+    ),
+    ("POST", "/console/missions/{mission_id}/visits/{visit_id}/attendance"): mission(
+        STEER, invalid=FORM
+    ),
+    ("POST", "/console/missions/{mission_id}/visits/{visit_id}/change"): mission(
+        STEER, invalid=FORM
+    ),
+    ("POST", "/console/missions/{mission_id}/visits/{visit_id}/cancel"): mission(
+        STEER, invalid=FORM
     ),
     ("POST", "/console/missions/{mission_id}/deadline"): mission(
         STEER, invalid={"data": {"deadline": "soon"}}
     ),
-    ("POST", "/console/missions/{mission_id}/cancel"): mission(STEER, invalid={"data": {}}),
+    ("POST", "/console/missions/{mission_id}/cancel"): mission(STEER, invalid=FORM),
 }
 """Every route's rule, but the console's mission pages that `console_rule` derives."""
 
