@@ -18,7 +18,7 @@ from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import load_mission
 from missionflow.domain.reporting.messages import ReportingNotice
 from missionflow.runtime.db import sessions
-from missionflow.runtime.models import Mission
+from missionflow.runtime.models import Application, Mission
 from missionflow.runtime.report_render import CHART_COLOUR
 from missionflow.runtime.settings import Settings
 
@@ -32,9 +32,11 @@ CONTENT_TYPES = {
 DOWNLOAD = re.compile(r'href="(/missions/[^"/]+/(report[^"?]*)\?version=(\d+))"')
 
 
-async def reporting_mission(engine: AsyncEngine, now: datetime) -> Mission:
-    """A mission's row in its reporting phase, with no workflow: the report is produced by the
-    activity itself, as the workflow would at the feedback's close."""
+async def reporting_mission(
+    engine: AsyncEngine, now: datetime, *, phase: str = "reporting", countries: str = ""
+) -> Mission:
+    """A mission's row with an application from each of `countries` and no workflow: the
+    report is produced by the activity itself, as the workflow would at the feedback's close."""
     plan = load_mission(rehearsal(), now=now)
     row = Mission(
         id=plan.id,
@@ -42,11 +44,34 @@ async def reporting_mission(engine: AsyncEngine, now: datetime) -> Mission:
         title=plan.title,
         organiser=plan.organiser,
         timezone=plan.timezone,
-        phase="reporting",
+        phase=phase,
         file=plan.model_dump(mode="json"),
     )
     async with sessions(engine)() as session:
         session.add(row)
+        await session.flush()
+        session.add_all(
+            Application(
+                mission_id=row.id,
+                organisation=f"Cluster {n}",
+                organisation_key=f"cluster {n}",
+                organisation_type="cluster_organisation",
+                country=country,
+                city="Somewhere",
+                contact_name=f"Contact {n}",
+                contact_email=f"c{n}@example.org",
+                email_key=f"c{n}@example.org",
+                sectors=[plan.call.sectors[0]],
+                answers={},
+                consent=True,
+                status="received",
+                complete=True,
+                missing=[],
+                submitted_at=now,
+                updated_at=now,
+            )
+            for n, country in enumerate(countries.split())
+        )
         await session.commit()
         await session.refresh(row)
     return row
@@ -56,13 +81,16 @@ async def test_the_report_page_by_version_and_its_downloads(
     api: httpx.AsyncClient, browsers: Browser, engine: AsyncEngine, settings: Settings
 ) -> None:
     now = datetime.now(UTC)
-    ours, theirs = await reporting_mission(engine, now), await reporting_mission(engine, now)
+    ours = await reporting_mission(engine, now, countries="DE FR DE")
+    theirs = await reporting_mission(engine, now)
+    ended = await reporting_mission(engine, now, phase="cancelled")
     await person(api, "vera@example.org", "Vera Viewer")
     await person(api, "oona@example.org", "Oona Outsider")
     await person(api, "rita@example.org", "Rita Reviewer")
     await member(api, ours.id, "vera@example.org", "viewer")
     await member(api, ours.id, "rita@example.org", "reviewer")
     await member(api, theirs.id, "oona@example.org", "owner")
+    await member(api, ended.id, "vera@example.org", "viewer")
     path = f"/console/missions/{ours.id}/report"
     viewer, outsider, reviewer = browsers(), browsers(), browsers()
     await signed_in(viewer, "vera@example.org")
@@ -80,6 +108,8 @@ async def test_the_report_page_by_version_and_its_downloads(
     assert f"when the feedback closes, {describe(closes, ours.timezone)}" in before.text
     assert 'aria-current="page">Report</a>' in before.text
     assert "<svg" not in before.text and 'id="versions"' not in before.text
+    cancelled = await viewer.get(f"/console/missions/{ended.id}/report")
+    assert "The mission was cancelled: no report will be produced." in cancelled.text
 
     activities = ReportActivities(engine, settings)
     for version in (1, 2):
@@ -96,7 +126,10 @@ async def test_the_report_page_by_version_and_its_downloads(
     assert page.status_code == 200, page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     assert "Post-event report, version 2, produced" in page.text, "the newest is shown"
-    assert "<strong>0</strong><span>applications</span>" in page.text, "its figures"
+    assert "<strong>3</strong><span>applications</span>" in page.text, "its figures"
+    countries = page.text.split("<h3>Applications by country</h3>", 1)[1].split("</table>")[0]
+    assert '<td>Germany</td><td class="n">2</td>' in countries
+    assert '<td>France</td><td class="n">1</td>' in countries
     assert page.text.count("<svg") == 5 and CHART_COLOUR in page.text, "its five charts, inline"
     assert "reason number 1" in page.text and "reason number 2" in page.text, "every version"
     assert "<form" not in page.text.split("</header>", 1)[1], "nothing to steer on this page"

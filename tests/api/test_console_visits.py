@@ -20,7 +20,7 @@ from test_people_and_roles import member, person
 
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.file import load_mission
-from missionflow.runtime.models import VisitRegistration
+from missionflow.runtime.models import Mission, VisitRegistration
 
 
 def visiting_mission() -> dict[str, Any]:
@@ -248,3 +248,32 @@ async def test_the_visits_page_its_forms_and_attendance(
         ("new-york", alpha): ("registered", None),
         ("new-york", beta): ("cancelled", None),
     }
+
+
+async def test_a_mission_without_visits_says_so(
+    api: httpx.AsyncClient,
+    browsers: Browser,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    plan = load_mission(rehearsal(visits=[]), now=datetime.now(UTC))
+    async with session_factory() as session:
+        session.add(
+            Mission(
+                id=plan.id,
+                workflow_id=plan.workflow_id,
+                title=plan.title,
+                organiser=plan.organiser,
+                timezone=plan.timezone,
+                phase="call_open",
+                file=plan.model_dump(mode="json"),
+            )
+        )
+        await session.commit()
+    await person(api, "cora@example.org", "Cora Coordinator")
+    await member(api, plan.id, "cora@example.org", "coordinator")
+    coordinator = browsers()
+    await signed_in(coordinator, "cora@example.org")
+    page = await coordinator.get(f"/console/missions/{plan.id}/visits")
+    assert page.status_code == 200, page.text
+    assert "This mission has no cluster visits." in page.text
+    assert 'class="visit' not in page.text
