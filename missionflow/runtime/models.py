@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from missionflow.runtime.audit import AuditEntry as AuditEntry  # registers its table
+from missionflow.runtime.check_ins import CheckIn as CheckIn  # registers its table
 from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrations name it here
 from missionflow.runtime.columns import instant, utc_now
 from missionflow.runtime.erased_addresses import ErasedAddress as ErasedAddress  # its table
