@@ -267,6 +267,21 @@ class Meeting(SQLModel, table=True):
     attendance: str | None = Field(default=None, max_length=10, description="held or no_show")
 
 
+class PreferenceMark(SQLModel, table=True):
+    """One participant's mark on one of the other side in their preference list: must_meet,
+    would_like or no_thanks (`missionflow.domain.matchmaking.preferences`). Read only by its
+    author and the coordinators: the other side never learns of it."""
+
+    __tablename__ = "preference_mark"
+
+    mission_id: str = Field(foreign_key="mission.id", primary_key=True, max_length=64)
+    participant_id: uuid.UUID = Field(primary_key=True)
+    other_id: uuid.UUID = Field(primary_key=True)
+    participant_kind: str = Field(max_length=10, description="delegate or host")
+    mark: str = Field(max_length=12)
+    marked_at: datetime = instant()
+
+
 class AgendaSent(SQLModel, table=True):
     """The agenda last sent to a participant: a new schedule emails only those whose agenda
     differs, and their calendar file keeps its UIDs with the next SEQUENCE."""
