@@ -74,14 +74,17 @@ async def _actions(request: Request, principal: Principal, mission_id: str) -> f
     return await mission_actions(request, principal, mission_id) or frozenset()
 
 
-async def _temporal(request: Request) -> Client | None:
+async def temporal_client(request: Request) -> Client | None:
+    """The app's Temporal client, or None when Temporal cannot be reached: a page then shows
+    what is stored."""
     try:
         return await request.app.state.temporal.client()
     except Unavailable:
         return None
 
 
-async def _live(client: Client | None, mission_id: str) -> MissionStatus | None:
+async def live_status(client: Client | None, mission_id: str) -> MissionStatus | None:
+    """The mission's answer to its status query, or None when it does not come in time."""
     if client is None:
         return None
     try:
@@ -117,12 +120,12 @@ async def missions_page(
         query = query.where(col(Mission.id).in_(readable))
     rows = (await session.exec(query)).all()
     await release()  # the status queries below run at once: none may use the session
-    client = await _temporal(request)
+    client = await temporal_client(request)
     limit = asyncio.Semaphore(STATUS_QUERIES_AT_ONCE)
 
     async def line(row: Mission) -> MissionLine:
         async with limit:
-            live = await _live(client, row.id)
+            live = await live_status(client, row.id)
         return MissionLine(row, live, run_url(request, settings, row.workflow_id))
 
     lines = await asyncio.gather(*(line(row) for row in rows))
@@ -168,7 +171,8 @@ async def mission_page(
     """The mission's page; after a refused form, with the refusal at its field (`errors`) or
     at the top (`problem`) and what was sent (`values`)."""
     row = await stored_mission(request, principal, session, mission_id)
-    view = await mission_view(session, row, await _live(await _temporal(request), row.id))
+    live = await live_status(await temporal_client(request), row.id)
+    view = await mission_view(session, row, live)
     steers = Action.STEER in actions and not view.phase.is_terminal
     return render(
         request,

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from api.console.access import PREFIX, ConsolePrincipal, mission_access, render, stored_mission
 from api.console.forms import FormRefused, from_mission
-from api.console.pages import _live, _temporal
+from api.console.pages import live_status, temporal_client
 from api.deps import SessionDep
 from api.identity import Principal
 from api.selection_review import OverrideBody, review, selection_page
@@ -75,7 +75,7 @@ async def _page(
     row = await stored_mission(request, principal, session, mission_id)
     title, zone, stored_phase = row.title, row.timezone, Phase(row.phase)
     page = await selection_page(session, row)  # expires the session's rows: read them first
-    live = await _live(await _temporal(request), mission_id)
+    live = await live_status(await temporal_client(request), mission_id)
     phase = live.phase if live else stored_phase
     in_review = page.proposed and not page.approved and phase == Phase.SELECTION
 
