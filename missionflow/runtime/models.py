@@ -14,6 +14,7 @@ from missionflow.runtime.check_ins import CheckIn as CheckIn  # registers its ta
 from missionflow.runtime.columns import UTCDateTime as UTCDateTime  # the migrations name it here
 from missionflow.runtime.columns import instant, utc_now
 from missionflow.runtime.erased_addresses import ErasedAddress as ErasedAddress  # its table
+from missionflow.runtime.meeting_rating_table import MeetingRating as MeetingRating  # its table
 from missionflow.runtime.people import Person as Person  # registers the people's tables
 from missionflow.runtime.review_scores import ReviewScore as ReviewScore  # registers its table
 
