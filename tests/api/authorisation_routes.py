@@ -175,6 +175,16 @@ ROUTES: dict[tuple[str, str], Rule] = {
         STEER,
         invalid=NOTHING,  # no meeting during the call: a 404 for it, nothing to change
     ),
+    ("POST", "/missions/{mission_id}/check-ins"): mission(STEER, invalid=EMPTY),
+    ("GET", "/missions/{mission_id}/check-ins"): mission(READ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda"): link(READ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}/preferences"): link(READ),
+    ("PUT", "/missions/{mission_id}/participants/{participant_id}/preferences/{other_id}"): link(
+        STEER, refused={"json": {"mark": "must_meet"}}, invalid={"json": {"mark": "maybe"}}
+    ),
+    ("DELETE", "/missions/{mission_id}/participants/{participant_id}/preferences/{other_id}"): (
+        link(STEER, skip=CHANGES_WITH_ANY_BODY)
+    ),
     ("GET", "/missions/{mission_id}/agenda"): mission(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda.ics"): link(READ),
     ("POST", "/missions/{mission_id}/meetings/{meeting_id}/attendance"): mission(
@@ -245,6 +255,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/missions/{mission_id}/visits/{visit_id}/cancel"): mission(
         STEER, invalid=FORM
     ),
+    ("POST", "/console/missions/{mission_id}/check-in"): mission(STEER, invalid=FORM),
     ("POST", "/console/missions/{mission_id}/deadline"): mission(
         STEER, invalid={"data": {"deadline": "soon"}}
     ),

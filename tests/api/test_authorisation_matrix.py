@@ -6,7 +6,8 @@ token. Each gets the answer its rule (tests/api/authorisation_routes.py) says: 4
 console's 303 to its sign-in page), 403 or 404 when refused, and when allowed anything but
 those. The refused requests, all of them, change no row of any table, no mission's workflow
 state and send no email; the allowed ones (safe methods, or bodies refused as invalid) change
-nothing either but the audit log's record of personal-data exports.
+nothing either but the audit log's record of personal-data exports. A mission the caller has no
+role on answers exactly as one that does not exist.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from authorisation_routes import (
     PUBLIC,
     ROUTES,
     Caller,
+    Kind,
     Send,
     answered,
     expected,
@@ -95,6 +97,7 @@ def test_the_table_names_exactly_the_apps_routes(settings: Settings) -> None:
 
 
 OWNER = "olga@example.org"
+UNKNOWN = "no-such-mission"
 
 
 def later(document: dict[str, Any]) -> dict[str, Any]:
@@ -142,8 +145,8 @@ class World:
 
 async def world(api: httpx.AsyncClient, browsers: Browser) -> World:
     """Missions A and B, A's four roles, B's coordinator, the callers, an application of A
-    assigned to A's reviewer, and every email they cause sent: from then on nothing changes on
-    its own."""
+    assigned to A's reviewer, a host of A's matchmaking, and every email they cause sent: from
+    then on nothing changes on its own."""
     ours, theirs = await started(api), await started(api)
     people = {
         OWNER: Role.OWNER,
@@ -167,6 +170,12 @@ async def world(api: httpx.AsyncClient, browsers: Browser) -> World:
         json={"application_id": application, "person_id": ids["rita@example.org"]},
     )
     assert assigned.status_code == 201, assigned.text
+    host = {"name": "Boston Nanofab", "country": "US", "sector": "Advanced materials"}
+    loaded = await api.post(
+        f"/missions/{ours}/hosts",
+        json=[{**host, "contact_name": "Hope Host", "contact_email": "hope@nanofab.example.com"}],
+    )
+    assert loaded.status_code == 200, loaded.text
 
     sessions = {email: await session_of(browsers, email) for email in [*people, "bob@example.org"]}
     as_viewer = await token_of(sessions[OWNER], role="viewer")
@@ -238,7 +247,8 @@ async def world(api: httpx.AsyncClient, browsers: Browser) -> World:
     values = {
         "mission_id": ours,
         "application_id": application,
-        "participant_id": application,
+        "participant_id": loaded.json()["hosts"][0]["id"],
+        "other_id": application,
         "person_id": ids["rita@example.org"],
         "token_id": as_viewer["id"],
         "visit_id": "berlin",
@@ -279,31 +289,45 @@ async def call(
     )
 
 
-async def snapshot(engine: AsyncEngine, client: Any, missions: list[str]) -> dict[str, Any]:
-    """Every row of every table, sorted, and each mission's workflow status."""
+Rows = tuple[tuple[str, ...], list[tuple[str, ...]]]
+"""A table's column names and its rows (each value's repr), sorted."""
+
+
+async def snapshot(engine: AsyncEngine, client: Any, missions: list[str]) -> dict[str, Rows]:
+    """Every row of every table, and each mission's workflow status as a row of its own."""
     metadata = MetaData()
+    state: dict[str, Rows] = {}
     async with engine.connect() as connection:
         await connection.run_sync(metadata.reflect)
-        state: dict[str, Any] = {}
         for table in metadata.sorted_tables:
             skip = UNSTABLE_COLUMNS.get(table.name, set())
             columns = [c for c in table.columns if c.name not in skip]
             rows = (await connection.execute(select(*columns))).all()
-            state[f"table {table.name}"] = sorted(repr(tuple(row)) for row in rows)
+            values = sorted(tuple(repr(value) for value in row) for row in rows)
+            state[f"table {table.name}"] = (tuple(c.name for c in columns), values)
     for mission_id in missions:
-        live = await mission_status(client, mission_id)
-        state[f"workflow of {mission_id}"] = [repr(live.model_dump(mode="json"))]
+        live = (await mission_status(client, mission_id)).model_dump(mode="json")
+        row = tuple(repr(value) for value in live.values())
+        state[f"workflow of {mission_id}"] = (tuple(live), [row])
     return state
 
 
-def differences(before: dict[str, Any], after: dict[str, Any], *, but: str = "") -> list[str]:
-    """What changed from `before` to `after`, but rows holding `but`."""
+def differences(before: dict[str, Rows], after: dict[str, Rows], *, but: str = "") -> list[str]:
+    """What changed from `before` to `after`, but rows holding the value `but`: each changed
+    row by its first value (the table's key) and the columns that differ."""
     found = []
-    for name, rows in before.items():
-        gone = [row for row in rows if row not in after[name] and not (but and but in row)]
-        new = [row for row in after[name] if row not in rows and not (but and but in row)]
-        if gone or new:
-            found.append(f"{name} changed: gone {gone[:3]}, new {new[:3]}")
+    for name, (columns, rows) in before.items():
+        gone = {row[0]: row for row in rows if row not in after[name][1] and but not in row}
+        new = {row[0]: row for row in after[name][1] if row not in rows and but not in row}
+        for key in gone.keys() | new.keys():
+            was, now = gone.get(key), new.get(key)
+            if was is None or now is None:
+                found.append(f"{name}: {'added' if was is None else 'removed'} {key}")
+                continue
+            changed = {
+                c: (a[:80], b[:80]) for c, a, b in zip(columns, was, now, strict=True) if a != b
+            }
+            found.append(f"{name}: {key} changed {changed}")
     return found
 
 
@@ -321,13 +345,32 @@ async def test_every_route_answers_every_caller_by_its_rule(
     mismatches: list[str] = []
     allowed: list[tuple[Caller, str, str, Send, int]] = []
 
-    async def check(caller: Caller, method: str, template: str, send: Send, want: int) -> None:
+    async def check(
+        caller: Caller, method: str, template: str, send: Send, want: int
+    ) -> httpx.Response:
         answer = await call(caller, method, template, send, w.values)
         if not answered(answer, want):
             told = {ALLOWED: "let through", PUBLIC: "public"}.get(want, want)
             mismatches.append(
                 f"{method} {template} by {caller.name}: {answer.status_code}, expected "
                 f"{told}: {answer.text[:160]!r}"
+            )
+        return answer
+
+    async def as_unknown(
+        caller: Caller, method: str, template: str, send: Send, answer: httpx.Response
+    ) -> None:
+        """A mission without a role on it answers as one that does not exist."""
+        unknown = {**w.values, "mission_id": UNKNOWN}
+        none = await call(caller, method, template, send, unknown)
+        if (answer.status_code, answer.text.replace(w.ours, UNKNOWN)) != (
+            none.status_code,
+            none.text,
+        ):
+            mismatches.append(
+                f"{method} {template} by {caller.name}: {answer.status_code} "
+                f"{answer.text[:160]!r}, for a mission that does not exist {none.status_code} "
+                f"{none.text[:160]!r}"
             )
 
     before = await snapshot(engine, dev_env.client, missions)
@@ -340,7 +383,9 @@ async def test_every_route_answers_every_caller_by_its_rule(
             want = expected(rule, method, template, caller, owner=OWNER)
             if want not in (ALLOWED, PUBLIC):
                 refused += 1
-                await check(caller, method, template, rule.refused, want)
+                answer = await check(caller, method, template, rule.refused, want)
+                if want == 404 and rule.kind == Kind.MISSION:
+                    await as_unknown(caller, method, template, rule.refused, answer)
                 continue
             send = rule.refused if method in SAFE_METHODS else rule.invalid
             # The public is asked once, without credentials; `skip_allowed` says why not.
@@ -353,7 +398,7 @@ async def test_every_route_answers_every_caller_by_its_rule(
         await check(caller, method, template, send, want)
     assert len(mailbox.messages) == emails, "an allowed request (read, or invalid) sent an email"
     # A coordinator's export of a person's data (GET .../personal-data/{aid}) is logged.
-    exported = "'personal_data.exported'"
+    exported = repr("personal_data.exported")
     after = await snapshot(engine, dev_env.client, missions)
     changed += [f"allowed: {c}" for c in differences(before, after, but=exported)]
 
