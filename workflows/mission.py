@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.base import RETRY
 from workflows.call import CallPhase
+from workflows.check_in import CheckInDesk
 from workflows.matchmaking import MatchmakingPhase
 from workflows.postman import Postman
 from workflows.reporting import ReportingPhase
@@ -52,7 +53,13 @@ from workflows.visits import VisitsPhase
 
 @workflow.defn
 class MissionWorkflow(
-    CallPhase, SelectionPhase, MatchmakingPhase, VisitsPhase, ReportingPhase, Postman
+    CallPhase,
+    SelectionPhase,
+    MatchmakingPhase,
+    CheckInDesk,
+    VisitsPhase,
+    ReportingPhase,
+    Postman,
 ):
     @workflow.init
     def __init__(self, input: MissionInput) -> None:

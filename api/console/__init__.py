@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from api.console import (
     applications,
+    check_in,
     forms,
     matchmaking,
     outbox,
@@ -30,6 +31,7 @@ def install(app: FastAPI) -> None:
         selection,
         outbox,
         matchmaking,
+        check_in,
         visits,
         report,
     ):

@@ -39,6 +39,13 @@ def check_in_url(settings: Settings, mission_id: str, participant_id: uuid.UUID)
     return f"{settings.base_url}/console/missions/{mission_id}/check-in?code={code}"
 
 
+def calendar_line(settings: Settings, mission_id: str, participant_id: uuid.UUID) -> str:
+    """What a calendar file's meetings say about check-in (calendars show no image)."""
+    code = check_in_code(settings.link_secret(), participant_id)
+    url = check_in_url(settings, mission_id, participant_id)
+    return f"Check-in code: {code} (at the desk, show the QR code of your agenda: {url})"
+
+
 def qr_svg(url: str, *, title: str) -> str:
     """An inline <svg> of the link's QR code (medium error correction: it survives a scratched
     phone screen), sized for a desk scanner at arm's length."""

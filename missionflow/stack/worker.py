@@ -21,6 +21,7 @@ from activities.call import CallActivities
 from activities.email import EmailActivities
 from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
+from activities.meeting_requests import MeetingRequestActivities
 from activities.outbox import OutboxActivities
 from activities.privacy import PrivacyActivities
 from activities.records import RecordActivities
@@ -59,6 +60,7 @@ def build_worker(
     selection = SelectionActivities(engine, settings)
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
+    meeting_requests = MeetingRequestActivities(engine, settings)
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
     report = ReportActivities(engine, settings)
@@ -89,6 +91,8 @@ def build_worker(
             matchmaking.record_attendance,
             matchmaking.remind_matchmaking,
             matchmaking.schedule_meetings,
+            meeting_requests.expire_requests,
+            meeting_requests.nudge,
             visits.record_visit_places,
             visits.send_itinerary,
             visits.remind_visit,

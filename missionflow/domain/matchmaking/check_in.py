@@ -17,6 +17,8 @@ import uuid
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import AwareDatetime, BaseModel, Field
+
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.event_sections import Matchmaking
 
@@ -70,3 +72,24 @@ def check_in_refusal(event: Matchmaking, now: datetime) -> str | None:
     if now >= event.ends_at:
         return f"The matchmaking event ended on {describe(event.ends_at, event.timezone)}."
     return None
+
+
+class CheckInInput(BaseModel):
+    """A participant the desk found by their code, and the coordinator at the desk."""
+
+    participant_id: uuid.UUID
+    by: str = Field(max_length=200)
+
+
+class CheckInRecord(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    check_in: CheckInInput
+
+
+class CheckInReceipt(BaseModel):
+    participant_id: uuid.UUID
+    name: str
+    side: str
+    checked_in_at: AwareDatetime
+    already: bool = Field(description="Checked in before: `checked_in_at` is that first time.")
