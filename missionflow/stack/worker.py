@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.applications import ApplicationActivities
 from activities.call import CallActivities
+from activities.check_ins import CheckInActivities
 from activities.email import EmailActivities
 from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
@@ -61,6 +62,7 @@ def build_worker(
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
     meeting_requests = MeetingRequestActivities(engine, settings)
+    check_ins = CheckInActivities(engine)
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
     report = ReportActivities(engine, settings)
@@ -93,6 +95,7 @@ def build_worker(
             matchmaking.schedule_meetings,
             meeting_requests.expire_requests,
             meeting_requests.nudge,
+            check_ins.record_check_in,
             visits.record_visit_places,
             visits.send_itinerary,
             visits.remind_visit,

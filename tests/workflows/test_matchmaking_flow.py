@@ -33,8 +33,7 @@ from missionflow.runtime.models import Host, Meeting, ScheduleRun
 from workflows.mission import MissionWorkflow
 
 
-def event_mission(now: Any, **matchmaking: Any) -> MissionFile:
-    """The event; `matchmaking`: more of its section's fields."""
+def event_mission(now: Any) -> MissionFile:
     document = rehearsal(visits=[])
     document["call"].update(deadline="+P1D", reminders=[])
     document["call"]["invitees"] = []
@@ -53,7 +52,6 @@ def event_mission(now: Any, **matchmaking: Any) -> MissionFile:
         slot_minutes=20,
         tables=2,
         max_meetings_per_participant=3,
-        **matchmaking,
     )
     document["reporting"].update(report_due="+P20D", follow_up=[])
     return load_mission(document, now=now, live=True)
