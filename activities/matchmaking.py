@@ -20,6 +20,7 @@ from temporalio import activity
 
 from activities.agendas import send_agendas
 from activities.applications import mission_file
+from activities.meeting_requests import within_limits
 from activities.meeting_schedule import instance_of, place_in_thread, schedule_run
 from activities.refusal import refused
 from missionflow.domain.call.applications import organisation_key
@@ -31,6 +32,7 @@ from missionflow.domain.matchmaking.messages import (
     MeetingRecord,
     ScheduleReport,
 )
+from missionflow.domain.matchmaking.request_policy import EXPIRED, expiry_said, overdue
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_key, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
@@ -76,8 +78,12 @@ class MatchmakingActivities:
                     select(Meeting).where(Meeting.mission_id == mission.id, Meeting.pair_key == key)
                 )
             ).first()
-            if existing is not None:
+            if existing is not None and existing.status != EXPIRED:
                 return await self._merge(session, mission, existing, record, requester, invitee)
+            await within_limits(session, _event(mission), mission.id, requester.id, record.at)
+            if existing is not None:  # asked anew after it expired: a new request
+                await session.delete(existing)
+                await session.flush()
             meeting = Meeting(
                 id=request.request_id,
                 mission_id=mission.id,
@@ -146,6 +152,11 @@ class MatchmakingActivities:
             wanted = target[answer.action]
             if meeting.status == wanted:
                 return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=False)
+            if meeting.status == EXPIRED or (
+                meeting.status == "pending"
+                and overdue(_event(mission), meeting.requested_at, record.at)
+            ):
+                raise refused(expiry_said(_event(mission), meeting.requested_at), CONFLICT)
             allowed_from = {"accepted": "pending", "declined": "pending", "cancelled": None}
             if allowed_from[wanted] is not None and meeting.status != allowed_from[wanted]:
                 raise refused(f"This meeting request is already {meeting.status}.", CONFLICT)

@@ -32,10 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from missionflow.domain.mission.phases import Phase
     from missionflow.domain.refusals import CONFLICT
 
-from workflows.base import RETRY, MissionCore
+from workflows.base import RETRY
+from workflows.meeting_requests import RequestTimers
 
 
-class MatchmakingPhase(MissionCore):
+class MatchmakingPhase(RequestTimers):
     @workflow.update
     async def add_hosts(self, batch: HostBatch) -> HostsLoaded:
         """Hosts of the matchmaking event, checked by the API against its slots."""
@@ -57,10 +58,12 @@ class MatchmakingPhase(MissionCore):
     @workflow.update
     async def request_meeting(self, request: MeetingRequestInput) -> MeetingReceipt:
         self._changed(replan=False)
-        return await self._write_meeting(
+        receipt = await self._write_meeting(
             MatchmakingActivities.record_meeting_request,
             MeetingRecord(mission_id=self._mission.id, at=workflow.now(), request=request),
         )
+        self._note_request(receipt)
+        return receipt
 
     @request_meeting.validator
     def _validate_meeting_request(self, _: MeetingRequestInput) -> None:
@@ -143,7 +146,8 @@ class MatchmakingPhase(MissionCore):
         event, progress = self._mission.matchmaking, self._state.matchmaking
         if event is None or self._state.phase is not Phase.MATCHMAKING:
             return
-        now = workflow.now()
+        await self._run_request_timers(event)
+        progress, now = self._state.matchmaking, workflow.now()
         if (
             not progress.reminded
             and matchmaking.reminder_at(event) <= now < event.requests_deadline

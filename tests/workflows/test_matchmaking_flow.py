@@ -33,7 +33,8 @@ from missionflow.runtime.models import Host, Meeting, ScheduleRun
 from workflows.mission import MissionWorkflow
 
 
-def event_mission(now: Any) -> MissionFile:
+def event_mission(now: Any, **matchmaking: Any) -> MissionFile:
+    """The event; `matchmaking`: more of its section's fields."""
     document = rehearsal(visits=[])
     document["call"].update(deadline="+P1D", reminders=[])
     document["call"]["invitees"] = []
@@ -52,6 +53,7 @@ def event_mission(now: Any) -> MissionFile:
         slot_minutes=20,
         tables=2,
         max_meetings_per_participant=3,
+        **matchmaking,
     )
     document["reporting"].update(report_due="+P20D", follow_up=[])
     return load_mission(document, now=now, live=True)

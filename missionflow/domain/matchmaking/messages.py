@@ -17,6 +17,10 @@ class MatchmakingProgress(BaseModel):
     version: int = Field(default=0, description="Schedules published so far.")
     changes: int = Field(default=0, description="Late changes since the last published schedule.")
     placed: str | None = Field(default=None, description="The last schedule's figures, in words.")
+    expiry_due: AwareDatetime | None = Field(
+        default=None, description="The next sweep of expired requests (request_expiry)."
+    )
+    nudged: int = Field(default=0, description="Rounds of nudges sent (nudge_every).")
 
 
 class HostBatch(BaseModel):
@@ -91,3 +95,17 @@ class ScheduleReport(BaseModel):
     breaks: int = 0
     breaks_bound: int | None = Field(default=None, description="None: no lower bound proven.")
     method: str = ""
+
+
+class RequestSweep(BaseModel):
+    """What a sweep of expired requests did, and when the next one is due (None: no request
+    is pending)."""
+
+    expired: int
+    next_due: AwareDatetime | None
+
+
+class NudgeNotice(BaseModel):
+    mission_id: str
+    at: AwareDatetime
+    round: int = Field(ge=1, description="The round of nudges, in the idempotency keys.")

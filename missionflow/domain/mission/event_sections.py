@@ -8,6 +8,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from missionflow.domain.durations import Duration, IsoDuration
+from missionflow.domain.matchmaking import request_policy
 from missionflow.domain.mission.fields import Instant, Slug, Strict, Text, Zone, field_error
 from missionflow.domain.mission.languages import text_field
 
@@ -33,6 +34,21 @@ class Matchmaking(Strict):
     slot_minutes: Annotated[int, Field(ge=1, le=240)] = 20
     tables: Annotated[int, Field(ge=1)]
     max_meetings_per_participant: Annotated[int, Field(ge=1)]
+    # Requests: expiry, limits and nudges (docs/mission-file.md, "Meeting requests").
+    request_expiry: Duration | None = Field(
+        default=None, description="A pending request not answered within it expires (P3D)."
+    )
+    max_pending_requests: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Per participant: their sent requests waiting at once."
+    )
+    max_sent_requests: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Per participant: the requests they may send in all."
+    )
+    nudge_every: Duration | None = Field(
+        default=None,
+        description="From requests_open_at until requests_deadline, participants with no "
+        "accepted meeting are nudged by email every so often (P2D).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -51,6 +67,12 @@ class Matchmaking(Strict):
         for earlier, later in zip(self.sessions, self.sessions[1:], strict=False):
             if later.start < earlier.end:
                 raise field_error("sessions", "sessions must be in order and must not overlap")
+        return self
+
+    @model_validator(mode="after")
+    def _request_rules(self) -> Self:
+        if (refusal := request_policy.settings_refusal(self)) is not None:
+            raise field_error(*refusal)
         return self
 
     @property

@@ -14,6 +14,7 @@ from missionflow.domain.call.deadline import opens_at, reminders
 from missionflow.domain.call.messages import CallProgress
 from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe, local
+from missionflow.domain.matchmaking import request_policy
 from missionflow.domain.matchmaking import rules as matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.messages import InstantView
@@ -255,6 +256,8 @@ _PHASE_OF_MILESTONE = {
     "delegation_lock": Phase.CONFIRMATION,
     "seat_answer": Phase.CONFIRMATION,
     "requests_reminder": Phase.MATCHMAKING,
+    "request_expiry": Phase.MATCHMAKING,
+    "matchmaking_nudge": Phase.MATCHMAKING,
     "requests_open": Phase.MATCHMAKING,
     "requests_deadline": Phase.MATCHMAKING,
     "matchmaking_starts": Phase.MATCHMAKING,
@@ -290,6 +293,11 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
                 event.timezone,
             )
         )
+    if event is not None:
+        planned += [
+            Milestone(name, label, at, event.timezone)
+            for name, label, at in request_policy.planned(event, state.matchmaking)
+        ]
     for visit, at in visits.planned_reminders(mission, state):
         planned.append(
             Milestone(

@@ -41,6 +41,8 @@ TEMPLATES = (
     "meeting_request",
     "meeting_answer",
     "matchmaking_reminder",
+    "meeting_expired",
+    "matchmaking_nudge",
     "agenda",
     "agenda_changed",
     "itinerary",

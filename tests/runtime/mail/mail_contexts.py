@@ -281,6 +281,22 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "event_timezone": VENUE_ZONE,
         "private_url": f"{MATCHMAKING_URL}/participants/7?token=s3cret",
     },
+    "meeting_expired": {
+        "other": {"name": "Philadelphia NanoWorks", "country": "United States of America"},
+        "asked_by_recipient": True,
+        "requested_at": REQUESTS_DEADLINE - timedelta(days=5),
+        "requests_deadline": REQUESTS_DEADLINE,
+        "event": EVENT,
+        "event_timezone": VENUE_ZONE,
+        "private_url": f"{MATCHMAKING_URL}/participants/7?token=s3cret",
+    },
+    "matchmaking_nudge": {
+        "waiting": 2,
+        "requests_deadline": REQUESTS_DEADLINE,
+        "event": EVENT,
+        "event_timezone": VENUE_ZONE,
+        "private_url": f"{MATCHMAKING_URL}/participants/7?token=s3cret",
+    },
     "agenda": {
         "event": EVENT,
         "venue": VENUE,
