@@ -53,9 +53,7 @@ def test_meeting_ratings_start_empty_and_hold_one_per_rater_meeting_and_stage(
     with engine.begin() as connection:
         assert connection.execute(select(ratings)).all() == []
         connection.execute(insert(ratings).values(**row))
-        connection.execute(
-            insert(ratings).values(**(row | {"id": uuid.uuid4().hex, "stage": 2}))
-        )
+        connection.execute(insert(ratings).values(**(row | {"id": uuid.uuid4().hex, "stage": 2})))
         connection.execute(
             insert(ratings).values(
                 **(row | {"id": uuid.uuid4().hex, "rater_kind": "host", "rater_id": host})
