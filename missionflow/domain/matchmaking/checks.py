@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from missionflow.domain.matchmaking.instance import Instance, Participant, Slot
 from missionflow.domain.matchmaking.result import Schedule
+from missionflow.domain.matchmaking.seating import table_breaches, table_problems
 
 PRIORITIES = (1, 2, 3)
 MAX_TIME_LIMIT = 600  # seconds: longer than an activity should hold a worker's core
@@ -67,7 +68,7 @@ def problems(instance: Instance) -> list[str]:
             f"time_limit is {instance.time_limit}: it must be between 0 and {MAX_TIME_LIMIT} "
             "seconds"
         )
-    return found + _fixed_problems(instance, slots, people)
+    return found + _fixed_problems(instance, slots, people) + table_problems(instance)
 
 
 def _overlaps(slots: Sequence[Slot]) -> list[str]:
@@ -101,7 +102,7 @@ def _fixed_problems(
             found.append(
                 f"meeting {fixed.meeting!r} is fixed in slot {fixed.slot!r}, which does not exist"
             )
-        if not 1 <= fixed.table <= instance.tables:
+        if fixed.table is not None and not 1 <= fixed.table <= instance.tables:
             found.append(
                 f"meeting {fixed.meeting!r} is fixed at table {fixed.table}, outside "
                 f"1..{instance.tables}"
@@ -110,7 +111,7 @@ def _fixed_problems(
             found.append(f"meeting {fixed.meeting!r} is fixed more than once")
             continue
         seen_meetings.add(fixed.meeting)
-        if (fixed.slot, fixed.table) in seen_tables:
+        if fixed.table is not None and (fixed.slot, fixed.table) in seen_tables:
             found.append(
                 f"meetings {seen_tables[fixed.slot, fixed.table]!r} and {fixed.meeting!r} are both "
                 f"fixed at table {fixed.table} in slot {fixed.slot!r}"
@@ -170,11 +171,11 @@ def validate(instance: Instance, result: Schedule) -> list[str]:
             found.append(f"meeting {item.meeting!r} is assigned more than once")
         if item.slot not in slots:
             found.append(f"meeting {item.meeting!r} is in slot {item.slot!r}, which does not exist")
-        if not 1 <= item.table <= instance.tables:
+        if item.table is not None and not 1 <= item.table <= instance.tables:
             found.append(
                 f"meeting {item.meeting!r} is at table {item.table}, outside 1..{instance.tables}"
             )
-        if (item.slot, item.table) in tables:
+        if item.table is not None and (item.slot, item.table) in tables:
             found.append(
                 f"meetings {tables[item.slot, item.table]!r} and {item.meeting!r} share table "
                 f"{item.table} in slot {item.slot!r}"
@@ -209,6 +210,7 @@ def validate(instance: Instance, result: Schedule) -> list[str]:
         for f in instance.fixed
         if (f.meeting, f.slot, f.table) not in assigned
     ]
+    found += table_breaches(instance, result)
     left_out = Counter(u.meeting for u in result.unscheduled)
     for id_ in meetings:
         if placed[id_] + left_out[id_] == 0:

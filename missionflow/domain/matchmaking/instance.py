@@ -29,6 +29,8 @@ class Participant(Strict):
     side: str  # free text ("delegate", "host"); the scheduler reads sides from the meetings
     max_meetings: int
     unavailable: list[str] = []  # slot ids
+    table: int | None = None  # 1..tables: every in-person meeting of theirs is at this table
+    remote: bool = False  # meets by video: their meetings take no table
 
 
 class Meeting(Strict):
@@ -45,7 +47,7 @@ class Fixed(Strict):
 
     meeting: str
     slot: str
-    table: int  # 1..tables
+    table: int | None  # 1..tables; None for a remote meeting
 
 
 class Instance(Strict):

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from missionflow.domain.matchmaking.breaks import sessions
 from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.polish import polish
+from missionflow.domain.matchmaking.seating import remote_meetings, required_tables, table_turns
 from missionflow.domain.matchmaking.timetable import FREE, Timetable, bits
 
 MOVES_PER_MEETING = 1_000
@@ -68,11 +69,20 @@ class Numbered:
             )
             for m in self.meetings
         ]
-        self.allowed = [
-            self.available[a] & self.available[b] & window
-            for (a, b), window in zip(self.ends, self.window, strict=True)
-        ]
-        """The slots each meeting may take: both available, within its time window."""
+        self.remote = remote_meetings(instance)
+        self.table_of = required_tables(instance)
+        self.allowed = table_turns(
+            instance,
+            self.slot_index,
+            self.ends,
+            [
+                self.available[a] & self.available[b] & window
+                for (a, b), window in zip(self.ends, self.window, strict=True)
+            ],
+            self.caps,
+        )
+        """The slots each meeting may take: both available, within its time window, in its
+        host's turns at a shared fixed table (`seating.py`)."""
         self.possible = [
             self.caps[a] > 0 and self.caps[b] > 0 and bool(allowed)
             for (a, b), allowed in zip(self.ends, self.allowed, strict=True)
@@ -89,6 +99,7 @@ class Numbered:
             ends=self.ends,
             allowed=self.allowed,
             fixed=[self.meeting_index[f.meeting] for f in self.instance.fixed],
+            weight=[0 if remote else 1 for remote in self.remote],
         )
 
 
@@ -214,13 +225,13 @@ class _Repair:
                 options.append((sum(self.priority[m] for m in out), len(out), slot, out))
         options.sort(key=lambda option: option[:3])
         for _, _, slot, out in options:
-            full = timetable.placed >= timetable.capacity
+            full = timetable.weight[meeting] and timetable.placed >= timetable.capacity
             if full and out and not self._worth_trying(meeting, out):
                 continue
             mark = timetable.mark()
             for m in out:
                 timetable.take(m)
-            if not timetable.room >> slot & 1 and not timetable.make_room(slot):
+            if not timetable.room_for(meeting) >> slot & 1 and not timetable.make_room(slot):
                 evicted = self._evictee(meeting, slot)
                 if evicted is None or (full and not self._worth_trying(meeting, [*out, evicted])):
                     timetable.undo(mark)
@@ -280,6 +291,8 @@ class _Repair:
         for other in self.evictable[slot]:
             if self.timetable.slot_of[other] != slot or self.timetable.fixed[other]:
                 continue
+            if not self.timetable.weight[other]:
+                continue  # a remote meeting frees no table
             if self.priority[other] > self.priority[meeting]:
                 return None
             looked += 1
@@ -293,13 +306,18 @@ class _Repair:
         return None
 
 
-def seat(timetable: Timetable, numbered: Numbered) -> dict[int, int]:
-    """A table for each meeting placed, slot by slot: fixed tables first, then the busier
-    participant of each meeting keeps the table they had last when it is free, else the lowest
-    free table, so hosts mostly stay put."""
-    fixed = {numbered.meeting_index[f.meeting]: f.table for f in numbered.instance.fixed}
+def seat(timetable: Timetable, numbered: Numbered) -> dict[int, int | None]:
+    """A table for each meeting placed, slot by slot: kept and fixed tables first (none for a
+    remote meeting), then the busier participant of each meeting keeps the table they had last
+    when it is free, else the lowest free table, so hosts mostly stay put."""
+    fixed: dict[int, int | None] = {
+        numbered.meeting_index[f.meeting]: f.table for f in numbered.instance.fixed
+    }
+    for meeting, table in enumerate(numbered.table_of):
+        if table is not None or numbered.remote[meeting]:
+            fixed.setdefault(meeting, table)
     last_table: dict[int, int] = {}
-    tables: dict[int, int] = {}
+    tables: dict[int, int | None] = {}
     for members in timetable.members:
         here = sorted(members)
         taken = {fixed[m] for m in here if m in fixed}
@@ -316,7 +334,8 @@ def seat(timetable: Timetable, numbered: Numbered) -> dict[int, int]:
             tables[meeting] = table
         for meeting in here:
             a, b = numbered.ends[meeting]
-            last_table[b if timetable.load[b] > timetable.load[a] else a] = tables[meeting]
+            if (table := tables[meeting]) is not None:
+                last_table[b if timetable.load[b] > timetable.load[a] else a] = table
     return tables
 
 
@@ -334,6 +353,9 @@ def reason(timetable: Timetable, numbered: Numbered, meeting: int) -> str:
             return f"{names[person]} takes no meetings (max_meetings is 0)"
     if not timetable.available[a] & timetable.available[b]:
         return f"{names[a]} and {names[b]} are never available in the same slot"
+    if not timetable.allowed[meeting] and numbered.table_of[meeting] is not None:
+        table = numbered.table_of[meeting]
+        return f"no slot where both are available in their turns at the shared table {table}"
     if not timetable.allowed[meeting]:
         return (
             f"no slot within the meeting's time window where both {names[a]} and {names[b]} "
@@ -347,7 +369,7 @@ def reason(timetable: Timetable, numbered: Numbered, meeting: int) -> str:
         return " and ".join(
             f"{names[p]} is busy in every slot they are available for" for p in booked
         )
-    if timetable.placed >= timetable.capacity:
+    if timetable.weight[meeting] and timetable.placed >= timetable.capacity:
         return f"all {timetable.tables} tables are taken in every slot"
     if not timetable.free(a) & timetable.free(b) & timetable.allowed[meeting]:
         return f"no slot where both {names[a]} and {names[b]} are free{within}"

@@ -138,7 +138,7 @@ def _change(
         to = two if timetable.slot_of[m] == one else one
         if timetable.fixed[m] or not timetable.allowed[m] >> to & 1:
             return None
-        to_two += 1 if to == two else -1
+        to_two += timetable.weight[m] if to == two else -timetable.weight[m]
         people.add(timetable.first[m])
         people.add(timetable.second[m])
     if timetable.count[two] + to_two > timetable.tables:

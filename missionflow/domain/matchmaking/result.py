@@ -20,7 +20,7 @@ from missionflow.domain.matchmaking.instance import Instance, Strict
 class Assignment(Strict):
     meeting: str
     slot: str
-    table: int
+    table: int | None  # None: a remote meeting, which takes no table
 
 
 class Unscheduled(Strict):

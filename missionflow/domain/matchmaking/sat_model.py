@@ -34,7 +34,7 @@ class SatModel:
         load = [0] * people
         for meeting, slot in enumerate(slot_of):
             if meeting not in domains and slot != FREE:
-                in_slot[slot] += 1
+                in_slot[slot] += 0 if numbered.remote[meeting] else 1
                 for person in numbered.ends[meeting]:
                     self.busy_constant[person] |= 1 << slot
                     load[person] += 1
@@ -50,7 +50,8 @@ class SatModel:
             chosen = [v for _, v in options]
             (model.add_exactly_one if once else model.add_at_most_one)(chosen)
             for slot, var in options:
-                per_slot[slot].append(var)
+                if not numbered.remote[meeting]:  # a remote meeting takes no table
+                    per_slot[slot].append(var)
                 for person in (a, b):
                     cells.setdefault((person, slot), []).append(var)
                     self.mine[person].append(var)

@@ -8,7 +8,8 @@ reasons; only `stats.solve_seconds` varies.
 The rules, which every schedule keeps (`checks.validate` checks them): at most `tables` meetings
 per slot, each at its own table 1..tables; nobody in two meetings in one slot; nobody in a slot
 they are unavailable for; nobody in more than their `max_meetings`; every meeting within its
-time window; fixed assignments exactly as given.
+time window; fixed assignments exactly as given; a remote meeting at no table, taking none; an
+in-person meeting of a participant with a fixed table at that table (`seating.py`).
 
 The objective, in this order:
     1. value: the sum of the priorities of the meetings placed. Priority is 1, 2 or 3, 3 the
@@ -63,14 +64,28 @@ def upper_bound(instance: Instance) -> int:
 
 
 def _upper_bound(numbered: Numbered) -> int:
-    possible = [ends for ends, ok in zip(numbered.ends, numbered.possible, strict=True) if ok]
-    return meeting_bound(
-        slots=len(numbered.slots),
-        tables=numbered.tables,
-        caps=numbered.caps,
-        available=numbered.available,
-        pairs=possible,
-    )
+    """The bound of the in-person meetings, plus, when some are remote (they take no table),
+    the bound of the remote ones with a table for everyone."""
+
+    def bound(remote: bool, tables: int) -> int:
+        return meeting_bound(
+            slots=len(numbered.slots),
+            tables=tables,
+            caps=numbered.caps,
+            available=numbered.available,
+            pairs=[
+                ends
+                for ends, ok, far in zip(
+                    numbered.ends, numbered.possible, numbered.remote, strict=True
+                )
+                if ok and far == remote
+            ],
+        )
+
+    in_person = bound(False, numbered.tables)
+    if not any(numbered.remote):
+        return in_person
+    return in_person + bound(True, len(numbered.people))
 
 
 def _refuse_invalid(instance: Instance) -> None:

@@ -7,7 +7,8 @@ participant's slots are bits of an integer (bit s: slot s), so the questions ask
 times ("where are both free?") are a few integer operations. The timetable is always valid:
 every participant in at most one meeting per slot and only in slots they are available for, at
 most `tables` meetings per slot, at most `cap` meetings per participant, fixed meetings never
-moved. Each change is journaled, so a trial can be undone exactly.
+moved. Each change is journaled, so a trial can be undone exactly. A remote meeting (weight 0)
+takes no table: it counts for its participants, never for its slot's tables.
 
 The main move is the Kempe chain of edge colouring. Slots are colours, meetings are edges
 between two participants. To place a meeting u–v when u is free in slot a but v is busy there,
@@ -47,12 +48,14 @@ class Timetable:
         ends: Sequence[tuple[int, int]],
         allowed: Sequence[int],
         fixed: Iterable[int] = (),
+        weight: Sequence[int] | None = None,
     ) -> None:
         """`available[p]`: the slots participant p is available for, as a mask (bit s: slot
         s); `session_of[s]`: the session of slot s, slots in time order (placing next to a
         participant's meetings stays within a session); `ends[m]`: the two participants of
         meeting m; `allowed[m]`: the slots meeting m may take (both available, within its time
-        window)."""
+        window); `weight[m]`: the tables meeting m takes, 1, or 0 for a remote meeting (default:
+        all 1)."""
         self.slots = len(session_of)
         self.tables = tables
         self.capacity = self.slots * tables
@@ -67,6 +70,7 @@ class Timetable:
         )
         self.precedes = self.follows >> 1  # slot s is followed by s + 1 in the same session
         self.allowed = list(allowed)
+        self.weight = list(weight) if weight is not None else [1] * len(ends)
         self.first = [a for a, _ in ends]
         self.second = [b for _, b in ends]
         self.fixed = bytearray(len(ends))
@@ -79,8 +83,9 @@ class Timetable:
         self.slot_of = [FREE] * len(ends)
         self.members: list[dict[int, None]] = [{} for _ in range(self.slots)]
         self.count = [0] * self.slots
-        self.room = (1 << self.slots) - 1 if tables > 0 else 0  # slots with a table left
-        self.placed = 0
+        self.everywhere = (1 << self.slots) - 1
+        self.room = self.everywhere if tables > 0 else 0  # slots with a table left
+        self.placed = 0  # tables taken, all slots together
         self.journal: list[tuple[int, int]] = []  # (meeting, slot it had before the change)
         self._moves = 0  # what is left of the current search's budget
 
@@ -118,25 +123,34 @@ class Timetable:
             self.busy[a] ^= 1 << old
             self.busy[b] ^= 1 << old
             del self.members[old][meeting]
-            self.count[old] -= 1
-            self.room |= 1 << old
+            self.count[old] -= self.weight[meeting]
+            if self.count[old] < self.tables:
+                self.room |= 1 << old
             self.load[a] -= 1
             self.load[b] -= 1
-            self.placed -= 1
+            self.placed -= self.weight[meeting]
         self.slot_of[meeting] = slot
         if slot != FREE:
             self.at[a][slot] = self.at[b][slot] = meeting
             self.busy[a] |= 1 << slot
             self.busy[b] |= 1 << slot
             self.members[slot][meeting] = None
-            self.count[slot] += 1
+            self.count[slot] += self.weight[meeting]
             if self.count[slot] >= self.tables:
                 self.room &= ~(1 << slot)
             self.load[a] += 1
             self.load[b] += 1
-            self.placed += 1
+            self.placed += self.weight[meeting]
 
     # --- questions ----------------------------------------------------------------------------
+
+    def room_for(self, meeting: int) -> int:
+        """The slots with a table for the meeting: every slot for a remote one."""
+        return self.room if self.weight[meeting] else self.everywhere
+
+    def net(self, path: Sequence[int]) -> int:
+        """The tables a chain's swap moves from the slot of `path[0]` to the other slot."""
+        return sum(self.weight[m] for m in path[::2]) - sum(self.weight[m] for m in path[1::2])
 
     def free(self, person: int) -> int:
         """The slots the participant is available for and not yet busy in, as a mask."""
@@ -167,14 +181,14 @@ class Timetable:
         a, b = self.first[meeting], self.second[meeting]
         if self.load[a] >= self.cap[a] or self.load[b] >= self.cap[b]:
             return False
-        if self.placed >= self.capacity:
+        if self.weight[meeting] and self.placed >= self.capacity:
             return False
         free_a, free_b = self.free(a), self.free(b)
         if not free_a or not free_b:
             return False
         both = free_a & free_b & self.allowed[meeting]
-        if both & self.room:
-            self.put(meeting, next(self._ranked(both & self.room, a, b)))
+        if both & self.room_for(meeting):
+            self.put(meeting, next(self._ranked(both & self.room_for(meeting), a, b)))
             return True
         for slot in self._ranked(both, a, b):
             if self.make_room(slot):
@@ -209,7 +223,7 @@ class Timetable:
         self._moves = moves
         for slot in self._ranked(self.allowed[meeting], a, b):
             mark = self.mark()
-            if self._make_way(slot, (a, b), 2, 1 << slot):
+            if self._make_way(slot, (a, b), 2, 1 << slot, self.weight[meeting]):
                 self.put(meeting, slot)
                 return True
             self.undo(mark)
@@ -217,19 +231,22 @@ class Timetable:
                 break
         return False
 
-    def _make_way(self, slot: int, people: tuple[int, int], depth: int, banned: int) -> bool:
-        """Make both free in the slot, with a table left, by moving meetings out of it, never
-        into a `banned` slot (those being cleared up the chain)."""
+    def _make_way(
+        self, slot: int, people: tuple[int, int], depth: int, banned: int, tables: int
+    ) -> bool:
+        """Make both free in the slot, with a table left when `tables` (1; 0 for a remote
+        meeting), by moving meetings out of it, never into a `banned` slot (those being cleared
+        up the chain)."""
         for person in people:
             meeting = self.at[person][slot]
             if meeting != FREE and not self._move_away(meeting, depth, banned):
                 return False
-        if self.room >> slot & 1:
+        if not tables or self.room >> slot & 1:
             return True
         for meeting in list(self.members[slot]):
             if self._moves <= 0:
                 return False
-            if self._move_away(meeting, depth, banned):
+            if self.weight[meeting] and self._move_away(meeting, depth, banned):
                 return True
         return False
 
@@ -244,7 +261,9 @@ class Timetable:
                 break
             self._moves -= 1
             mark = self.mark()
-            if self._make_way(target, (a, b), depth - 1, banned | 1 << target):
+            if self._make_way(
+                target, (a, b), depth - 1, banned | 1 << target, self.weight[meeting]
+            ):
                 self.put(meeting, target)
                 return True
             self.undo(mark)
@@ -256,22 +275,28 @@ class Timetable:
     ) -> bool:
         """Swap slots `target` and `spare` along the chain starting at `person`'s meeting in
         `target` (`person` is free in `spare`), then put the meeting in `target`. A chain with
-        one more meeting in `target` than in `spare` needs a table in `spare`: one is made
-        first when it is full."""
+        one more table's worth of meetings in `target` than in `spare` needs a table in `spare`:
+        one is made first when it is full."""
         path = self._chain(person, target, spare, avoid=other)
         if path is None:
             return False
+        if self.count[target] - self.net(path) > self.tables:
+            return False  # remote meetings out of `target`, in-person ones in: no table there
         mark = self.mark()
-        if len(path) % 2 and not self.room >> spare & 1:
-            if not self.make_room(spare):
+        if self.count[spare] + self.net(path) > self.tables:
+            if self.net(path) > 1 or not self.make_room(spare):
                 return False
             path = self._chain(person, target, spare, avoid=other)  # the move may change it
-            if path is None or (len(path) % 2 and not self.room >> spare & 1):
+            if (
+                path is None
+                or self.count[spare] + self.net(path) > self.tables
+                or self.count[target] - self.net(path) > self.tables
+            ):
                 self.undo(mark)
                 return False
         self.flip(path, target, spare)
         free = self.at[person][target] == FREE and self.at[other][target] == FREE
-        if free and (self.room >> target & 1 or self.make_room(target)):
+        if free and (self.room_for(meeting) >> target & 1 or self.make_room(target)):
             self.put(meeting, target)
             return True
         self.undo(mark)  # making room in `spare` can have moved `other` into `target`
@@ -310,7 +335,7 @@ class Timetable:
         if not self.room:
             return False
         for meeting in self.members[slot]:
-            if self.fixed[meeting]:
+            if self.fixed[meeting] or not self.weight[meeting]:
                 continue
             a, b = self.first[meeting], self.second[meeting]
             if where := self.free(a) & self.free(b) & self.allowed[meeting] & self.room:
@@ -325,7 +350,7 @@ class Timetable:
                         return False
                     chains -= 1
                     path = self._chain(end, slot, target)
-                    if path is not None and len(path) % 2:
+                    if path is not None and 0 < self.net(path) <= self.tables - self.count[target]:
                         self.flip(path, slot, target)
                         return True
         return False
