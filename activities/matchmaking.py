@@ -20,6 +20,7 @@ from temporalio import activity
 
 from activities.agendas import send_agendas
 from activities.applications import mission_file
+from activities.meeting_mail import tell_request
 from activities.meeting_requests import within_limits
 from activities.meeting_schedule import instance_of, place_in_thread, schedule_run
 from activities.refusal import refused
@@ -43,6 +44,7 @@ from missionflow.runtime.i18n import country
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Host, Meeting
 from missionflow.runtime.participants import Participant
+from missionflow.runtime.preference_marks import unwelcome
 from missionflow.runtime.settings import Settings
 
 
@@ -99,7 +101,7 @@ class MatchmakingActivities:
             )
             session.add(meeting)
             await session.flush()
-            await self._tell_request(session, mission, meeting, requester, invitee)
+            await tell_request(session, self._settings, mission, meeting, requester, invitee)
             return MeetingReceipt(meeting_id=meeting.id, status=meeting.status, changed=True)
 
     async def _merge(
@@ -188,7 +190,8 @@ class MatchmakingActivities:
 
     @activity.defn(name="remind_matchmaking")
     async def remind_matchmaking(self, notice: MatchmakingNotice) -> int:
-        """Everyone with requests waiting for their answer hears of them once."""
+        """Everyone with requests waiting for their answer hears of them once; not of those
+        from someone they marked no_thanks (they may still answer them on their page)."""
         async with transaction(self._sessions) as session:
             mission = await mission_file(session, notice.mission_id)
             event = _event(mission)
@@ -199,9 +202,11 @@ class MatchmakingActivities:
                     )
                 )
             ).all()
+            unwanted = await unwelcome(session, mission.id)  # who said no_thanks to whom
             waiting: dict[uuid.UUID, list[Meeting]] = defaultdict(list)
             for meeting in pending:
-                waiting[meeting.invitee_id].append(meeting)
+                if (meeting.invitee_id, meeting.requester_id) not in unwanted:
+                    waiting[meeting.invitee_id].append(meeting)
             for invitee_id, meetings in waiting.items():
                 person = await _participant(session, mission.id, invitee_id, active=False)
                 askers = [
@@ -292,39 +297,6 @@ class MatchmakingActivities:
             row.slot_id, row.table, row.starts_at, row.ends_at = None, None, None, None
             session.add(row)
         await session.flush()
-
-    async def _tell_request(
-        self,
-        session: AsyncSession,
-        mission: MissionFile,
-        meeting: Meeting,
-        requester: Participant,
-        invitee: Participant,
-    ) -> None:
-        event = _event(mission)
-        await mail.post(
-            session,
-            mission,
-            self._settings,
-            template="meeting_request",
-            recipient=invitee.contact_email,
-            recipient_name=invitee.contact_name,
-            context={
-                "requester": {
-                    "name": requester.name,
-                    "country": country(requester.country, invitee.language),
-                    "line": requester.line,
-                },
-                "priority": meeting.priority,
-                "note": meeting.note,
-                "answer_url": self._link(mission.id, invitee),
-                "requests_deadline": event.requests_deadline,
-                "event": event.event,
-                "event_timezone": event.timezone,
-            },
-            key=f"meeting_request:{meeting.id}",
-            language=invitee.language,
-        )
 
     async def _tell_answer(
         self,

@@ -46,6 +46,7 @@ from workflows.call import CallPhase
 from workflows.check_in import CheckInDesk
 from workflows.matchmaking import MatchmakingPhase
 from workflows.postman import Postman
+from workflows.preferences import PreferenceLists
 from workflows.reporting import ReportingPhase
 from workflows.selection import SelectionPhase
 from workflows.visits import VisitsPhase
@@ -55,6 +56,7 @@ from workflows.visits import VisitsPhase
 class MissionWorkflow(
     CallPhase,
     SelectionPhase,
+    PreferenceLists,
     MatchmakingPhase,
     CheckInDesk,
     VisitsPhase,
@@ -172,6 +174,7 @@ class MissionWorkflow(
         await self._tell_the_call()
         await self._run_selection()
         await self._run_seats()
+        await self._convert_preferences()
         await self._run_matchmaking()
         await self._run_visits()
         await self._run_reporting()

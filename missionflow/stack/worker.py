@@ -24,6 +24,7 @@ from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
 from activities.meeting_requests import MeetingRequestActivities
 from activities.outbox import OutboxActivities
+from activities.preferences import PreferenceActivities
 from activities.privacy import PrivacyActivities
 from activities.records import RecordActivities
 from activities.report import ReportActivities
@@ -62,6 +63,7 @@ def build_worker(
     seat = SeatActivities(engine, settings)
     matchmaking = MatchmakingActivities(engine, settings)
     meeting_requests = MeetingRequestActivities(engine, settings)
+    preferences = PreferenceActivities(engine, settings)
     check_ins = CheckInActivities(engine)
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
@@ -95,6 +97,8 @@ def build_worker(
             matchmaking.schedule_meetings,
             meeting_requests.expire_requests,
             meeting_requests.nudge,
+            preferences.record_preference,
+            preferences.convert_preferences,
             check_ins.record_check_in,
             visits.record_visit_places,
             visits.send_itinerary,

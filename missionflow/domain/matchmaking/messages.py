@@ -17,6 +17,9 @@ class MatchmakingProgress(BaseModel):
     version: int = Field(default=0, description="Schedules published so far.")
     changes: int = Field(default=0, description="Late changes since the last published schedule.")
     placed: str | None = Field(default=None, description="The last schedule's figures, in words.")
+    preferences_converted: bool = Field(
+        default=False, description="The preference lists have become meetings and requests."
+    )
     expiry_due: AwareDatetime | None = Field(
         default=None, description="The next sweep of expired requests (request_expiry)."
     )

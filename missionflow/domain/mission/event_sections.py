@@ -34,6 +34,11 @@ class Matchmaking(Strict):
     slot_minutes: Annotated[int, Field(ge=1, le=240)] = 20
     tables: Annotated[int, Field(ge=1)]
     max_meetings_per_participant: Annotated[int, Field(ge=1)]
+    preferences_deadline: Instant | None = Field(
+        default=None,
+        description="With it, participants keep preference lists (must meet, would like, no "
+        "thanks) from requests_open_at until then, when they become meetings and requests.",
+    )
     # Requests: expiry, limits and nudges (docs/mission-file.md, "Meeting requests").
     request_expiry: Duration | None = Field(
         default=None, description="A pending request not answered within it expires (P3D)."
@@ -54,6 +59,14 @@ class Matchmaking(Strict):
     def _consistent(self) -> Self:
         if self.requests_deadline <= self.requests_open_at:
             raise field_error("requests_deadline", "meeting requests must close after they open")
+        if self.preferences_deadline is not None and not (
+            self.requests_open_at < self.preferences_deadline < self.requests_deadline
+        ):
+            raise field_error(
+                "preferences_deadline",
+                "preference lists must close after meeting requests open and before they close "
+                "(the requests they make are answered before the deadline)",
+            )
         if self.sessions[0].start < self.requests_deadline:
             raise field_error(
                 "sessions", "the first session must start after meeting requests close"

@@ -260,6 +260,7 @@ _PHASE_OF_MILESTONE = {
     "matchmaking_nudge": Phase.MATCHMAKING,
     "requests_open": Phase.MATCHMAKING,
     "requests_deadline": Phase.MATCHMAKING,
+    "preferences_deadline": Phase.MATCHMAKING,
     "matchmaking_starts": Phase.MATCHMAKING,
     "matchmaking_ends": Phase.MATCHMAKING,
     "visit": Phase.VISITS,
@@ -298,6 +299,19 @@ def _engine_milestones(mission: MissionFile, state: MissionState) -> list[Milest
             Milestone(name, label, at, event.timezone)
             for name, label, at in request_policy.planned(event, state.matchmaking)
         ]
+    if (
+        event is not None
+        and event.preferences_deadline is not None
+        and not state.matchmaking.preferences_converted
+    ):
+        planned.append(
+            Milestone(
+                "preferences_deadline",
+                "the preference lists close",
+                event.preferences_deadline,
+                event.timezone,
+            )
+        )
     for visit, at in visits.planned_reminders(mission, state):
         planned.append(
             Milestone(

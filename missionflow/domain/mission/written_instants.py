@@ -35,7 +35,7 @@ def instant_slots(data: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, s
             yield from ((section, key, mission_zone) for key in keys if key in section)
     if isinstance(matchmaking := data.get("matchmaking"), dict):
         zone = zone_of(matchmaking)
-        for key in ("requests_open_at", "requests_deadline"):
+        for key in ("requests_open_at", "requests_deadline", "preferences_deadline"):
             if key in matchmaking:
                 yield matchmaking, key, zone
         sessions = matchmaking.get("sessions")
