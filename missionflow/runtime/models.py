@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from missionflow.runtime.audit import AuditEntry as AuditEntry  # registers its table
@@ -102,6 +102,11 @@ class Application(SQLModel, table=True):
     withdrawn_at: datetime | None = instant(default=None)
     consent_version: str | None = Field(default=None, max_length=40, description="None: unknown.")
     erased_at: datetime | None = instant(default=None)
+    remote: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="Set by a coordinator: the delegate meets hosts by video.",
+    )
 
 
 class Slide(SQLModel, table=True):
@@ -236,6 +241,14 @@ class Host(SQLModel, table=True):
     contact_email: str = Field(max_length=320)
     unavailable: list[str] = Field(
         sa_column=Column(JSON, nullable=False), description="Slot ids it cannot meet in."
+    )
+    table: str | None = Field(
+        default=None, max_length=64, description="The id of the table it always meets at."
+    )
+    remote: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="Meets by video: its meetings take no table and carry a link.",
     )
     added_at: datetime = instant()
 
