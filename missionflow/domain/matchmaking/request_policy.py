@@ -12,13 +12,25 @@ the same: an answer after it is refused (`overdue`), and it no longer counts as 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from missionflow.domain.durations import IsoDuration
 from missionflow.domain.instants import describe
+from missionflow.domain.matchmaking.messages import MatchmakingProgress
 
-if TYPE_CHECKING:  # the mission file's section checks its fields with these rules
-    from missionflow.domain.matchmaking.messages import MatchmakingProgress
-    from missionflow.domain.mission.event_sections import Matchmaking
+
+class Matchmaking(Protocol):
+    """What these rules read of the mission file's Matchmaking section, which checks its own
+    fields with them (so this module cannot import it)."""
+
+    timezone: str
+    requests_open_at: datetime
+    requests_deadline: datetime
+    request_expiry: IsoDuration | None
+    max_pending_requests: int | None
+    max_sent_requests: int | None
+    nudge_every: IsoDuration | None
+
 
 EXPIRED = "expired"
 SWEEP_GRAIN = timedelta(minutes=15)
