@@ -22,7 +22,7 @@ from activities.applications import mission_file
 from activities.refusal import refused
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.refusals import INVALID, NOT_FOUND
+from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
 from missionflow.domain.reporting.feedback import (
     FEEDBACK_FIELDS,
     FOLLOW_UP_FIELDS,
@@ -30,8 +30,9 @@ from missionflow.domain.reporting.feedback import (
     cleaned_follow_up,
     is_late,
 )
+from missionflow.domain.reporting.meeting_ratings import EVENT, FOLLOW_UP
 from missionflow.domain.reporting.messages import AnswerReceipt, AnswerRecord, ReportingNotice
-from missionflow.runtime import participants
+from missionflow.runtime import meeting_ratings, participants
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail import outbox
@@ -120,6 +121,7 @@ class FeedbackActivities:
                 session, record.mission_id, answer.respondent_id, answer.respondent_kind
             )
             values = answer.model_dump(include=set(FEEDBACK_FIELDS))
+            rated = await _rate(session, record, answer.respondent_id, answer.respondent_kind)
             row = (
                 await session.exec(
                     select(Feedback).where(
@@ -144,7 +146,7 @@ class FeedbackActivities:
                 return AnswerReceipt(
                     respondent_id=answer.respondent_id, changed=True, late=late, created=True
                 )
-            changed = _update(row, values, record.at)
+            changed = _update(row, values, record.at) or rated
             return AnswerReceipt(
                 respondent_id=answer.respondent_id,
                 changed=changed,
@@ -164,6 +166,7 @@ class FeedbackActivities:
             _check_survey(mission, answer.survey)
             await _respondent(session, mission.id, answer.application_id, DELEGATE)
             values = answer.model_dump(include=set(FOLLOW_UP_FIELDS))
+            rated = await _rate(session, record, answer.application_id, DELEGATE)
             row = (
                 await session.exec(
                     select(FollowUpAnswer).where(
@@ -187,7 +190,7 @@ class FeedbackActivities:
                 return AnswerReceipt(
                     respondent_id=answer.application_id, changed=True, created=True
                 )
-            changed = _update(row, values, record.at)
+            changed = _update(row, values, record.at) or rated
             return AnswerReceipt(
                 respondent_id=answer.application_id,
                 changed=changed,
@@ -260,6 +263,28 @@ async def _respondent(
         )
     if not known:
         raise refused(f"No {kind} {respondent_id} in this mission's delegation.", NOT_FOUND)
+
+
+async def _rate(
+    session: AsyncSession, record: AnswerRecord, rater_id: uuid.UUID, kind: str
+) -> bool:
+    """Replace the rater's meeting ratings of the answer's stage when it carries any; whether
+    they changed. Stage 1 ratings change until the feedback closes (late feedback without
+    changed ratings is still taken); stage 2 ones while the surveys take answers."""
+    answer = record.feedback or record.follow_up
+    assert answer is not None
+    if answer.meeting_ratings is None:
+        return False
+    stage = EVENT if record.feedback is not None else FOLLOW_UP
+    try:
+        changed = await meeting_ratings.replace_ratings(
+            session, record.mission_id, rater_id, kind, stage, answer.meeting_ratings, record.at
+        )
+    except LookupError as error:
+        raise refused(str(error), NOT_FOUND, "meeting_ratings") from None
+    if changed and stage == EVENT and record.closes_at and record.at > record.closes_at:
+        raise refused("Meeting ratings closed with the feedback.", CONFLICT, "meeting_ratings")
+    return changed
 
 
 def _check_survey(mission: MissionFile, survey: int) -> None:

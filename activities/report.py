@@ -26,7 +26,7 @@ from missionflow.domain.reporting import figures as report
 from missionflow.domain.reporting.article import article
 from missionflow.domain.reporting.messages import ReportingNotice, ReportSummary
 from missionflow.domain.reporting.report_csv import csv_document
-from missionflow.runtime import press, schedule_runs
+from missionflow.runtime import meeting_ratings, press, schedule_runs
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
@@ -228,6 +228,7 @@ async def read(
             for f in follow_ups
         ],
         surveys=len(mission.reporting.follow_up),
+        meeting_ratings=await meeting_ratings.facts(session, mission.id),
     )
 
 

@@ -31,6 +31,7 @@ from api.pages.answers import (
     saved_page,
     typed,
 )
+from api.pages.meeting_ratings import form_ratings, rated_meetings, stored_values
 from api.pages.rendering import (
     CONFIRMATION_HEADERS,
     LanguageQuery,
@@ -40,6 +41,7 @@ from api.pages.rendering import (
 from api.updates import Refused, Unavailable
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.reporting.meeting_ratings import EVENT, EventRatings
 from missionflow.domain.reporting.messages import FeedbackInput
 from missionflow.runtime.i18n import when
 from missionflow.runtime.models import Feedback, Mission
@@ -61,6 +63,11 @@ class FeedbackBody(BaseModel):
     met_partners: bool | None = None
     testimonial: Annotated[str, Field(max_length=3000)] | None = None
     consent_to_publish: bool = False
+    meeting_ratings: EventRatings = Field(
+        default=None,
+        description="Every meeting's outcome this respondent gives (the whole list: a meeting "
+        "left out has no rating); absent, the stored ratings stay.",
+    )
 
 
 @router.get(
@@ -79,8 +86,9 @@ async def feedback_form(
     person = await respondent(session, mission.id, link)
     row = await _feedback_row(session, mission.id, person.id)
     language = respondent_language(request, mission, person, lang)
-    values = _feedback_values(row)
-    return _feedback_page(request, mission, person, link.token, language, values=values)
+    values = _feedback_values(row) | await stored_values(session, mission.id, person.id, EVENT)
+    meetings = await _meetings(session, mission, person, language)
+    return _feedback_page(request, mission, person, link.token, language, meetings, values=values)
 
 
 @router.post(
@@ -100,6 +108,7 @@ async def send_feedback(
     given = link.token
     person = await respondent(session, mission.id, link)
     language = respondent_language(request, mission, person, lang)
+    meetings = await _meetings(session, mission, person, language)
     form, document = await posted(request)
     values = typed(form) if form is not None else {}
     try:
@@ -109,7 +118,7 @@ async def send_feedback(
             raise body_errors(error.errors()) from None
         errors = field_errors(error, language)
         return _feedback_page(
-            request, mission, person, given, language, values=values, errors=errors
+            request, mission, person, given, language, meetings, values=values, errors=errors
         )
     answer = FeedbackInput(
         respondent_id=person.id, respondent_kind=person.kind, **body.model_dump()
@@ -121,7 +130,7 @@ async def send_feedback(
         if form is None:
             raise
         return _feedback_page(
-            request, mission, person, given, language, values=values, refusal=refusal
+            request, mission, person, given, language, meetings, values=values, refusal=refusal
         )
     if form is None:
         return answer_json(receipt)
@@ -139,6 +148,7 @@ def _feedback_fields(form: FormData) -> dict[str, Any]:
         fields["met_partners"] = {"yes": True, "no": False}.get(str(met), met)
     fields["testimonial"] = form.get("testimonial") or None
     fields["consent_to_publish"] = form.get("consent_to_publish") is not None
+    fields["meeting_ratings"] = form_ratings(form)
     return fields
 
 
@@ -166,6 +176,7 @@ def _feedback_page(
     person: Participant,
     token: str | None,
     language: str,
+    meetings: list[dict[str, str]],
     *,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
@@ -187,6 +198,7 @@ def _feedback_page(
             "ask_visits": person.kind == DELEGATE and bool(file.visits),
             "closes": when(closes_at, file.timezone, language, end_of_day=True),
             "closed": closes_at <= datetime.now(UTC),
+            "meetings": meetings,
             "ended": mission.phase in ENDED,
             "action": _feedback_link(request, mission, token, language),
             **shown,
@@ -194,6 +206,16 @@ def _feedback_page(
         status_code=code,
         headers=CONFIRMATION_HEADERS,
     )
+
+
+async def _meetings(
+    session: AsyncSession, mission: Mission, person: Participant, language: str
+) -> list[dict[str, str]]:
+    """The meetings to rate, while the feedback is open (ratings close with it)."""
+    file = MissionFile.model_validate(mission.file)
+    if file.matchmaking is None or file.feedback_closes_at <= datetime.now(UTC):
+        return []
+    return await rated_meetings(session, mission.id, file.timezone, person, language)
 
 
 async def _feedback_row(

@@ -30,6 +30,7 @@ from api.pages.answers import (
     saved_page,
     typed,
 )
+from api.pages.meeting_ratings import form_ratings, rated_meetings, stored_values
 from api.pages.rendering import (
     CONFIRMATION_HEADERS,
     LanguageQuery,
@@ -39,6 +40,7 @@ from api.pages.rendering import (
 from api.updates import Refused, Unavailable
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import answers_close_at
+from missionflow.domain.reporting.meeting_ratings import FOLLOW_UP, FollowUpRatings
 from missionflow.domain.reporting.messages import FollowUpInput
 from missionflow.runtime.i18n import when
 from missionflow.runtime.models import FollowUpAnswer, Mission
@@ -63,6 +65,11 @@ class FollowUpBody(BaseModel):
     revisits: Count = 0
     expected_revenue_eur: Annotated[float, Field(ge=0, le=1e12)] | None = None
     comments: Annotated[str, Field(max_length=3000)] | None = None
+    meeting_ratings: FollowUpRatings = Field(
+        default=None,
+        description="What became of each meeting (the whole list: a meeting left out has no "
+        "rating); absent, the stored ratings stay.",
+    )
 
 
 @router.get(
@@ -83,8 +90,10 @@ async def follow_up_form(
     language = respondent_language(request, mission, person, lang)
     number = _survey(mission, survey)
     row = await _follow_up_row(session, mission.id, person.id, number)
+    values = _follow_up_values(row) | await stored_values(session, mission.id, person.id, FOLLOW_UP)
+    meetings = await _meetings(session, mission, person, language)
     return _follow_up_page(
-        request, mission, person, link.token, number, language, values=_follow_up_values(row)
+        request, mission, person, link.token, number, language, meetings, values=values
     )
 
 
@@ -106,6 +115,7 @@ async def send_follow_up(
     given = link.token
     person = await respondent(session, mission.id, link, delegates_only=True)
     language = respondent_language(request, mission, person, lang)
+    meetings = await _meetings(session, mission, person, language)
     form, document = await posted(request)
     values = typed(form) if form is not None else {}
     try:
@@ -118,7 +128,15 @@ async def send_follow_up(
         number = _survey(mission, survey)
         errors = field_errors(error, language)
         return _follow_up_page(
-            request, mission, person, given, number, language, values=values, errors=errors
+            request,
+            mission,
+            person,
+            given,
+            number,
+            language,
+            meetings,
+            values=values,
+            errors=errors,
         )
     if body.survey is not None and survey is not None and body.survey != survey:
         raise RequestValidationError(
@@ -141,7 +159,15 @@ async def send_follow_up(
         if form is None:
             raise
         return _follow_up_page(
-            request, mission, person, given, number, language, values=values, refusal=refusal
+            request,
+            mission,
+            person,
+            given,
+            number,
+            language,
+            meetings,
+            values=values,
+            refusal=refusal,
         )
     if form is None:
         return answer_json(receipt)
@@ -164,6 +190,7 @@ def _follow_up_fields(form: FormData) -> dict[str, Any]:
     fields: dict[str, Any] = {name: form.get(name) or 0 for name in COUNTS}
     fields["expected_revenue_eur"] = form.get("expected_revenue_eur") or None
     fields["comments"] = form.get("comments") or None
+    fields["meeting_ratings"] = form_ratings(form)
     return fields
 
 
@@ -191,6 +218,7 @@ def _follow_up_page(
     token: str | None,
     survey: int,
     language: str,
+    meetings: list[dict[str, str]],
     *,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
@@ -213,12 +241,20 @@ def _follow_up_page(
             if closes_at
             else None,
             "ended": mission.phase in ENDED,
+            "meetings": meetings,
             "action": _follow_up_link(request, mission, token, survey, language),
             **shown,
         },
         status_code=code,
         headers=CONFIRMATION_HEADERS,
     )
+
+
+async def _meetings(
+    session: AsyncSession, mission: Mission, person: Participant, language: str
+) -> list[dict[str, str]]:
+    file = MissionFile.model_validate(mission.file)
+    return await rated_meetings(session, mission.id, file.timezone, person, language)
 
 
 async def _follow_up_row(

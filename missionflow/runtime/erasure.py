@@ -28,7 +28,7 @@ from missionflow.domain.call.applications import email_key
 from missionflow.domain.erasure import ERASED, ERASED_ADDRESS, erased_key, kept_answers
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
-from missionflow.runtime import audit
+from missionflow.runtime import audit, meeting_ratings
 from missionflow.runtime.erased_addresses import remember
 from missionflow.runtime.models import (
     AgendaSent,
@@ -197,7 +197,8 @@ async def _erase_hosts(session: AsyncSession, mission_id: str) -> Counter[str]:
 async def _erase_texts(
     session: AsyncSession, mission_id: str, person_id: uuid.UUID, kind: str
 ) -> int:
-    """What the person wrote in their own words: meeting notes, testimonial, comments."""
+    """What the person wrote in their own words: meeting notes, testimonial, comments; and the
+    comments on meeting outcomes, theirs and the other side's about their meetings."""
     count = 0
     meetings = await _rows(
         session,
@@ -236,7 +237,7 @@ async def _erase_texts(
     for changed in (*meetings, *feedback, *answers):
         session.add(changed)
         count += 1
-    return count
+    return count + await meeting_ratings.clear_comments(session, mission_id, person_id)
 
 
 def _anonymise_invitee(invitee: InvitedOrganisation) -> int:

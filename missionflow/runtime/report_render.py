@@ -71,7 +71,16 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
     meetings = report["meetings"]
     scores = report["feedback"]["scores"]
     visits = report["visits"]["by_visit"]
-    return {
+    ratings = {
+        f"ratings_{stage['stage']}": _bars(
+            f"ratings-{stage['stage']}",
+            [outcome["label"] for outcome in stage["outcomes"]],
+            [outcome["count"] for outcome in stage["outcomes"]],
+        )
+        for stage in report.get("meeting_ratings", [])  # absent from reports before them
+        if stage["ratings"]
+    }
+    return ratings | {
         "funnel": _bars(
             "funnel",
             ["Applications", "With a decision", "Selected", "Seats offered", "Delegates"],

@@ -67,6 +67,7 @@ def page_contexts(language: str) -> list[tuple[str, dict[str, Any]]]:
         "closes": closes,
         "closed": False,
         "ended": False,
+        "meetings": [],
         "action": "/missions/eu-us-2017/feedback?token=t",
         **answer,
     }
@@ -76,8 +77,14 @@ def page_contexts(language: str) -> list[tuple[str, dict[str, Any]]]:
         "surveys": 2,
         "closes": closes,
         "ended": False,
+        "meetings": [],
         "action": "/missions/eu-us-2017/follow-up?token=t&survey=1",
         **answer,
+    }
+    meetings = [{"id": str(uuid.uuid4()), "partner": "Boston Nanofab", "at": closes}]
+    rated = {f"outcome-{meetings[0]['id']}": "no_interest"}
+    too_long = {
+        "meeting_ratings": say(language, "Please write at most %(limit)s characters.", limit=1000)
     }
     pages = [
         ("feedback.html", feedback),
@@ -86,10 +93,13 @@ def page_contexts(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("feedback.html", {**feedback, "errors": errors, "general": "Refused."}),
         ("feedback.html", {**feedback, "errors": {"met_partners": say(language, "Yes or no.")}}),
         ("feedback.html", {**feedback, "ended": True}),
+        ("feedback.html", {**feedback, "meetings": meetings, "values": rated}),
+        ("feedback.html", {**feedback, "meetings": meetings, "errors": too_long}),
         ("follow_up.html", survey),
         ("follow_up.html", {**survey, "surveys": 1, "answered": True}),
         ("follow_up.html", {**survey, "errors": {"mous": say(language, "Please give a number.")}}),
         ("follow_up.html", {**survey, "ended": True}),
+        ("follow_up.html", {**survey, "meetings": meetings, "values": rated, "errors": too_long}),
     ]
     for number in (None, 1):
         for created, changed, late in (

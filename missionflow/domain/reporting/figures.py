@@ -23,6 +23,7 @@ from typing import Any
 
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.selection_section import OrganisationType
+from missionflow.domain.reporting.meeting_ratings import RatingFacts, rating_figures
 from missionflow.domain.reporting.rates import rate
 from missionflow.domain.reporting.schedule import ScheduleFacts, schedule_figures
 from missionflow.domain.selection.scoring import country_name
@@ -130,6 +131,7 @@ class ReportInput:
     follow_ups: Sequence[FollowUpFacts] = ()
     surveys: int = 0
     """How many follow-up surveys the mission file plans."""
+    meeting_ratings: Sequence[RatingFacts] = ()
 
     @property
     def delegation(self) -> list[ApplicationFacts]:
@@ -177,6 +179,7 @@ def figures(data: ReportInput) -> dict[str, Any]:
             for f in published(data.feedback)
         ],
         "follow_up": _follow_up(data),
+        "meeting_ratings": rating_figures(data.meeting_ratings),
     }
 
 

@@ -10,6 +10,8 @@ import uuid
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from missionflow.domain.reporting.meeting_ratings import EventRatings, FollowUpRatings
+
 
 class ReportingProgress(BaseModel):
     feedback_requested: bool = False
@@ -31,6 +33,7 @@ class FeedbackInput(BaseModel):
     met_partners: bool | None = None
     testimonial: str | None = Field(default=None, max_length=3000)
     consent_to_publish: bool = False
+    meeting_ratings: EventRatings = None
 
 
 class FollowUpInput(BaseModel):
@@ -42,6 +45,7 @@ class FollowUpInput(BaseModel):
     revisits: int = Field(default=0, ge=0, le=10_000)
     expected_revenue_eur: float | None = Field(default=None, ge=0, le=1e12)
     comments: str | None = Field(default=None, max_length=3000)
+    meeting_ratings: FollowUpRatings = None
 
 
 class AnswerRecord(BaseModel):

@@ -72,3 +72,15 @@ def _csv_rows(report: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
                 yield figure("follow_up_survey", str(survey["survey"]), "", measure, value)
     for measure, value in follow_up["latest"].items():
         yield figure("follow_up_latest", "", "", measure, value)
+    for stage in report.get("meeting_ratings", []):  # absent from reports before them
+        key = str(stage["stage"])
+        for measure in ("ratings", "meetings_rated", "by_one_side", "by_both_sides"):
+            yield figure("meeting_ratings", key, "", measure, stage[measure])
+        for outcome in stage["outcomes"]:
+            yield figure(
+                f"meeting_outcomes_{key}",
+                outcome["key"],
+                outcome["label"],
+                "count",
+                outcome["count"],
+            )
