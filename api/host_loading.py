@@ -16,7 +16,7 @@ from api.missions import add_hosts
 from api.reads import matchmaking_event
 from api.routes.matchmaking import HostLink
 from missionflow.domain.matchmaking.messages import HostBatch, HostsLoaded
-from missionflow.domain.matchmaking.rules import HostFileError, csv_rows, parse_hosts, slots_of
+from missionflow.domain.matchmaking.rules import HostFileError, csv_rows, parse_hosts
 from missionflow.runtime.mail.context import participant_url
 from missionflow.runtime.models import Host, Mission
 from missionflow.runtime.settings import Settings
@@ -53,7 +53,7 @@ async def load_hosts(client: Client, mission: Mission, rows: list[dict[str, Any]
     """
     event = matchmaking_event(mission)
     try:
-        hosts = parse_hosts(rows, slots_of(event))
+        hosts = parse_hosts(rows, event)
     except HostFileError as error:
         raise RequestValidationError(error.errors) from None
     return await add_hosts(

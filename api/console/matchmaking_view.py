@@ -23,6 +23,7 @@ from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.rules import SlotTime, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.event_tables import Place, place_of, table_count
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
 from missionflow.runtime import participants
@@ -72,6 +73,8 @@ class SlotRow:
     first_of_session: bool
     cells: list[GridMeeting | None]
     """One per table, table 1 first."""
+    remote: list[GridMeeting] = field(default_factory=list)
+    """The slot's remote meetings, which take no table."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,10 @@ class MatchmakingView:
     hosts: list[HostLink] = field(default_factory=list)
     requests: list[RequestLine] = field(default_factory=list)
     slots: list[SlotRow] = field(default_factory=list)
-    tables: list[int] = field(default_factory=list)
+    tables: list[Place] = field(default_factory=list)
+    """Each table's number, name and location, table 1 first."""
+    remote: bool = False
+    """Some placed meetings are remote: the grid has a column for them."""
     placed: list[GridMeeting] = field(default_factory=list)
     unscheduled: list[GridMeeting] = field(default_factory=list)
     schedule: ScheduleFigures | None = None
@@ -124,7 +130,8 @@ async def matchmaking_view(
         hosts=await host_links(session, row, settings),
         requests=await _requests(session, row.id, zone),
         slots=_grid(event, placed) if placed else [],
-        tables=list(range(1, event.tables + 1)),
+        tables=[place_of(event.tables, n) for n in range(1, table_count(event.tables) + 1)],
+        remote=any(m.table is None for m in placed),
         placed=placed,
         unscheduled=await _unscheduled(session, row.id, meetings),
         schedule=await latest_schedule(session, row.id),
@@ -226,7 +233,10 @@ def _grid(event: Matchmaking, placed: Sequence[GridMeeting]) -> list[SlotRow]:
                 slot=slot,
                 when=describe(slot.start, event.timezone),
                 first_of_session=slot.session != previous,
-                cells=[at.get((slot.id, table)) for table in range(1, event.tables + 1)],
+                cells=[
+                    at.get((slot.id, table)) for table in range(1, table_count(event.tables) + 1)
+                ],
+                remote=[m for m in placed if m.slot == slot.id and m.table is None],
             )
         )
         previous = slot.session

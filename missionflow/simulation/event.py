@@ -17,7 +17,7 @@ from missionflow.domain.matchmaking.messages import (
     MeetingAnswerInput,
     MeetingRequestInput,
 )
-from missionflow.domain.matchmaking.rules import parse_hosts, slots_of
+from missionflow.domain.matchmaking.rules import parse_hosts
 from missionflow.domain.mission import lifecycle
 from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
 from missionflow.domain.visits.messages import VisitAttendanceInput
@@ -50,7 +50,7 @@ class Delegation(Applicants):
             max(5, math.ceil(len(delegates) * 1.5)),
             sessions=len(event.sessions),
         )
-        forms = parse_hosts(hosts, slots_of(event))
+        forms = parse_hosts(hosts, event)
         await missions.add_hosts(
             self.client,
             self.mission.id,

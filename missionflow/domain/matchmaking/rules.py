@@ -21,7 +21,8 @@ from missionflow.domain.call.applications import Country, organisation_key
 from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.instants import describe, local
 from missionflow.domain.mission.event_sections import Matchmaking
-from missionflow.domain.mission.fields import field_errors
+from missionflow.domain.mission.event_tables import table_numbers
+from missionflow.domain.mission.fields import Slug, field_errors
 
 MAX_HOSTS = 2000
 DELEGATE, HOST = "delegate", "host"
@@ -81,6 +82,15 @@ class HostForm(BaseModel):
         description="Slots (`2017-05-15T09:20`, local time at the venue) or whole sessions "
         "(`session-2`) the host cannot meet in.",
     )
+    table: Slug | None = Field(
+        default=None,
+        description="The id of the table (matchmaking.tables) it meets at in every slot; with a "
+        "number of tables, 1 to that number.",
+    )
+    remote: bool = Field(
+        default=False,
+        description="Meets by video: its meetings take no table and carry the event's link.",
+    )
 
 
 class HostFileError(ValueError):
@@ -89,12 +99,14 @@ class HostFileError(ValueError):
         self.errors = errors
 
 
-def parse_hosts(rows: list[dict[str, Any]], slots: list[SlotTime]) -> list[HostForm]:
-    """Validate hosts given as JSON objects or CSV rows; every problem located at its row.
+def parse_hosts(rows: list[dict[str, Any]], event: Matchmaking) -> list[HostForm]:
+    """Validate hosts given as JSON objects or CSV rows against the event's slots and tables;
+    every problem located at its row and field.
 
     Raises:
         HostFileError: with field-level errors; nothing is taken when one row is wrong.
     """
+    slots = slots_of(event)
     problems: list[dict[str, Any]] = []
     hosts: dict[str, HostForm] = {}
     if not rows:
@@ -122,10 +134,31 @@ def parse_hosts(rows: list[dict[str, Any]], slots: list[SlotTime]) -> list[HostF
                     "type": "hosts",
                 }
             )
+        problems += [
+            {"loc": ("body", index, field), "msg": message, "type": "hosts"}
+            for field, message in _place_problems(host, event)
+        ]
         hosts[organisation_key(host.name)] = host  # the last row of a name wins
     if problems:
         raise HostFileError(problems)
     return list(hosts.values())
+
+
+def _place_problems(host: HostForm, event: Matchmaking) -> list[tuple[str, str]]:
+    """A fixed table the event does not have, a remote host without the event's video link,
+    or both at once."""
+    found = []
+    known = table_numbers(event.tables)
+    if host.table is not None and host.table not in known:
+        shown = ", ".join(list(known)[:10]) + (", ..." if len(known) > 10 else "")
+        found.append(("table", f"No table {host.table}; the tables are {shown}."))
+    if host.remote and host.table is not None:
+        found.append(("remote", "A remote host meets by video and has no table."))
+    if host.remote and event.video_link is None:
+        found.append(
+            ("remote", "Remote meetings need a video link: set matchmaking.video_link first.")
+        )
+    return found
 
 
 def csv_rows(data: bytes) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from missionflow.domain.durations import Duration, IsoDuration
 from missionflow.domain.matchmaking import request_policy
+from missionflow.domain.mission.event_tables import Tables, VideoLink
 from missionflow.domain.mission.fields import Instant, Slug, Strict, Text, Zone, field_error
 from missionflow.domain.mission.languages import text_field
 
@@ -32,8 +33,12 @@ class Matchmaking(Strict):
     requests_deadline: Instant
     sessions: Annotated[list[Session], Field(min_length=1)]
     slot_minutes: Annotated[int, Field(ge=1, le=240)] = 20
-    tables: Annotated[int, Field(ge=1)]
+    tables: Tables
     max_meetings_per_participant: Annotated[int, Field(ge=1)]
+    video_link: VideoLink | None = Field(
+        default=None,
+        description="The link template of remote meetings (docs/matchmaking-tables.md).",
+    )
     preferences_deadline: Instant | None = Field(
         default=None,
         description="With it, participants keep preference lists (must meet, would like, no "
