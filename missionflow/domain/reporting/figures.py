@@ -265,6 +265,7 @@ def _meetings(meetings: Sequence[MeetingFacts], hosts: int) -> dict[str, Any]:
         "declined": statuses["declined"],
         "pending": statuses["pending"],
         "cancelled": statuses["cancelled"],
+        "expired": statuses["expired"],
         "scheduled": scheduled,
         "held": held,
         "no_show": no_show,
