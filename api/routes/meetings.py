@@ -120,7 +120,13 @@ async def directory(
     status_code=status.HTTP_201_CREATED,
     response_model=MeetingView,
     summary="Ask to meet someone of the other side (by private link, or as a coordinator)",
-    responses={409: {"description": "Requests are not open, or the pair was declined"}},
+    responses={
+        409: {"description": "Requests are not open, or the pair was declined"},
+        422: {
+            "description": "An unknown participant, or past a limit of the event (named at "
+            "body.max_pending_requests or body.max_sent_requests)"
+        },
+    },
 )
 async def request(
     mission: MissionRow,

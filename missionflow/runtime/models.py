@@ -269,7 +269,9 @@ class Meeting(SQLModel, table=True):
     priority: int
     note: str | None = Field(default=None, sa_column=Column(Text))
     status: str = Field(
-        max_length=12, index=True, description="pending, accepted, declined, cancelled"
+        max_length=12,
+        index=True,
+        description="pending, accepted, declined, cancelled, or expired (unanswered in time)",
     )
     requested_at: datetime = instant()
     answered_at: datetime | None = instant(default=None)
