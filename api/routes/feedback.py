@@ -1,5 +1,6 @@
 """The coordinators' view of the answers after the event: every feedback answer with its consent
-to publish and who has not answered, and every answer to the follow-up surveys.
+to publish and who has not answered, every answer to the follow-up surveys, and every meeting
+outcome rating with its comment.
 
 Respondents answer through their forms, `api.pages.feedback` and `api.pages.follow_up`.
 """
@@ -17,7 +18,7 @@ from api.deps import Coordinator, MissionRow, SessionDep
 from api.reads import organisation_names
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import publishable_testimonial
-from missionflow.runtime import participants
+from missionflow.runtime import meeting_ratings, participants
 from missionflow.runtime.models import Feedback, FollowUpAnswer
 from missionflow.runtime.person_data import FollowUpData
 
@@ -46,6 +47,17 @@ class FeedbackResponses(BaseModel):
     answered: int
     not_answered: list[str] = Field(description="Organisations that have not answered.")
     responses: list[FeedbackResponse]
+
+
+class MeetingRatingResponse(BaseModel):
+    meeting_id: uuid.UUID
+    stage: int = Field(description="1 after the event, 2 at the follow-up surveys.")
+    rater_kind: str
+    rater_id: uuid.UUID
+    rater: str = Field(description="The rater's organisation.")
+    outcome: str
+    comment: str | None
+    updated_at: datetime
 
 
 class FollowUpResponse(FollowUpData):
@@ -119,4 +131,20 @@ async def follow_up_responses(mission: MissionRow, session: SessionDep) -> list[
     return [
         FollowUpResponse(organisation=names.get(row.application_id, ""), **row.model_dump())
         for row in rows
+    ]
+
+
+@router.get(
+    "/meeting-ratings",
+    response_model=list[MeetingRatingResponse],
+    dependencies=[Coordinator],
+    summary="Every meeting outcome rating, with its comment (docs/meeting-ratings.md)",
+)
+async def meeting_rating_list(
+    mission: MissionRow, session: SessionDep
+) -> list[MeetingRatingResponse]:
+    names = await organisation_names(session, mission.id)
+    return [
+        MeetingRatingResponse(rater=names.get(row.rater_id, ""), **row.model_dump())
+        for row in await meeting_ratings.every_rating(session, mission.id)
     ]

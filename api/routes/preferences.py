@@ -22,6 +22,7 @@ from api.reads import matchmaking_event, organisation_names
 from api.routes.meetings import participant_side
 from api.updates import send_update
 from missionflow.domain.matchmaking.preferences import Mark, PreferenceMarkInput
+from missionflow.domain.matchmaking.rules import DELEGATE
 from missionflow.runtime import participants
 from missionflow.runtime.preference_marks import own_marks
 from workflows.mission import MissionWorkflow
@@ -131,14 +132,17 @@ async def _mark(
     matchmaking_event(mission)
     side = await _own(session, link, mission.id, participant_id)
     other = await participants.find(session, mission.id, other_id)
-    if other is None or other.kind == side:
-        message = (
-            "No participant with this id in this mission."
-            if other is None
-            else "A delegate marks hosts, and a host delegates."
-        )
+    if other is None:
+        refusal = "No participant with this id in this mission."
+    elif other.kind == side:
+        refusal = "A delegate marks hosts, and a host delegates."
+    elif other.kind == DELEGATE and not await participants.in_delegation(session, other.id):
+        refusal = f"{other.name} is not in the delegation."
+    else:
+        refusal = None
+    if refusal is not None:
         raise RequestValidationError(
-            [{"loc": ("path", "other_id"), "msg": message, "type": "preferences"}]
+            [{"loc": ("path", "other_id"), "msg": refusal, "type": "preferences"}]
         )
     receipt = await send_update(
         client,

@@ -125,9 +125,23 @@ async def replace_ratings(
     return changed
 
 
+async def every_rating(session: AsyncSession, mission_id: str) -> list[MeetingRating]:
+    """The mission's ratings by stage, then meeting, delegates' first."""
+    rows = await session.exec(
+        select(MeetingRating)
+        .where(MeetingRating.mission_id == mission_id)
+        .order_by(
+            col(MeetingRating.stage), col(MeetingRating.meeting_id), col(MeetingRating.rater_kind)
+        )
+    )
+    return list(rows.all())
+
+
 async def facts(session: AsyncSession, mission_id: str) -> list[RatingFacts]:
-    rows = await session.exec(select(MeetingRating).where(MeetingRating.mission_id == mission_id))
-    return [RatingFacts(r.meeting_id, r.stage, r.rater_kind, r.outcome) for r in rows.all()]
+    return [
+        RatingFacts(r.meeting_id, r.stage, r.rater_kind, r.outcome)
+        for r in await every_rating(session, mission_id)
+    ]
 
 
 async def clear_comments(session: AsyncSession, mission_id: str, person_id: uuid.UUID) -> int:

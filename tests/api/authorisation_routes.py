@@ -208,6 +208,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/missions/{mission_id}/follow-up"): link(refused=EMPTY, skip=RESPONDENTS_ONLY),
     ("GET", "/missions/{mission_id}/feedback/responses"): mission(READ),
     ("GET", "/missions/{mission_id}/follow-up/responses"): mission(READ),
+    ("GET", "/missions/{mission_id}/meeting-ratings"): mission(READ),
     ("GET", "/missions/{mission_id}/emails"): mission(READ),
     ("POST", "/missions/{mission_id}/emails/{email_id}/resend"): mission(
         STEER,

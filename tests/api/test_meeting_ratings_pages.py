@@ -2,7 +2,7 @@
 side's form lists its own rateable meetings with the stage's outcomes and the stored ratings, and
 a refused list is a 422 at its field with nothing written. The mission is written straight to
 the database (no workflow runs); the ratings given through a running mission are in
-test_meeting_ratings_api.py."""
+test_meeting_ratings_api.py. The coordinators' list of ratings is read here too."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ async def test_each_side_rates_its_own_placed_meetings_on_its_forms(
     assert '<option value="in_negotiation" selected>' in survey.text
     assert "Price talks</textarea>" in survey.text
     assert "selected>" not in delegate.text.split('id="meeting_ratings"')[1]  # stage 1: none yet
+    coordinators = await api.get(f"{mission}/meeting-ratings")  # they read the comments
+    (rating,) = coordinators.json()
+    assert (rating["meeting_id"], rating["stage"]) == (str(held), 2)
+    assert rating["rater"] == "Alpha Cluster"
+    assert (rating["outcome"], rating["comment"]) == ("in_negotiation", "Price talks")
+    assert (await api.get(f"{mission}/meeting-ratings", headers=PUBLIC)).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Preference lists over HTTP on the real dev server (SQLite and PostgreSQL): marks refused
-before the lists open (409) and after they close (409), a bad mark or whom it marks a 422 at its
-field with nothing written, another's list a 404; at the lists' deadline the mutual wish is an
-accepted meeting placed in the schedule, the one-sided wish a request its invitee answers, and
-the wishes to someone who said no_thanks never placed; and nothing the one told no can read
-(pages, directory, own list, calendar file, emails) says so."""
+before the lists open (409) and after they close (409); a bad mark, or whom it marks (unknown, of
+the same side, not in the delegation), a 422 at its field with nothing written; another's list a
+404; at the lists' deadline the mutual wish is an accepted meeting placed in the schedule, the
+one-sided wish a request its invitee answers, and the wishes to someone who said no_thanks never
+placed; and nothing the one told no can read (pages, directory, own list, calendar file, emails)
+says so."""
 
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
         auto_approve=True,
     )
     document["matchmaking"].update(
-        requests_open_at="+PT8S",
-        preferences_deadline="+PT20S",
-        requests_deadline="+PT30S",
-        sessions=[{"start": "+PT35S", "end": "+PT2M35S"}],
+        requests_open_at="+PT12S",
+        preferences_deadline="+PT24S",
+        requests_deadline="+PT34S",
+        sessions=[{"start": "+PT39S", "end": "+PT2M39S"}],
         slot_minutes=1,
         tables=2,
         max_meetings_per_participant=2,
@@ -71,8 +72,10 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
         assert got.status_code == 200, got.text
         return got.json()
 
-    early = await put("Nanofab", "Alpha", {"mark": "must_meet"})
-    assert early.status_code == 409, early.text
+    unseated = await put("Nanofab", "Alpha", {"mark": "must_meet"})
+    assert unseated.status_code == 422, unseated.text
+    assert unseated.json()["detail"][0]["loc"] == ["path", "other_id"]
+    assert "not in the delegation" in unseated.json()["detail"][0]["msg"]
     for body, loc in (
         ({"mark": "maybe"}, ["body", "mark"]),
         ({"mark": None}, ["body", "mark"]),
@@ -112,6 +115,9 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
             assert mine["seat"] == "confirmed"
 
     await eventually(seated, within=20)
+    early = await put("Nanofab", "Alpha", {"mark": "must_meet"})
+    assert early.status_code == 409, early.text  # the lists are not open yet
+    assert (await own_list("Nanofab"))["marks"] == []
 
     async def first_mark() -> None:
         opened = await put("Alpha", "Nanofab", {"mark": "must_meet"})
