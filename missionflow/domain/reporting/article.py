@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from statistics import mean
 from typing import Any
 
+from missionflow.domain.reporting.meeting_ratings import EVENT, HOPEFUL
+
 
 def article(report: dict[str, Any], *, testimonials: int = 2) -> str:
     """A short article in Markdown, ready to publish: a title, a lead paragraph, the key
@@ -82,6 +84,13 @@ def _key_figures(report: dict[str, Any]) -> list[str]:
             f"average satisfaction {mean(overall):.1f} out of 5 "
             f"({_percent(feedback['delegates'])} of delegates answered)"
         )
+    for stage in report.get("meeting_ratings", []):  # absent from reports before them
+        if stage["stage"] == EVENT and stage["ratings"]:
+            hopeful = sum(o["count"] for o in stage["outcomes"] if o["key"] in HOPEFUL)
+            items.append(
+                f"{hopeful} of {_count(stage['ratings'], 'meeting rating')} after the event: "
+                "an agreement, a follow-up meeting or a cooperation in view"
+            )
     latest = report["follow_up"]["latest"]
     if report["follow_up"]["respondents"]:
         items.append(

@@ -40,6 +40,9 @@ FOLLOW_UP_OUTCOMES = {
 }
 """Stage 2's outcomes: what became of the meeting months later."""
 
+HOPEFUL = ("agreement_reached", "follow_up_planned", "cooperation_possible")
+"""Stage 1's outcomes that leave something to follow up: the article counts them."""
+
 OUTCOMES = {EVENT: EVENT_OUTCOMES, FOLLOW_UP: FOLLOW_UP_OUTCOMES}
 COMMENT_LENGTH = 1000
 
