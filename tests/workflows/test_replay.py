@@ -39,6 +39,7 @@ def test_histories_are_recorded() -> None:
         "continued-as-new-second-run-in-selection",
         "quiet-handover-first-run",
         "quiet-handover-last-run",
+        "requests-expired-and-nudged",
     }
 
 

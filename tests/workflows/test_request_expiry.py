@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from support import eventually
+from support import eventually, keep_history
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -120,6 +120,7 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         placed = {m.id for m in meetings.values() if m.slot_id is not None}
         assert placed == {accepted.meeting_id, met.meeting_id}
         assert meetings[again.meeting_id].status == "declined"
+        await keep_history(handle, "requests-expired-and-nudged")
         await handle.terminate("test over")
     per_person = {
         to: len(mailbox.sent("matchmaking_nudge", to))
