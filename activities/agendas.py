@@ -12,17 +12,22 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.matchmaking import agenda
+from missionflow.domain.matchmaking.check_in import check_in_code
 from missionflow.domain.matchmaking.messages import MatchmakingNotice
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants
+from missionflow.runtime.check_ins import calendar_line, check_in_url, qr_png
 from missionflow.runtime.i18n import breaks_said, country, day
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
 from missionflow.runtime.models import AgendaSent
 from missionflow.runtime.participants import Participant
 from missionflow.runtime.settings import Settings
+
+CHECK_IN_QR = "check-in-qr@missionflow"
+"""The Content-ID of the check-in QR code the agenda emails show (`cid:` in their HTML)."""
 
 
 async def send_agendas(
@@ -61,6 +66,10 @@ async def send_agendas(
             "breaks": waits if mine.items else "",
             "ics_attached": True,
             "agenda_url": _agenda_url(settings, mission.id, person),
+            "check_in_code": check_in_code(settings.link_secret(), person.id)
+            if mine.items
+            else None,
+            "check_in_qr": f"cid:{CHECK_IN_QR}",
         }
         template = "agenda"
         if before is not None:
@@ -80,6 +89,7 @@ async def send_agendas(
                 cancelled=removed,
                 stamp=notice.at,
                 note=waits if mine.items else None,
+                check_in=calendar_line(settings, mission.id, person.id),
             )
             attachments.append(
                 Attachment(
@@ -89,6 +99,11 @@ async def send_agendas(
                 )
             )
         context["ics_attached"] = bool(attachments)
+        if mine.items:  # the check-in link's QR code, shown in the HTML body
+            url = check_in_url(settings, mission.id, person.id)
+            attachments.append(
+                Attachment("check-in.png", "image/png", qr_png(url), content_id=CHECK_IN_QR)
+            )
         await mail.post(
             session,
             mission,

@@ -23,10 +23,12 @@ from activities.applications import mission_file
 from missionflow.domain.call.applications import ApplicationStatus, email_key
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting import figures as report
+from missionflow.domain.reporting.arrivals import ArrivalFacts
 from missionflow.domain.reporting.article import article
 from missionflow.domain.reporting.messages import ReportingNotice, ReportSummary
 from missionflow.domain.reporting.report_csv import csv_document
 from missionflow.runtime import meeting_ratings, press, schedule_runs
+from missionflow.runtime.check_ins import arrivals
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.mail.outbox import Attachment
@@ -40,6 +42,7 @@ from missionflow.runtime.models import (
     SelectionDecision,
     VisitRegistration,
 )
+from missionflow.runtime.participants import everyone
 from missionflow.runtime.settings import Settings
 
 HEARTBEAT_EVERY = 2.0
@@ -228,6 +231,10 @@ async def read(
             for f in follow_ups
         ],
         surveys=len(mission.reporting.follow_up),
+        expected=[ArrivalFacts(p.id, p.kind) for p in await everyone(session, mission.id)],
+        arrivals=[
+            ArrivalFacts(a.participant_id, a.side) for a in await arrivals(session, mission.id)
+        ],
         meeting_ratings=await meeting_ratings.facts(session, mission.id),
     )
 

@@ -18,11 +18,11 @@ from api.errors import RefuseNul, install_error_handlers
 from api.intake_gate import IntakeGates
 from api.metrics import ApiMetrics, RequestMetrics
 from api.metrics import router as metrics_router
+from api.pages import agenda_page, ops_session
 from api.pages import apply as apply_page
 from api.pages import feedback as feedback_page
 from api.pages import follow_up as follow_up_page
 from api.pages import mailbox as mailbox_page
-from api.pages import ops_session
 from api.routes import (
     agenda,
     applications,
@@ -111,6 +111,7 @@ def create_app(
         preferences,
         agenda,
         check_ins,
+        agenda_page,
         visits,
         feedback_page,
         follow_up_page,

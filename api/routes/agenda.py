@@ -29,6 +29,7 @@ from missionflow.domain.matchmaking.messages import AttendanceInput
 from missionflow.domain.matchmaking.rules import slots_of
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants
+from missionflow.runtime.check_ins import calendar_line
 from missionflow.runtime.models import AgendaSent
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
@@ -101,6 +102,7 @@ async def agenda_ics(
         organiser_email=str(file.coordinators[0].email),
         domain=settings.mail_from.rsplit("@", 1)[-1].strip("> "),
         note=agenda.breaks_text(agenda.agenda_breaks(mine.items, slots_of(event)), event.timezone),
+        check_in=calendar_line(settings, mission.id, participant_id),
     )
     return Response(
         calendar,

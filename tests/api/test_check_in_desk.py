@@ -2,11 +2,13 @@
 a host checked in by a scanning app's JSON route (its code in any case, then its link: checked
 in once, the second scan says since when), a delegate by the console's form (the link a phone
 opens names them first), an unknown code refused at its field with nothing written, the counts
-by side, who may read and who may check in, and a desk that is not open yet."""
+by side, who may read and who may check in, the report's arrival figures equal to the check-ins
+made, and a desk that is not open yet."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,8 +20,13 @@ from test_console_pages import Browser, csrf_of, signed_in
 from test_matchmaking_api import HOSTS_CSV, PUBLIC, application
 from test_people_and_roles import member, person
 
+from activities.report import read as report_input
 from missionflow.domain.matchmaking.check_in import check_in_code
+from missionflow.domain.mission.file import MissionFile
+from missionflow.domain.reporting.figures import figures
+from missionflow.domain.reporting.messages import ReportingNotice
 from missionflow.runtime.check_ins import CheckIn, check_in_url
+from missionflow.runtime.models import Mission
 from missionflow.runtime.settings import Settings
 
 HOSTS = HOSTS_CSV.replace("session-9", "")
@@ -180,6 +187,17 @@ async def test_the_desk_by_json_and_by_the_console(
     assert listed["arrived"] == {"delegate": 1, "host": 1}
     assert listed["expected"] == {"delegate": 2, "host": 2}
     assert [a["name"] for a in listed["arrivals"]] == ["Alpha Cluster", "Boston Nanofab"]
+
+    # The report reads the same arrivals: its figures are the check-ins made.
+    async with session_factory() as session:
+        plan = MissionFile.model_validate((await session.get(Mission, ours)).file)
+        notice = ReportingNotice(mission_id=ours, at=datetime.now(UTC), version=1)
+        day = figures(await report_input(session, plan, notice))["arrivals"]
+    assert (day["expected"], day["arrived"], day["not_arrived"]) == (4, 2, 2)
+    for side in ("delegate", "host"):
+        assert day["by_side"][side]["arrived"] == listed["arrived"][side]
+        assert day["by_side"][side]["expected"] == listed["expected"][side]
+    assert day["meetings"] == {"scheduled": 0, "held": 0, "no_show": 0, "not_recorded": 0}
 
 
 async def test_the_desk_opens_two_hours_before_the_first_session(

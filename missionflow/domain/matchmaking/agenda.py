@@ -89,6 +89,7 @@ def ics(
     cancelled: Sequence[AgendaItem] = (),
     stamp: datetime | None = None,
     note: str | None = None,
+    check_in: str | None = None,
 ) -> bytes:
     """The agenda as an iCalendar file (RFC 5545, METHOD:PUBLISH), one VEVENT per meeting.
 
@@ -103,6 +104,8 @@ def ics(
         stamp: the DTSTAMP of every event; now when left out.
         note: a line about the whole agenda (its breaks, `breaks_text`), as the calendar's
             description (X-WR-CALDESC, which common clients show); none when left out.
+        check_in: the participant's check-in code and link, added to every meeting's
+            description, for the desk on the day; none when left out.
 
     Returns:
         The file's bytes: UTF-8, lines folded at 75 octets, ending in CRLF.
@@ -151,7 +154,7 @@ def ics(
         event.add(
             "description",
             f"{item.with_name} ({country_name(item.with_country)})\n{item.with_line}\n\n"
-            f"{agenda.event}",
+            f"{agenda.event}" + (f"\n\n{check_in}" if check_in else ""),
         )
         event.add("organizer", vCalAddress(f"mailto:{organiser_email}"))
         event.add("status", status)

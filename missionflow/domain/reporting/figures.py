@@ -23,6 +23,7 @@ from typing import Any
 
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.selection_section import OrganisationType
+from missionflow.domain.reporting.arrivals import ArrivalFacts, AttendanceFacts, arrival_figures
 from missionflow.domain.reporting.meeting_ratings import RatingFacts, rating_figures
 from missionflow.domain.reporting.rates import rate
 from missionflow.domain.reporting.schedule import ScheduleFacts, schedule_figures
@@ -131,6 +132,10 @@ class ReportInput:
     follow_ups: Sequence[FollowUpFacts] = ()
     surveys: int = 0
     """How many follow-up surveys the mission file plans."""
+    expected: Sequence[ArrivalFacts] = ()
+    """The matchmaking event's participants (confirmed delegates and hosts), by side."""
+    arrivals: Sequence[ArrivalFacts] = ()
+    """Those the check-in desk marked arrived."""
     meeting_ratings: Sequence[RatingFacts] = ()
 
     @property
@@ -179,6 +184,15 @@ def figures(data: ReportInput) -> dict[str, Any]:
             for f in published(data.feedback)
         ],
         "follow_up": _follow_up(data),
+        "arrivals": arrival_figures(
+            data.expected,
+            data.arrivals,
+            [
+                AttendanceFacts(m.attendance)
+                for m in data.meetings
+                if m.status == "accepted" and m.scheduled
+            ],
+        ),
         "meeting_ratings": rating_figures(data.meeting_ratings),
     }
 

@@ -67,6 +67,8 @@ class Attachment:
     filename: str
     content_type: str
     content: bytes
+    content_id: str | None = None
+    """An image the HTML body shows (`<img src="cid:...">`): sent inline beside it."""
 
 
 def compose(
@@ -221,7 +223,17 @@ async def _by_keys(session: AsyncSession, keys: list[str]) -> dict[str, OutboxMe
 def _attach(message: EmailMessage, attachment: Attachment) -> None:
     maintype, _, subtype = attachment.content_type.partition("/")
     filename = one_line(attachment.filename)
-    if maintype == "text":  # declared UTF-8, so mail clients show it as written
+    html = message.get_body(("html",))
+    if attachment.content_id and html is not None:  # multipart/related with the HTML
+        html.add_related(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            cid=f"<{attachment.content_id}>",
+            filename=filename,
+            disposition="inline",
+        )
+    elif maintype == "text":  # declared UTF-8, so mail clients show it as written
         message.add_attachment(attachment.content.decode(), subtype=subtype, filename=filename)
     else:
         message.add_attachment(

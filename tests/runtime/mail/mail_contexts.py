@@ -298,6 +298,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "private_url": f"{MATCHMAKING_URL}/participants/7?token=s3cret",
     },
     "agenda": {
+        "check_in_code": "ABCDE-FGHIJ",
+        "check_in_qr": "cid:check-in-qr@missionflow",
         "event": EVENT,
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
@@ -307,6 +309,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "agenda_url": AGENDA_URL,
     },
     "agenda_changed": {
+        "check_in_code": "ABCDE-FGHIJ",
+        "check_in_qr": "cid:check-in-qr@missionflow",
         "event": EVENT,
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
