@@ -41,6 +41,15 @@ def _csv_rows(report: dict[str, Any]) -> Iterable[tuple[Any, ...]]:
             yield figure(table, "", "", measure, value)
     for measure, value in (report.get("schedule") or {}).items():
         yield figure("schedule", "", "", measure, value)
+    arrivals = report.get("arrivals")  # absent from reports before check-in
+    if arrivals:
+        for measure in ("expected", "arrived", "not_arrived", "unexpected", "arrival_rate"):
+            yield figure("arrivals", "", "", measure, arrivals[measure])
+        for side, counts in arrivals["by_side"].items():
+            for measure, value in counts.items():
+                yield figure("arrivals", side, "", measure, value)
+        for measure, value in arrivals["meetings"].items():
+            yield figure("attendance_on_the_day", "", "", measure, value)
     for member in report["delegation"]["members"]:
         for measure in ("country", "organisation_type", "sector"):
             yield figure("delegation", member["organisation"], "", measure, member[measure])

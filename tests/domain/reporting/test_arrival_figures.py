@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from missionflow.domain.reporting.arrivals import ArrivalFacts, AttendanceFacts, arrival_figures
+from missionflow.domain.reporting.report_csv import _csv_rows
 
 
 def test_arrivals_by_side_and_meetings_by_attendance() -> None:
@@ -52,3 +53,28 @@ def test_the_counts_add_up(people: list[tuple[str, bool]], attendance: list[str 
     assert sum(day["by_side"][s]["arrived"] for s in ("delegate", "host")) == day["arrived"]
     meetings = day["meetings"]
     assert meetings["held"] + meetings["no_show"] + meetings["not_recorded"] == len(attendance)
+
+
+def test_the_csv_has_a_line_for_each_arrival_figure() -> None:
+    host = ArrivalFacts(uuid.uuid4(), "host")
+    day = arrival_figures([host], [host], [AttendanceFacts("held")])
+    rows = [
+        r for r in _csv_rows(_report_with(day)) if r[0] in ("arrivals", "attendance_on_the_day")
+    ]
+    assert ("arrivals", "", "", "arrival_rate", 1, 1, "participants expected") in rows
+    assert ("arrivals", "host", "", "arrived", 1, "", "") in rows
+    assert ("attendance_on_the_day", "", "", "held", 1, "", "") in rows
+    assert len(rows) == 5 + 2 * 4 + 4
+
+
+def _report_with(day: dict[str, object]) -> dict[str, object]:
+    """The smallest report the CSV reads, with these arrivals."""
+    return {
+        "applications": {"received": 0, "withdrawn": 0, "complete": 0, "by_country": [],
+                         "by_sector": [], "by_organisation_type": []},
+        "selection": {}, "meetings": {}, "schedule": None, "delegation": {"members": []},
+        "visits": {"planned": 0, "held": 0, "registered": 0, "attended": 0,
+                   "attendance_rate": None, "delegates_on_a_visit": 0, "by_visit": []},
+        "feedback": {"scores": {}}, "testimonials": [],
+        "follow_up": {"surveys": [], "latest": {}}, "arrivals": day,
+    }  # fmt: skip
