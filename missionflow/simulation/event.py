@@ -19,6 +19,13 @@ from missionflow.domain.matchmaking.messages import (
 )
 from missionflow.domain.matchmaking.rules import parse_hosts
 from missionflow.domain.mission import lifecycle
+from missionflow.domain.reporting.meeting_ratings import (
+    EVENT_OUTCOMES,
+    FOLLOW_UP_OUTCOMES,
+    EventRating,
+    FollowUpRating,
+    rateable,
+)
 from missionflow.domain.reporting.messages import FeedbackInput, FollowUpInput
 from missionflow.domain.visits.messages import VisitAttendanceInput
 from missionflow.runtime.models import (
@@ -222,9 +229,16 @@ class Delegation(Applicants):
                 )
             ).all()
         city = mission.visits[0].city if mission.visits else mission.destination
+        met = await self.meetings_had()
         answers = [
-            self.feedback_of(d, "delegate", city) for d in delegates if self.rng.random() < 0.8
-        ] + [self.feedback_of(h, "host", city) for h in hosts if self.rng.random() < 0.55]
+            self.feedback_of(d, "delegate", city, met.get(d, []))
+            for d in delegates
+            if self.rng.random() < 0.8
+        ] + [
+            self.feedback_of(h, "host", city, met.get(h, []))
+            for h in hosts
+            if self.rng.random() < 0.55
+        ]
         self.progress.start("reporting", len(answers))
         opened, closes = mission.event_ends_at, mission.feedback_closes_at
         await self.sleep_until(opened + (closes - opened) / 4)
@@ -232,7 +246,27 @@ class Delegation(Applicants):
         await self.sleep_until(mission.reporting.report_due + timedelta(minutes=5))
         self.progress.finish(f"{self.tally['feedback']} answers")
 
-    def feedback_of(self, who: uuid.UUID, kind: str, city: str) -> FeedbackInput:
+    async def meetings_had(self) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Each participant's meetings they may rate (placed, not a no-show)."""
+        async with self.sessions() as db:
+            meetings = (
+                await db.exec(
+                    select(Meeting)
+                    .where(Meeting.mission_id == self.mission.id)
+                    .order_by(col(Meeting.starts_at), col(Meeting.id))
+                )
+            ).all()
+        had: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for m in meetings:
+            if rateable(m.status, m.starts_at, m.attendance):
+                for side in (m.requester_id, m.invitee_id):
+                    had.setdefault(side, []).append(m.id)
+        return had
+
+    def feedback_of(
+        self, who: uuid.UUID, kind: str, city: str, meetings: list[uuid.UUID]
+    ) -> FeedbackInput:
+        """An answer, with an outcome for most of the meetings the respondent had."""
         rating = lambda: self.rng.choices((2, 3, 4, 5), (1, 3, 8, 7))[0]  # noqa: E731
         written = self.rng.random() < 0.35
         return FeedbackInput(
@@ -246,6 +280,14 @@ class Delegation(Applicants):
             if written
             else None,
             consent_to_publish=written and self.rng.random() < 0.75,
+            meeting_ratings=[
+                EventRating(
+                    meeting_id=m,
+                    outcome=self.rng.choices(list(EVENT_OUTCOMES), (2, 5, 6, 4, 1))[0],
+                )
+                for m in meetings
+                if self.rng.random() < 0.8
+            ],
         )
 
     async def give_feedback(self, answer: FeedbackInput) -> None:
@@ -257,6 +299,7 @@ class Delegation(Applicants):
         """Each survey is answered by about two delegates in three, within days of it."""
         surveys = lifecycle.follow_ups(self.mission)
         delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
+        met = await self.meetings_had() if self.mission.matchmaking is not None else {}
         self.progress.start("follow_up", len(surveys))
         for number, sent in enumerate(surveys, start=1):
             await self.sleep_until(sent + timedelta(days=self.rng.randint(2, 9)))
@@ -269,6 +312,14 @@ class Delegation(Applicants):
                     mous=self.rng.choices((0, 1), (6, 4))[0],
                     revisits=self.rng.choices((0, 1, 2), (4, 4, 2))[0],
                     expected_revenue_eur=float(self.rng.choice((0, 25_000, 80_000, 250_000))),
+                    meeting_ratings=[  # what became of them, as this survey sees it
+                        FollowUpRating(
+                            meeting_id=m,
+                            outcome=self.rng.choices(list(FOLLOW_UP_OUTCOMES), (1, 2, 3, 5))[0],
+                        )
+                        for m in met.get(d, [])
+                        if self.rng.random() < 0.6
+                    ],
                 )
                 for d in delegates
                 if self.rng.random() < 0.65

@@ -142,6 +142,14 @@ def describe(summary: dict[str, Any]) -> str:
             ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in summary["follow_up"].items())
             or "none"
         ),
+        "ratings       "
+        + (
+            ", ".join(
+                f"{stage.replace('_', ' ')}: {sum(outcomes.values())}"
+                for stage, outcomes in summary.get("meeting_ratings", {}).items()
+            )
+            or "none"
+        ),
         f"emails        {emails['captured']}: "
         + ", ".join(f"{t} {n}" for t, n in emails["by_template"].items()),
         f"report        version {summary['report_version']}, "

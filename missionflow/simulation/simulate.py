@@ -36,6 +36,7 @@ from missionflow.domain.mission.file import MissionFile, load_mission
 from missionflow.domain.mission.messages import MissionOutcome
 from missionflow.domain.mission.replay import years_ahead, years_later
 from missionflow.domain.mission.yaml_syntax import parse_yaml
+from missionflow.runtime.meeting_ratings import MeetingRating
 from missionflow.runtime.models import (
     Application,
     Feedback,
@@ -178,6 +179,13 @@ class Simulation(Delegation):
                     select(func.count()).select_from(Host).where(Host.mission_id == mission_id)
                 )
             ).one()
+            ratings = (
+                await db.exec(
+                    select(MeetingRating.stage, MeetingRating.outcome, func.count())
+                    .where(MeetingRating.mission_id == mission_id)
+                    .group_by(MeetingRating.stage, MeetingRating.outcome)
+                )
+            ).all()
             report = await newest_report(db, mission_id)
         status = Counter(d.decision for d in decisions)
         seats = Counter(d.seat_note or d.seat for d in decisions if d.seat)
@@ -229,5 +237,9 @@ class Simulation(Delegation):
                 "publishable": sum(bool(f.testimonial) and f.consent_to_publish for f in feedback),
             },
             "follow_up": {f"survey_{n}": count for n, count in sorted(follow_up)},
+            "meeting_ratings": {
+                f"stage_{stage}": {o: n for s, o, n in sorted(ratings) if s == stage}
+                for stage in sorted({s for s, _, _ in ratings})
+            },
             "report_version": report.version if report is not None else None,
         }

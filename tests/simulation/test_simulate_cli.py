@@ -50,6 +50,7 @@ def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
     assert summary["matchmaking"]["scheduled"] >= 1
     assert summary["feedback"]["delegates"] >= 1
     assert summary["follow_up"], "every survey is answered by someone"
+    assert summary["meeting_ratings"]["stage_1"], "meetings are rated after the event"
 
     for name in ("report.html", "report.pdf", "report.csv", "report.json", "article.md"):
         assert (out / name).stat().st_size > 0, name
@@ -118,3 +119,9 @@ def assert_report_matches_rows(figures: dict, summary: dict) -> None:
         f"survey_{s['survey']}": s["responses"]["count"] for s in figures["follow_up"]["surveys"]
     }
     assert surveys == summary["follow_up"]
+    rated = {  # each stage's outcome counts, those given at least once
+        f"stage_{s['stage']}": {o["key"]: o["count"] for o in s["outcomes"] if o["count"]}
+        for s in figures["meeting_ratings"]
+        if s["ratings"]
+    }
+    assert rated == summary["meeting_ratings"]
