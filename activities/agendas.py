@@ -158,6 +158,9 @@ def _item_json(item: agenda.AgendaItem) -> dict[str, Any]:
         "with_name": item.with_name,
         "with_country": item.with_country,
         "with_line": item.with_line,
+        "table_name": item.table_name,
+        "location": item.location,
+        "video_link": item.video_link,
     }
 
 
@@ -171,6 +174,10 @@ def _restored(previous: AgendaSent, current: agenda.Agenda) -> agenda.Agenda:
             with_name=item["with_name"],
             with_country=item["with_country"],
             with_line=item["with_line"],
+            # agendas sent before tables had names and meetings links have none
+            table_name=item.get("table_name"),
+            location=item.get("location"),
+            video_link=item.get("video_link"),
         )
         for item in previous.items
     )

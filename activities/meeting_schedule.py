@@ -15,6 +15,7 @@ from missionflow.domain.matchmaking.messages import MatchmakingNotice
 from missionflow.domain.matchmaking.result import Stats
 from missionflow.domain.matchmaking.rules import SlotTime
 from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.event_tables import table_count, table_numbers
 from missionflow.runtime.models import Meeting, ScheduleRun
 from missionflow.runtime.participants import Participant
 
@@ -27,19 +28,24 @@ def instance_of(
     *,
     keep_placed: bool,
 ) -> Instance:
-    """The accepted `meetings` to place; `keep_placed`: those already placed stay fixed."""
+    """The accepted `meetings` to place; `keep_placed`: those already placed stay fixed (a
+    meeting now remote in its slot, at no table). A host's fixed table (by id) becomes its
+    number; remote participants' meetings take none."""
+    numbers = table_numbers(event.tables)
     return Instance.model_validate(
         {
             "slots": [
                 {"id": s.id, "start": s.start.isoformat(), "end": s.end.isoformat()} for s in slots
             ],
-            "tables": event.tables,
+            "tables": table_count(event.tables),
             "participants": [
                 {
                     "id": str(p.id),
                     "side": p.kind,
                     "max_meetings": event.max_meetings_per_participant,
                     "unavailable": list(p.unavailable),
+                    "table": numbers.get(p.table) if p.table else None,
+                    "remote": p.remote,
                 }
                 for p in people.values()
             ],
@@ -53,9 +59,11 @@ def instance_of(
                 for m in meetings
             ],
             "fixed": [
-                {"meeting": str(m.id), "slot": m.slot_id, "table": m.table}
+                {"meeting": str(m.id), "slot": m.slot_id, "table": None if far else m.table}
                 for m in meetings
-                if keep_placed and m.slot_id is not None and m.table is not None
+                for far in [people[m.requester_id].remote or people[m.invitee_id].remote]
+                # a meeting in person again needs a table: placed anew
+                if keep_placed and m.slot_id is not None and (far or m.table is not None)
             ],
         }
     )

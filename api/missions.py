@@ -46,6 +46,7 @@ from missionflow.domain.matchmaking.messages import (
     MeetingReceipt,
     MeetingRequestInput,
 )
+from missionflow.domain.matchmaking.places import RemoteInput, RemoteReceipt
 from missionflow.domain.mission import lifecycle
 from missionflow.domain.mission.event_sections import Visit
 from missionflow.domain.mission.file import MissionFile, workflow_id_for
@@ -214,6 +215,12 @@ async def answer_meeting(
 ) -> MeetingReceipt:
     return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.answer_meeting, answer)
+    )
+
+
+async def set_remote(client: Client, mission_id: str, change: RemoteInput) -> RemoteReceipt:
+    return await send_update(
+        client, mission_id, lambda h: h.execute_update(MissionWorkflow.set_remote, change)
     )
 
 

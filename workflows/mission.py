@@ -45,6 +45,7 @@ from workflows.base import RETRY
 from workflows.call import CallPhase
 from workflows.check_in import CheckInDesk
 from workflows.matchmaking import MatchmakingPhase
+from workflows.participant_places import ParticipantPlaces
 from workflows.postman import Postman
 from workflows.preferences import PreferenceLists
 from workflows.reporting import ReportingPhase
@@ -57,6 +58,7 @@ class MissionWorkflow(
     CallPhase,
     SelectionPhase,
     PreferenceLists,
+    ParticipantPlaces,
     MatchmakingPhase,
     CheckInDesk,
     VisitsPhase,

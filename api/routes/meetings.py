@@ -14,11 +14,19 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import MissionRow, PrivateLink, PrivateLinkDep, SessionDep, TemporalDep
-from api.missions import answer_meeting, request_meeting
+from api.deps import (
+    Coordinator,
+    MissionRow,
+    PrivateLink,
+    PrivateLinkDep,
+    SessionDep,
+    TemporalDep,
+)
+from api.missions import answer_meeting, request_meeting, set_remote
 from api.reads import matchmaking_event, organisation_names
 from api.routes.matchmaking import (
     MeetingBody,
@@ -29,6 +37,7 @@ from api.routes.matchmaking import (
 )
 from missionflow.domain.erasure import is_erased_address
 from missionflow.domain.matchmaking.messages import MeetingAnswerInput, MeetingRequestInput
+from missionflow.domain.matchmaking.places import RemoteInput, RemoteReceipt
 from missionflow.domain.selection.scoring import country_name
 from missionflow.runtime import participants
 from missionflow.runtime.models import Meeting
@@ -82,6 +91,35 @@ async def participant_page(
             for m in rows
             for other in [m.invitee_id if m.requester_id == participant_id else m.requester_id]
         ],
+    )
+
+
+class RemoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    remote: StrictBool = Field(
+        description="True: meets by video from now on (their meetings take no table and carry "
+        "the event's link); false: in person again."
+    )
+
+
+@router.put(
+    "/participants/{participant_id}/remote",
+    response_model=RemoteReceipt,
+    dependencies=[Coordinator],
+    summary="Mark a delegate or a host remote (meets by video), or in person again",
+    responses={
+        404: {"description": "No such delegate or host"},
+        409: {"description": "The event is over"},
+        422: {"description": "No video link in the mission file, or a host at a fixed table"},
+    },
+)
+async def mark_remote(
+    mission: MissionRow, participant_id: uuid.UUID, body: RemoteBody, client: TemporalDep
+) -> RemoteReceipt:
+    matchmaking_event(mission)
+    return await set_remote(
+        client, mission.id, RemoteInput(participant_id=participant_id, remote=body.remote)
     )
 
 

@@ -19,6 +19,7 @@ from missionflow.domain.call.applications import ApplicationStatus
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.event_sections import Matchmaking
+from missionflow.domain.mission.event_tables import place_of, video_link
 from missionflow.runtime.models import Application, Host, Meeting, SelectionDecision
 
 
@@ -36,6 +37,10 @@ class Participant:
     unavailable: tuple[str, ...] = ()
     language: str | None = None
     """The language they applied in; a host has none and is spoken to in the mission's."""
+    table: str | None = None
+    """The id of the table a host always meets at (the mission file's `tables`)."""
+    remote: bool = False
+    """Meets by video: their meetings take no table and carry the event's link."""
 
 
 async def delegation(session: AsyncSession, mission_id: str) -> Sequence[Application]:
@@ -103,7 +108,8 @@ async def agendas(
     for meeting in placed:
         if meeting.requester_id not in people or meeting.invitee_id not in people:
             continue
-        assert meeting.starts_at and meeting.ends_at and meeting.table
+        assert meeting.starts_at and meeting.ends_at
+        where = _where(mission_id, event, meeting)
         for me, them in (
             (meeting.requester_id, meeting.invitee_id),
             (meeting.invitee_id, meeting.requester_id),
@@ -118,6 +124,7 @@ async def agendas(
                     with_name=other.name,
                     with_country=other.country,
                     with_line=other.line,
+                    **where,
                 )
             )
     return {
@@ -133,6 +140,19 @@ async def agendas(
     }
 
 
+def _where(mission_id: str, event: Matchmaking, meeting: Meeting) -> dict[str, str | None]:
+    """A placed meeting's table by name and location, or, at no table, its video link."""
+    if meeting.table is None:
+        link = event.video_link
+        return {
+            "video_link": link and video_link(link, mission=mission_id, meeting=str(meeting.id))
+        }
+    place = place_of(event.tables, meeting.table)
+    if isinstance(event.tables, int):
+        return {}
+    return {"table_name": place.name, "location": place.location}
+
+
 def delegate(row: Application) -> Participant:
     return Participant(
         id=row.id,
@@ -144,6 +164,7 @@ def delegate(row: Application) -> Participant:
         contact_name=row.contact_name,
         contact_email=row.contact_email,
         language=row.language,
+        remote=row.remote,
     )
 
 
@@ -159,4 +180,6 @@ def host(row: Host) -> Participant:
         contact_name=row.contact_name,
         contact_email=row.contact_email,
         unavailable=tuple(row.unavailable),
+        table=row.table,
+        remote=row.remote,
     )

@@ -24,6 +24,7 @@ from activities.feedback import FeedbackActivities
 from activities.matchmaking import MatchmakingActivities
 from activities.meeting_requests import MeetingRequestActivities
 from activities.outbox import OutboxActivities
+from activities.participant_places import PlaceActivities
 from activities.preferences import PreferenceActivities
 from activities.privacy import PrivacyActivities
 from activities.records import RecordActivities
@@ -65,6 +66,7 @@ def build_worker(
     meeting_requests = MeetingRequestActivities(engine, settings)
     preferences = PreferenceActivities(engine, settings)
     check_ins = CheckInActivities(engine)
+    places = PlaceActivities(engine)
     visits = VisitActivities(engine, settings)
     feedback = FeedbackActivities(engine, settings)
     report = ReportActivities(engine, settings)
@@ -99,6 +101,7 @@ def build_worker(
             meeting_requests.nudge,
             preferences.record_preference,
             preferences.convert_preferences,
+            places.set_remote,
             check_ins.record_check_in,
             visits.record_visit_places,
             visits.send_itinerary,

@@ -166,6 +166,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/missions/{mission_id}/hosts"): mission(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}"): link(READ),
     ("GET", "/missions/{mission_id}/directory"): link(READ),
+    ("PUT", "/missions/{mission_id}/participants/{participant_id}/remote"): mission(
+        STEER, invalid=EMPTY
+    ),
     ("POST", "/missions/{mission_id}/meeting-requests"): link(
         STEER,
         refused={"json": {"from": "{application_id}", "to": "{application_id}"}},

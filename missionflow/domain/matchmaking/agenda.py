@@ -38,13 +38,20 @@ class AgendaItem:
     """Aware; kept in UTC."""
     end: datetime
     """Aware; kept in UTC."""
-    table: int
+    table: int | None
+    """None: a remote meeting, at no table."""
     with_name: str
     """The organisation met."""
     with_country: str
     """Its ISO 3166 alpha-2 code."""
     with_line: str
     """One line about it (sector, an excerpt of its description)."""
+    table_name: str | None = None
+    """The table's name when the mission file names its tables; None for numbered ones."""
+    location: str | None = None
+    """Where the named table is (a hall, a floor)."""
+    video_link: str | None = None
+    """A remote meeting's link."""
 
     def __post_init__(self) -> None:
         if not self.meeting_id:
@@ -53,7 +60,7 @@ class AgendaItem:
         object.__setattr__(self, "end", to_utc(self.end))
         if self.end <= self.start:
             raise ValueError(f"meeting {self.meeting_id} ends before it starts")
-        if self.table < 1:
+        if self.table is not None and self.table < 1:
             raise ValueError(
                 f"meeting {self.meeting_id} is at table {self.table}: tables count from 1"
             )
@@ -75,7 +82,7 @@ class Agenda:
 
     def __post_init__(self) -> None:
         check_zone(self.timezone)
-        items = tuple(sorted(self.items, key=lambda item: (item.start, item.table)))
+        items = tuple(sorted(self.items, key=lambda item: (item.start, item.table or 0)))
         object.__setattr__(self, "items", items)
         _refuse_repeated_ids(items, f"the agenda of {self.participant_name}")
 
@@ -121,7 +128,7 @@ def ics(
         raise ValueError(f"{domain!r} is not a domain")
     if organiser_email.count("@") != 1 or any(c.isspace() for c in organiser_email):
         raise ValueError(f"{organiser_email!r} is not an email address")
-    cancelled = tuple(sorted(cancelled, key=lambda item: (item.start, item.table)))
+    cancelled = tuple(sorted(cancelled, key=lambda item: (item.start, item.table or 0)))
     _refuse_repeated_ids((*agenda.items, *cancelled), "an agenda and its cancelled meetings")
     if not agenda.items and not cancelled:
         raise ValueError(f"the agenda of {agenda.participant_name} has no meeting to put in a file")
@@ -148,19 +155,36 @@ def ics(
         event.add("sequence", sequence)
         event.add("dtstart", item.start.astimezone(zone))
         event.add("dtend", item.end.astimezone(zone))
-        summary = f"Meeting with {item.with_name} (table {item.table})"
+        summary = f"Meeting with {item.with_name} ({_where(item)})"
         event.add("summary", summary if status == "CONFIRMED" else f"Cancelled: {summary}")
-        event.add("location", f"{agenda.venue}, table {item.table}")
+        if item.video_link:
+            event.add("location", item.video_link)
+            event.add("url", item.video_link)
+        else:
+            event.add("location", ", ".join(filter(None, (agenda.venue, _place_text(item)))))
         event.add(
             "description",
             f"{item.with_name} ({country_name(item.with_country)})\n{item.with_line}\n\n"
-            f"{agenda.event}" + (f"\n\n{check_in}" if check_in else ""),
+            + (f"Video link: {item.video_link}\n\n" if item.video_link else "")
+            + f"{agenda.event}"
+            + (f"\n\n{check_in}" if check_in else ""),
         )
         event.add("organizer", vCalAddress(f"mailto:{organiser_email}"))
         event.add("status", status)
         event.add("transp", "OPAQUE" if status == "CONFIRMED" else "TRANSPARENT")
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _where(item: AgendaItem) -> str:
+    if item.table is None:
+        return "video"
+    return item.table_name or f"table {item.table}"
+
+
+def _place_text(item: AgendaItem) -> str:
+    """An in-person meeting's table as a calendar says it: "table 3", "Table A1, Hall B"."""
+    return ", ".join(filter(None, (_where(item), item.location)))
 
 
 # Kept beside icalendar's Timezone.from_tzinfo (0.09 ms against 0.77 ms here): it wrote New York's
@@ -233,8 +257,10 @@ def agenda_rows(
     """The agenda as the email templates show it, one dict per meeting, in order.
 
     Keys: `time` ("15 May 2017 09:00–09:20 EDT", in the venue's zone with its abbreviation),
-    `table`, `with_name`, `with_country` (the country's name), `with_line`. Another language
-    passes its own `day(value, with_year)`.
+    `table` (its number; "" for a remote meeting), `table_name` and `location` (named tables;
+    "" otherwise), `video_link` (a remote meeting's; "" otherwise), `with_name`, `with_country`
+    (the country's name), `with_line`. Another language passes its own `day(value,
+    with_year)`.
     """
     return item_rows(agenda.items, agenda.timezone, day=day)
 
@@ -249,7 +275,10 @@ def item_rows(
 def _row(item: AgendaItem, zone: str, day: Callable[[datetime, bool], str]) -> dict[str, str]:
     return {
         "time": _time_text(item.start, item.end, zone, day),
-        "table": str(item.table),
+        "table": "" if item.table is None else str(item.table),
+        "table_name": item.table_name or "",
+        "location": item.location or "",
+        "video_link": item.video_link or "",
         "with_name": item.with_name,
         "with_country": country_name(item.with_country),
         "with_line": item.with_line,
@@ -350,7 +379,7 @@ def changed_items(
     return added, removed, moved
 
 
-def _place(item: AgendaItem) -> tuple[datetime, datetime, int]:
+def _place(item: AgendaItem) -> tuple[datetime, datetime, int | None]:
     return item.start, item.end, item.table
 
 

@@ -166,6 +166,9 @@ def test_agenda_rows_say_the_time_in_the_venues_zone_with_its_abbreviation() -> 
     assert rows[0] == {
         "time": "15 May 2017 09:00–09:20 EDT",
         "table": "4",
+        "table_name": "",
+        "location": "",
+        "video_link": "",
         "with_name": "Massachusetts Materials Consortium",
         "with_country": "United States of America",
         "with_line": "Advanced materials: coatings and composites for aerospace",
