@@ -84,6 +84,14 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         assert "One request waits for your answer" in paul
         assert mailbox.sent("meeting_expired") == []
 
+        async def waiting_for_the_sweep() -> None:
+            status = await handle.query(MissionWorkflow.status)
+            assert status.waiting_for.startswith(
+                "Matchmaking: waiting until the next sweep of expired meeting requests, "
+            ), status.waiting_for
+
+        await eventually(waiting_for_the_sweep)
+
         # Past its time but before the sweep: the answer is refused, nothing changes.
         await sleep_until(time_env, expires + timedelta(seconds=1))
         late = await _refused_answer(handle, lapsing.meeting_id, energy, "accept")

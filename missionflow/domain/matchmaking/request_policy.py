@@ -146,11 +146,11 @@ def planned(event: Matchmaking, progress: MatchmakingProgress) -> list[tuple[str
     instants = []
     if progress.expiry_due is not None:
         instants.append(
-            ("request_expiry", "unanswered meeting requests expire", progress.expiry_due)
+            ("request_expiry", "the next sweep of expired meeting requests", progress.expiry_due)
         )
     rounds = nudge_rounds(event)[progress.nudged :]
     if rounds:
-        label = f"nudge {progress.nudged + 1} to participants with no meeting yet"
+        label = f"nudge {progress.nudged + 1} of the participants with no meeting yet"
         instants.append(("matchmaking_nudge", label, rounds[0]))
     return instants
 

@@ -70,7 +70,7 @@ def waiting_for(mission: MissionFile, state: MissionState, now: datetime) -> str
             assert mission.matchmaking is not None
             closes = describe(mission.matchmaking.requests_deadline, mission.matchmaking.timezone)
             return f"Matchmaking: meeting requests open until {closes}; reminder {when}"
-        case "matchmaking_starts" | "matchmaking_ends":
+        case "matchmaking_starts" | "matchmaking_ends" | "request_expiry" | "matchmaking_nudge":
             return f"Matchmaking: waiting until {milestone.label}, {when}"
         case "visit":
             visit_label = milestone.label.removesuffix(" starts").removesuffix(" ends")
