@@ -33,7 +33,7 @@ async def rated_meetings(
     names = await organisation_names(session, mission_id)
     return [
         {"id": str(meeting), "partner": names.get(other, ""), "at": when(at, zone, language)}
-        for meeting, other, _, at in mine
+        for meeting, other, at in mine
     ]
 
 

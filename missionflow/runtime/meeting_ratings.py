@@ -30,9 +30,8 @@ from missionflow.runtime.models import Meeting
 
 async def rateable_meetings(
     session: AsyncSession, mission_id: str, person_id: uuid.UUID, kind: str
-) -> list[tuple[uuid.UUID, uuid.UUID, str, datetime]]:
-    """The meetings this delegate or host may rate, by start: (meeting, the other side's id and
-    kind, start)."""
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
+    """The meetings this delegate or host may rate, by start: (meeting, the other side, start)."""
     rows = (
         await session.exec(
             select(Meeting)
@@ -51,13 +50,9 @@ async def rateable_meetings(
     for m in rows:
         if not rateable(m.status, m.starts_at, m.attendance):
             continue
-        other, other_kind = (
-            (m.invitee_id, m.invitee_kind)
-            if m.requester_id == person_id
-            else (m.requester_id, m.requester_kind)
-        )
+        other = m.invitee_id if m.requester_id == person_id else m.requester_id
         assert m.starts_at is not None
-        mine.append((m.id, other, other_kind, m.starts_at))
+        mine.append((m.id, other, m.starts_at))
     return mine
 
 
