@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from conftest import Browser
 from icalendar import Calendar
 from support import eventually, rehearsal
+from test_console_pages import signed_in
 from test_matchmaking_api import PUBLIC, application
+from test_people_and_roles import member, person
 
 TABLES = [
     {"id": "a1", "name": "Table A1", "location": "Hall B"},
@@ -22,7 +25,9 @@ ENERGY = "Philly Energy Labs,US,Energy and sustainability,Paul Host,paul@energy.
 CSV = "text/csv"
 
 
-async def test_fixed_tables_and_remote_meetings_over_http(api: httpx.AsyncClient) -> None:
+async def test_fixed_tables_and_remote_meetings_over_http(
+    api: httpx.AsyncClient, browsers: Browser
+) -> None:
     document = rehearsal(visits=[])
     document["call"].update(deadline="+PT3S", reminders=[])
     document["call"]["invitees"] = []
@@ -156,3 +161,17 @@ async def test_fixed_tables_and_remote_meetings_over_http(api: httpx.AsyncClient
     link = f"https://meet.example.org/{mission_id}-{remote}"
     assert str(vevent["LOCATION"]) == link and str(vevent["URL"]) == link
     assert f"Video link: {link}" in str(vevent["DESCRIPTION"])
+
+    await person(api, "cora@example.org", "Cora Coordinator")
+    await member(api, mission_id, "cora@example.org", "coordinator")
+    coordinator = browsers()
+    await signed_in(coordinator, "cora@example.org")
+    page = await coordinator.get(f"/console/missions/{mission_id}/matchmaking")
+    assert page.status_code == 200, page.text
+    head = page.text.split('id="grid"')[1].split("</thead>")[0]
+    assert '<th scope="col">Table A1<br><span class="muted">Hall B</span></th>' in head
+    assert '<th scope="col">Salon rouge<br><span class="muted">First floor</span></th>' in head
+    assert '<th scope="col">By video</th>' in head
+    grid = page.text.split('id="grid"')[1].split("</table>")[0]
+    assert f'<span id="cell-{remote}">Beta Cluster<br>meets Philly Energy Labs' in grid
+    assert f'<td id="cell-{in_person}">Alpha Cluster<br>meets Boston Nanofab' in grid
