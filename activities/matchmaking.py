@@ -21,7 +21,7 @@ from temporalio import activity
 from activities.agendas import send_agendas
 from activities.applications import mission_file
 from activities.meeting_mail import tell_request
-from activities.meeting_requests import within_limits
+from activities.meeting_requests import expire_if_due, within_limits
 from activities.meeting_schedule import instance_of, place_in_thread, schedule_run
 from activities.refusal import refused
 from missionflow.domain.call.applications import organisation_key
@@ -80,6 +80,8 @@ class MatchmakingActivities:
                     select(Meeting).where(Meeting.mission_id == mission.id, Meeting.pair_key == key)
                 )
             ).first()
+            if existing is not None:  # past its time but not swept yet: it expires now
+                await expire_if_due(session, self._settings, mission, existing, record.at)
             if existing is not None and existing.status != EXPIRED:
                 return await self._merge(session, mission, existing, record, requester, invitee)
             await within_limits(session, _event(mission), mission.id, requester.id, record.at)

@@ -62,14 +62,10 @@ class MeetingRequestActivities:
             ).all()
             expired, later = 0, []
             for meeting in pending:
-                expiry = policy.expires_at(event, meeting.requested_at)
-                if expiry is not None and expiry > notice.at:
-                    later.append(expiry)
-                elif expiry is not None:
-                    meeting.status = policy.EXPIRED
-                    session.add(meeting)
-                    await self._tell_expiry(session, mission, event, meeting)
+                if await expire_if_due(session, self._settings, mission, meeting, notice.at):
                     expired += 1
+                elif (expiry := policy.expires_at(event, meeting.requested_at)) is not None:
+                    later.append(expiry)
             return RequestSweep(
                 expired=expired, next_due=policy.sweep_at(min(later)) if later else None
             )
@@ -117,7 +113,7 @@ class MeetingRequestActivities:
                         "requests_deadline": event.requests_deadline,
                         "event": event.event,
                         "event_timezone": event.timezone,
-                        "private_url": self._link(mission.id, person),
+                        "private_url": _link(self._settings, mission.id, person),
                     },
                     language=person.language,
                     key=f"matchmaking_nudge:{notice.round}:{person.id}",
@@ -125,41 +121,44 @@ class MeetingRequestActivities:
                 )
             return nudged
 
-    async def _tell_expiry(
-        self, session: AsyncSession, mission: MissionFile, event: Matchmaking, meeting: Meeting
-    ) -> None:
-        requester = await participants.find(session, mission.id, meeting.requester_id)
-        invitee = await participants.find(session, mission.id, meeting.invitee_id)
-        if requester is None or invitee is None:
-            return
-        # A request lapsed, asked again and lapsed again is told again: its instant is in the key.
-        asked = int(meeting.requested_at.timestamp())
-        for to, other, asked_by_recipient in (
-            (requester, invitee, True),
-            (invitee, requester, False),
-        ):
-            await mail.post(
-                session,
-                mission,
-                self._settings,
-                template="meeting_expired",
-                recipient=to.contact_email,
-                recipient_name=to.contact_name,
-                context={
-                    "other": {"name": other.name, "country": country(other.country, to.language)},
-                    "asked_by_recipient": asked_by_recipient,
-                    "requested_at": meeting.requested_at,
-                    "requests_deadline": event.requests_deadline,
-                    "event": event.event,
-                    "event_timezone": event.timezone,
-                    "private_url": self._link(mission.id, to),
-                },
-                language=to.language,
-                key=f"meeting_expired:{meeting.id}:{asked}:{to.id}",
-            )
 
-    def _link(self, mission_id: str, person: Participant) -> str:
-        return mail.participant_url(self._settings, mission_id, person.id, host=person.kind == HOST)
+async def expire_if_due(
+    session: AsyncSession, settings: Settings, mission: MissionFile, meeting: Meeting, at: datetime
+) -> bool:
+    """A pending request past its time becomes expired and both sides are told, once: by the
+    sweep, or sooner when someone asks for the same pair (`record_meeting_request`). The keys
+    name the request and when it was made, so one asked anew and lapsed again is told again."""
+    event = _event(mission)
+    if meeting.status != "pending" or not policy.overdue(event, meeting.requested_at, at):
+        return False
+    meeting.status = policy.EXPIRED
+    session.add(meeting)
+    requester = await participants.find(session, mission.id, meeting.requester_id)
+    invitee = await participants.find(session, mission.id, meeting.invitee_id)
+    if requester is None or invitee is None:
+        return True
+    asked = int(meeting.requested_at.timestamp())
+    for to, other, asked_by_recipient in ((requester, invitee, True), (invitee, requester, False)):
+        await mail.post(
+            session,
+            mission,
+            settings,
+            template="meeting_expired",
+            recipient=to.contact_email,
+            recipient_name=to.contact_name,
+            context={
+                "other": {"name": other.name, "country": country(other.country, to.language)},
+                "asked_by_recipient": asked_by_recipient,
+                "requested_at": meeting.requested_at,
+                "requests_deadline": event.requests_deadline,
+                "event": event.event,
+                "event_timezone": event.timezone,
+                "private_url": _link(settings, mission.id, to),
+            },
+            language=to.language,
+            key=f"meeting_expired:{meeting.id}:{asked}:{to.id}",
+        )
+    return True
 
 
 async def within_limits(
@@ -191,6 +190,10 @@ async def within_limits(
     if (refusal := policy.limit_refusal(event, pending=pending, sent=len(sent))) is not None:
         field, message = refusal
         raise refused(message, INVALID, field)
+
+
+def _link(settings: Settings, mission_id: str, person: Participant) -> str:
+    return mail.participant_url(settings, mission_id, person.id, host=person.kind == HOST)
 
 
 def _event(mission: MissionFile) -> Matchmaking:

@@ -57,6 +57,7 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         async with session_factory() as session:
             hosts = {h.name: h.id for h in (await session.exec(select(Host))).all()}
         nanofab, energy = hosts["Boston Nanofab"], hosts["Philly Energy Labs"]
+        gamma_host = hosts["Gamma Host Labs"]
 
         await sleep_until(time_env, event.requests_open_at + timedelta(minutes=1))
         accepted = await handle.execute_update(
@@ -66,7 +67,10 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         lapsing = await handle.execute_update(
             MissionWorkflow.request_meeting, _request(beta, energy)
         )
-        assert lapsing.status == "pending"
+        unswept = await handle.execute_update(
+            MissionWorkflow.request_meeting, _request(gamma, gamma_host)
+        )
+        assert lapsing.status == unswept.status == "pending"
         expires = event.requests_open_at + timedelta(days=1, minutes=1)
 
         # Round 1, a minute before Beta's request expires: Beta, Gamma, Energy Labs and Gamma
@@ -96,8 +100,18 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         await sleep_until(time_env, expires + timedelta(seconds=1))
         late = await _refused_answer(handle, lapsing.meeting_id, energy, "accept")
         assert late.startswith("This meeting request expired on ")
+        # The other side asking then is no acceptance: the request expires at once, both sides
+        # told, and theirs is a new one (which Gamma declines).
+        asked_back = await handle.execute_update(
+            MissionWorkflow.request_meeting,
+            _request(gamma_host, gamma, kinds=("host", "delegate")),
+        )
+        assert asked_back.status == "pending" and asked_back.meeting_id != unswept.meeting_id
+        await eventually(lambda: _got(mailbox, "meeting_expired", "gina@", 1))
+        await eventually(lambda: _got(mailbox, "meeting_expired", "gamma.cluster@", 1))
+        await _answer(handle, asked_back.meeting_id, gamma, "decline")
         await sleep_until(time_env, request_policy.sweep_at(expires) + timedelta(seconds=1))
-        await eventually(lambda: _got(mailbox, "meeting_expired", None, 2))
+        await eventually(lambda: _got(mailbox, "meeting_expired", None, 4))
         (told_beta,) = mailbox.sent("meeting_expired", "beta.cluster@")
         (told_paul,) = mailbox.sent("meeting_expired", "paul@")
         assert "your meeting request expired" in told_beta["Subject"]
@@ -142,7 +156,13 @@ async def test_unanswered_requests_expire_and_those_without_a_meeting_are_nudged
         "paul@": 1,
         "hope@": 0,
     }
-    assert len(mailbox.sent("meeting_expired")) == 2  # one each, never again
+    expired = sorted(m["To"].addresses[0].addr_spec for m in mailbox.sent("meeting_expired"))
+    assert expired == [  # one each, never again
+        "beta.cluster@example.org",
+        "gamma.cluster@example.org",
+        "gina@gammahost.example.com",
+        "paul@energylabs.example.com",
+    ]
 
 
 async def _answer(
