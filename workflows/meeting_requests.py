@@ -9,7 +9,7 @@ them replay unchanged.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -28,15 +28,19 @@ from workflows.base import RETRY, MissionCore
 
 class RequestTimers(MissionCore):
     def _note_request(self, receipt: MeetingReceipt) -> None:
-        """A new pending request: the sweep is due by its expiry at the latest. The main loop
-        re-plans its timer when that is sooner than it planned."""
+        """A request Update's answer: a new pending request was made now."""
+        if receipt.status == "pending" and receipt.changed:
+            self._note_pending_since(workflow.now())
+
+    def _note_pending_since(self, at: datetime) -> None:
+        """Pending requests were made at `at` (by a request Update, or in a batch such as the
+        preference lists' conversion): the sweep is due by their expiry at the latest. The main
+        loop re-plans its timer when that is sooner than it planned."""
         event = self._mission.matchmaking
         if event is None or event.request_expiry is None:
             return
-        if receipt.status != "pending" or not receipt.changed:
-            return
         progress = self._state.matchmaking
-        due = policy.next_sweep(event, progress.expiry_due, workflow.now())
+        due = policy.next_sweep(event, progress.expiry_due, at)
         if due != progress.expiry_due:
             self._set_matchmaking(expiry_due=due)
             self._changes += 1
