@@ -188,6 +188,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/missions/{mission_id}/participants/{participant_id}/preferences/{other_id}"): (
         link(STEER, skip=CHANGES_WITH_ANY_BODY)
     ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}/preference-list"): link(READ),
+    ("POST", "/missions/{mission_id}/participants/{participant_id}/preference-list"): link(
+        STEER, refused=FORM, invalid={"data": {"mark": "maybe"}}
+    ),
     ("GET", "/missions/{mission_id}/agenda"): mission(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda.ics"): link(READ),
     ("POST", "/missions/{mission_id}/meetings/{meeting_id}/attendance"): mission(

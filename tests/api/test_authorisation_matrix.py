@@ -113,7 +113,9 @@ def later(document: dict[str, Any]) -> dict[str, Any]:
 
 
 async def started(api: httpx.AsyncClient) -> str:
-    document = later(rehearsal())
+    document = rehearsal()
+    document["matchmaking"]["preferences_deadline"] = "+PT4M30S"  # its preference lists
+    document = later(document)
     answer = await api.post("/missions", json=document)
     assert answer.status_code == 201, answer.text
     return document["id"]
