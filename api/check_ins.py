@@ -85,7 +85,13 @@ async def check_in(
     by: str,
 ) -> CheckInReceipt:
     person = await participant_by_code(session, settings, mission_id, body.code)
-    arrival = CheckInInput(participant_id=person.id, by=by[:200])
+    return await record_arrival(
+        client, mission_id, CheckInInput(participant_id=person.id, by=by[:200])
+    )
+
+
+async def record_arrival(client: Client, mission_id: str, arrival: CheckInInput) -> CheckInReceipt:
+    """The `check_in` Update, for a participant already found (the simulation's desk too)."""
     return await send_update(
         client, mission_id, lambda h: h.execute_update(MissionWorkflow.check_in, arrival)
     )

@@ -11,6 +11,8 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from api import missions
+from api.check_ins import record_arrival
+from missionflow.domain.matchmaking.check_in import CheckInInput
 from missionflow.domain.matchmaking.messages import (
     AttendanceInput,
     HostBatch,
@@ -106,6 +108,13 @@ class Delegation(Applicants):
                 )
             )
         await self.each(answers, self.answer_meeting)
+        await self.sleep_until(event.sessions[0].start)
+        arrivals = [
+            CheckInInput(participant_id=pid, by="Registration desk")
+            for pid in [*delegates, *(h.id for h in loaded)]
+            if self.rng.random() < 0.93
+        ]
+        await self.each(arrivals, self.check_in)
         await self.sleep_until(event.ends_at + timedelta(minutes=30))
         async with self.sessions() as db:
             placed = (
@@ -171,6 +180,11 @@ class Delegation(Applicants):
         await missions.answer_meeting(self.client, self.mission.id, answer)
         self.tally[f"meetings_{answer.action}ed"] += 1
         self.progress.advance()
+
+    async def check_in(self, arrival: CheckInInput) -> None:
+        """Scanned at the desk on the day (most people come)."""
+        await record_arrival(self.client, self.mission.id, arrival)
+        self.tally["checked_in"] += 1
 
     async def record_attendance(self, attendance: AttendanceInput) -> None:
         await missions.record_attendance(self.client, self.mission.id, attendance)

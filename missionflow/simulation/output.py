@@ -132,7 +132,8 @@ def describe(summary: dict[str, Any]) -> str:
         f"seats         {seats['confirmed']} confirmed, {seats['declined']} declined, "
         f"{seats['expired']} expired, {seats['offered_from_waitlist']} offered from the waitlist",
         f"matchmaking   {m['hosts']} hosts, {m['requests']} requests, {m['accepted']} accepted, "
-        f"{m['scheduled']} placed, {m['held']} held, {m['no_show']} no-shows",
+        f"{m['scheduled']} placed, {m['held']} held, {m['no_show']} no-shows, "
+        f"{m['checked_in']} checked in",
         f"visits        {v['places']} places, {v['waitlisted']} waitlisted, "
         f"{v['attended']} attended, {v['no_show']} no-shows",
         f"feedback      {f['delegates']} delegates, {f['hosts']} hosts, "

@@ -223,6 +223,7 @@ class Simulation(Delegation):
                 "scheduled": sum(m.slot_id is not None for m in meetings),
                 "held": sum(m.attendance == "held" for m in meetings),
                 "no_show": sum(m.attendance == "no_show" for m in meetings),
+                "checked_in": self.tally["checked_in"],
             },
             "visits": {
                 "places": sum(p.status == "registered" for p in places),

@@ -48,6 +48,7 @@ def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
     assert sum(applications["by_country"].values()) == applications["received"]
     assert summary["seats"]["confirmed"] >= 1
     assert summary["matchmaking"]["scheduled"] >= 1
+    assert summary["matchmaking"]["checked_in"] >= 1, "participants are checked in on the day"
     assert summary["feedback"]["delegates"] >= 1
     assert summary["follow_up"], "every survey is answered by someone"
     assert summary["meeting_ratings"]["stage_1"], "meetings are rated after the event"
