@@ -18,7 +18,7 @@ from api.errors import RefuseNul, install_error_handlers
 from api.intake_gate import IntakeGates
 from api.metrics import ApiMetrics, RequestMetrics
 from api.metrics import router as metrics_router
-from api.pages import agenda_page, ops_session
+from api.pages import agenda_page, ops_session, preference_page
 from api.pages import apply as apply_page
 from api.pages import feedback as feedback_page
 from api.pages import follow_up as follow_up_page
@@ -109,6 +109,7 @@ def create_app(
         hosts,
         meetings,
         preferences,
+        preference_page,
         agenda,
         check_ins,
         agenda_page,

@@ -16,12 +16,13 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from api.deps import MissionRow, PrivateLinkDep, SessionDep, TemporalDep
 from api.reads import matchmaking_event, organisation_names
 from api.routes.meetings import participant_side
 from api.updates import send_update
-from missionflow.domain.matchmaking.preferences import Mark, PreferenceMarkInput
+from missionflow.domain.matchmaking.preferences import Mark, PreferenceMarkInput, PreferenceReceipt
 from missionflow.domain.matchmaking.rules import DELEGATE
 from missionflow.runtime import participants
 from missionflow.runtime.preference_marks import own_marks
@@ -66,7 +67,7 @@ async def preference_list(
     mission: MissionRow, participant_id: uuid.UUID, session: SessionDep, link: PrivateLinkDep
 ) -> PreferenceList:
     event = matchmaking_event(mission)
-    await _own(session, link, mission.id, participant_id)
+    await own_side(session, link, mission.id, participant_id)
     names = await organisation_names(session, mission.id)
     return PreferenceList(
         opens_at=event.requests_open_at,
@@ -130,7 +131,7 @@ async def _mark(
     """The link and whom it marks are checked here (404, 422 at other_id) before the mission
     is asked; the workflow refuses outside the lists' window (409) and writes."""
     matchmaking_event(mission)
-    side = await _own(session, link, mission.id, participant_id)
+    side = await own_side(session, link, mission.id, participant_id)
     other = await participants.find(session, mission.id, other_id)
     if other is None:
         refusal = "No participant with this id in this mission."
@@ -144,18 +145,29 @@ async def _mark(
         raise RequestValidationError(
             [{"loc": ("path", "other_id"), "msg": refusal, "type": "preferences"}]
         )
-    receipt = await send_update(
+    receipt = await send_mark(client, mission.id, participant_id, other_id, mark)
+    return MarkView(other_id=other_id, mark=receipt.mark, changed=receipt.changed)
+
+
+async def send_mark(
+    client: Client,
+    mission_id: str,
+    participant_id: uuid.UUID,
+    other_id: uuid.UUID,
+    mark: Mark | None,
+) -> PreferenceReceipt:
+    """The mark to the mission workflow, for this route and the list's page alike."""
+    return await send_update(
         client,
-        mission.id,
+        mission_id,
         lambda h: h.execute_update(
             MissionWorkflow.mark_preference,
             PreferenceMarkInput(participant_id=participant_id, other_id=other_id, mark=mark),
         ),
     )
-    return MarkView(other_id=other_id, mark=receipt.mark, changed=receipt.changed)
 
 
-async def _own(
+async def own_side(
     session: AsyncSession, link: PrivateLinkDep, mission_id: str, participant_id: uuid.UUID
 ) -> str:
     """The participant's side; their own link opens their list, as do the coordinators."""

@@ -8,6 +8,7 @@ says so."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -129,9 +130,29 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
         }
 
     await eventually(first_mark, within=20)
+    alpha_id, alpha_token = people["Alpha"]
+    energy_id = people["Energy"][0]
+    form_url = f"{mission}/participants/{alpha_id}/preference-list?token={alpha_token}"
+    shown = await api.get(form_url, headers=PUBLIC)
+    assert shown.status_code == 200 and "<script" not in shown.text
+    assert _selected(shown.text, people["Nanofab"][0]) == "must_meet"
+    assert _selected(shown.text, energy_id) == ""
+    for form, field in (
+        ({"other_id": energy_id, "mark": "maybe"}, "Choose one of the marks."),
+        ({"other_id": people["Beta"][0], "mark": "must_meet"}, "not on your list"),
+    ):
+        wrong = await api.post(form_url, data=form, headers=PUBLIC)
+        assert wrong.status_code == 422 and field in wrong.text, wrong.text
+    assert [m["mark"] for m in (await own_list("Alpha"))["marks"]] == ["must_meet"]
+    posted = await api.post(
+        form_url, data={"other_id": energy_id, "mark": "no_thanks"}, headers=PUBLIC
+    )
+    assert posted.status_code == 303, posted.text
+    back = await api.get(posted.headers["location"], headers=PUBLIC)
+    assert "Your mark is saved." in back.text
+    assert _selected(back.text, energy_id) == "no_thanks"
     for by, on, mark in (
         ("Nanofab", "Alpha", "would_like"),  # mutual with Alpha's must_meet
-        ("Alpha", "Energy", "no_thanks"),
         ("Alpha", "Energy", "would_like"),  # changed: one-sided, Energy answers
         ("Beta", "Nanofab", "must_meet"),  # Nanofab says no thanks
         ("Nanofab", "Beta", "no_thanks"),
@@ -142,7 +163,6 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
         marked = await put(by, on, {"mark": mark})
         assert marked.status_code == 200 and marked.json()["mark"] == mark, marked.text
     beta_id, beta_token = people["Beta"]
-    energy_id = people["Energy"][0]
     cleared = await api.delete(
         f"{mission}/participants/{beta_id}/preferences/{energy_id}?token={beta_token}",
         headers=PUBLIC,
@@ -176,6 +196,8 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
     energy_page = await eventually(converted, within=30)
     late = await put("Alpha", "Nanofab", {"mark": "would_like"})
     assert late.status_code == 409 and "closed on" in late.json()["detail"]
+    late_form = await api.post(form_url, data={"other_id": energy_id, "mark": ""}, headers=PUBLIC)
+    assert late_form.status_code == 409 and "closed on" in late_form.text
     (request,) = [m for m in energy_page["meetings"] if m["with_name"] == "Alpha Cluster"]
     assert (request["asked_by_me"], request["status"], request["priority"]) == (
         False,
@@ -195,6 +217,10 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
     }
     # Beta's wish to Nanofab reads as any unanswered request (Nanofab may still answer it),
     # and Energy's wish to Beta as one Beta may answer.
+    beta_form = await api.get(
+        f"{mission}/participants/{beta_id}/preference-list?token={beta_token}", headers=PUBLIC
+    )
+    assert _selected(beta_form.text, people["Nanofab"][0]) == "must_meet"  # Beta's own mark
     beta_page = await page("Beta")
     assert {(m["with_name"], m["asked_by_me"], m["status"]) for m in beta_page["meetings"]} == {
         ("Boston Nanofab", True, "pending"),
@@ -258,3 +284,11 @@ async def test_preference_lists_over_http(api: httpx.AsyncClient, mailbox) -> No
     assert mailbox.sent("meeting_request", "hope@") == []  # Nanofab is not asked by email
     assert mailbox.sent("meeting_request", "beta@") == []  # nor Beta, who said no thanks
     assert len(mailbox.sent("meeting_request", "paul@")) == 1  # Alpha's wish
+
+
+def _selected(page: str, other_id: str) -> str:
+    """The mark selected in the page's form for this participant ("" for none)."""
+    row = page.split(f'name="other_id" value="{other_id}"')[1].split("</select>")[0]
+    chosen = re.findall(r'<option value="([a-z_]*)" selected>', row)
+    assert len(chosen) == 1, row
+    return chosen[0]
