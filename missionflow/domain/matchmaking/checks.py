@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from missionflow.domain.matchmaking.attendees import attendees, colleague_problems
 from missionflow.domain.matchmaking.instance import Instance, Participant, Slot
 from missionflow.domain.matchmaking.result import Schedule
 from missionflow.domain.matchmaking.seating import table_breaches, table_problems
@@ -68,6 +69,7 @@ def problems(instance: Instance) -> list[str]:
             f"time_limit is {instance.time_limit}: it must be between 0 and {MAX_TIME_LIMIT} "
             "seconds"
         )
+    found += colleague_problems(instance)
     return found + _fixed_problems(instance, slots, people) + table_problems(instance)
 
 
@@ -127,7 +129,7 @@ def _fixed_problems(
                 f"meeting {fixed.meeting!r} is fixed in slot {fixed.slot!r}, outside its time "
                 "window (not_before, not_after)"
             )
-        for who in (meeting.a, meeting.b):
+        for who in dict.fromkeys(attendees(meeting)):
             if who not in people or meeting.a == meeting.b:
                 continue
             per_person[who] += 1
@@ -181,7 +183,7 @@ def validate(instance: Instance, result: Schedule) -> list[str]:
                 f"{item.table} in slot {item.slot!r}"
             )
         tables.setdefault((item.slot, item.table), item.meeting)
-        for who in (meeting.a, meeting.b):
+        for who in dict.fromkeys(attendees(meeting)):  # colleagues who come too are booked
             load[who] += 1
             if (who, item.slot) in busy:
                 found.append(

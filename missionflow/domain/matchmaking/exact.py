@@ -122,7 +122,7 @@ def _loads(numbered: Numbered, slot_of: Sequence[int]) -> list[int]:
     loads = [0] * len(numbered.people)
     for meeting, slot in enumerate(slot_of):
         if slot != FREE:
-            for person in numbered.ends[meeting]:
+            for person in numbered.attendees[meeting]:
                 loads[person] += 1
     return loads
 
@@ -284,9 +284,9 @@ def _fewest_alone(
     ignored (proven within `work`, CP-SAT's deterministic time): forbidden slots, fixed
     meetings and time windows alone can force a break, which the whole model's linear
     relaxation does not see."""
-    mine = {m for m in domains if person in numbered.ends[m]}
+    mine = {m for m in domains if person in numbered.attendees[m]}
     kept = [
-        slot if m not in domains and person in numbered.ends[m] else FREE
+        slot if m not in domains and person in numbered.attendees[m] else FREE
         for m, slot in enumerate(slot_of)
     ]
     model = SatModel(numbered, kept, {m: domains[m] for m in mine}, once=False)
@@ -317,7 +317,7 @@ def _breaks_each(numbered: Numbered, slot_of: Sequence[int], counted: Sequence[i
     taken: list[list[int]] = [[] for _ in numbered.people]
     for meeting, slot in enumerate(slot_of):
         if slot != FREE:
-            for person in numbered.ends[meeting]:
+            for person in numbered.attendees[meeting]:
                 taken[person].append(slot)
     return [waits(taken[p], numbered.session_of).breaks for p in counted]
 

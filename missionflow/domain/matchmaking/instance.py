@@ -38,6 +38,8 @@ class Meeting(Strict):
     a: str  # participant ids; a pair may meet more than once, each meeting with its own id
     b: str
     priority: int  # 1, 2 or 3; 3 is the most wanted
+    colleagues: list[str] = []  # participant ids who come too (several people of an
+    # organisation, one meeting): each is booked in its slot like a and b
     not_before: AwareDatetime | None = None  # the meeting starts at or after this instant
     not_after: AwareDatetime | None = None  # and ends at or before this one ("the morning")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from missionflow.domain.matchmaking.attendees import attendees
 from missionflow.domain.matchmaking.breaks import sessions
 from missionflow.domain.matchmaking.instance import Instance
 from missionflow.domain.matchmaking.polish import polish
@@ -52,6 +53,8 @@ class Numbered:
         self.meetings = instance.meetings
         self.meeting_index = {m.id: i for i, m in enumerate(self.meetings)}
         self.ends = [(person_index[m.a], person_index[m.b]) for m in self.meetings]
+        self.attendees = [tuple(person_index[p] for p in attendees(m)) for m in self.meetings]
+        """Everyone booked by each meeting: its two ends, then the colleagues who come too."""
         self.priority = [m.priority for m in self.meetings]
         self.caps = [max(p.max_meetings, 0) for p in self.people]
         everything = (1 << len(self.slots)) - 1
@@ -76,19 +79,27 @@ class Numbered:
             self.slot_index,
             self.ends,
             [
-                self.available[a] & self.available[b] & window
-                for (a, b), window in zip(self.ends, self.window, strict=True)
+                self._everyone(self.available, people) & window
+                for people, window in zip(self.attendees, self.window, strict=True)
             ],
             self.caps,
         )
         """The slots each meeting may take: both available, within its time window, in its
         host's turns at a shared fixed table (`seating.py`)."""
         self.possible = [
-            self.caps[a] > 0 and self.caps[b] > 0 and bool(allowed)
-            for (a, b), allowed in zip(self.ends, self.allowed, strict=True)
+            all(self.caps[p] > 0 for p in people) and bool(allowed)
+            for people, allowed in zip(self.attendees, self.allowed, strict=True)
         ]
-        """Whether each meeting could take place at all: both take meetings and it has a
-        slot."""
+        """Whether each meeting could take place at all: everyone in it takes meetings and it
+        has a slot."""
+
+    @staticmethod
+    def _everyone(masks: list[int], people: tuple[int, ...]) -> int:
+        """The slots in every one of the people's masks."""
+        mask = -1
+        for person in people:
+            mask &= masks[person]
+        return mask
 
     def timetable(self) -> Timetable:
         return Timetable(
@@ -97,6 +108,7 @@ class Numbered:
             available=self.available,
             session_of=self.session_of,
             ends=self.ends,
+            colleagues=[people[2:] for people in self.attendees],
             allowed=self.allowed,
             fixed=[self.meeting_index[f.meeting] for f in self.instance.fixed],
             weight=[0 if remote else 1 for remote in self.remote],
@@ -170,10 +182,10 @@ class _Repair:
         self.rank = {m: i for i, m in enumerate(order)}
         self.requests: list[list[int]] = [[] for _ in numbered.people]  # in the order
         for meeting in order:
-            for person in numbered.ends[meeting]:
+            for person in numbered.attendees[meeting]:
                 self.requests[person].append(meeting)
         requested = Counter(
-            p for m, ends in enumerate(numbered.ends) if numbered.possible[m] for p in ends
+            p for m, people in enumerate(numbered.attendees) if numbered.possible[m] for p in people
         )
         self.wanted = [max(1, min(requested[p], cap)) for p, cap in enumerate(numbered.caps)]
         # in each slot, the meetings to make way first: least wanted, best-off participants
@@ -190,7 +202,7 @@ class _Repair:
         return (self.timetable.load[person] + extra) / self.wanted[person]
 
     def _lower_share(self, meeting: int) -> float:
-        return min(self._share(p) for p in self.numbered.ends[meeting])
+        return min(self._share(p) for p in self.numbered.attendees[meeting])
 
     def fairer(self, added: list[int], removed: list[int], *, done: bool) -> bool:
         """Whether adding and removing these meetings raises the lowest share among the
@@ -198,9 +210,9 @@ class _Repair:
         timetable already shows the change."""
         changes: Counter[int] = Counter()
         for m in added:
-            changes.update(self.numbered.ends[m])
+            changes.update(self.numbered.attendees[m])
         for m in removed:
-            changes.subtract(self.numbered.ends[m])
+            changes.subtract(self.numbered.attendees[m])
         before = sorted(self._share(p, -n if done else 0) for p, n in changes.items())
         after = sorted(self._share(p, 0 if done else n) for p, n in changes.items())
         return after > before
@@ -249,7 +261,8 @@ class _Repair:
         other requests of whoever lost a meeting; whether the result beats the start."""
         timetable = self.timetable
         lost = [m for m in out if not timetable.insert(m, chains=self.CHAINS, moves=self.MOVES)]
-        freed = {p for m in lost for p in self.numbered.ends[m]} - set(self.numbered.ends[meeting])
+        everyone = self.numbered.attendees
+        freed = {p for m in lost for p in everyone[m]} - set(everyone[meeting])
         candidates = {
             m
             for p in freed
@@ -270,8 +283,8 @@ class _Repair:
         """What must leave so the meeting's participants are free in the slot and below their
         maximum; None when that includes a fixed meeting."""
         timetable = self.timetable
-        out = []
-        for person in self.numbered.ends[meeting]:
+        out: list[int] = []
+        for person in self.numbered.attendees[meeting]:
             there = timetable.at[person][slot]
             if there == FREE and timetable.load[person] >= timetable.cap[person]:
                 # the last one placed in the order of requests: the least wanted
@@ -281,7 +294,7 @@ class _Repair:
                 )
                 if there == FREE:
                     return None
-            if there != FREE:
+            if there != FREE and there not in out:  # colleagues in one meeting in the way
                 out.append(there)
         return None if any(timetable.fixed[m] for m in out) else out
 

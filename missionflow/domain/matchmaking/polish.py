@@ -139,8 +139,7 @@ def _change(
         if timetable.fixed[m] or not timetable.allowed[m] >> to & 1:
             return None
         to_two += timetable.weight[m] if to == two else -timetable.weight[m]
-        people.add(timetable.first[m])
-        people.add(timetable.second[m])
+        people.update(timetable.attendees[m])
     if timetable.count[two] + to_two > timetable.tables:
         return None
     if timetable.count[one] - to_two > timetable.tables:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from missionflow.domain.matchmaking.attendees import attendees
 from missionflow.domain.matchmaking.breaks import (
     Waits,
     break_difference,
@@ -75,7 +76,7 @@ def waits_of(instance: Instance, assignments: Sequence[Assignment]) -> dict[str,
     order = sorted(instance.slots, key=lambda s: (s.start, s.end, s.id))
     position = {s.id: i for i, s in enumerate(order)}
     session_of = sessions(order)
-    ends = {m.id: (m.a, m.b) for m in instance.meetings}
+    ends = {m.id: attendees(m) for m in instance.meetings}
     taken: dict[str, list[int]] = {}
     for item in assignments:
         for who in ends[item.meeting]:

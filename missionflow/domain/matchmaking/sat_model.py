@@ -35,7 +35,7 @@ class SatModel:
         for meeting, slot in enumerate(slot_of):
             if meeting not in domains and slot != FREE:
                 in_slot[slot] += 0 if numbered.remote[meeting] else 1
-                for person in numbered.ends[meeting]:
+                for person in numbered.attendees[meeting]:  # colleagues who come too as well
                     self.busy_constant[person] |= 1 << slot
                     load[person] += 1
         self.choices: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
@@ -43,8 +43,9 @@ class SatModel:
         per_slot: list[list[cp_model.IntVar]] = [[] for _ in range(slots)]
         self.mine: list[list[cp_model.IntVar]] = [[] for _ in range(people)]
         for meeting, mask in domains.items():
-            a, b = numbered.ends[meeting]
-            mask &= ~(self.busy_constant[a] | self.busy_constant[b])
+            people = numbered.attendees[meeting]
+            for person in people:
+                mask &= ~self.busy_constant[person]
             options = [(s, model.new_bool_var(f"m{meeting}s{s}")) for s in bits(mask)]
             self.choices[meeting] = options
             chosen = [v for _, v in options]
@@ -52,7 +53,7 @@ class SatModel:
             for slot, var in options:
                 if not numbered.remote[meeting]:  # a remote meeting takes no table
                     per_slot[slot].append(var)
-                for person in (a, b):
+                for person in people:
                     cells.setdefault((person, slot), []).append(var)
                     self.mine[person].append(var)
         for slot, chosen in enumerate(per_slot):

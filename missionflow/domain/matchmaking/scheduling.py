@@ -6,8 +6,9 @@ on a loaded machine. The same instance and number of workers give the same assig
 reasons; only `stats.solve_seconds` varies.
 
 The rules, which every schedule keeps (`checks.validate` checks them): at most `tables` meetings
-per slot, each at its own table 1..tables; nobody in two meetings in one slot; nobody in a slot
-they are unavailable for; nobody in more than their `max_meetings`; every meeting within its
+per slot, each at its own table 1..tables; nobody in two meetings in one slot, the colleagues
+who come to a meeting too (`attendees.py`); nobody in a slot they are unavailable for; nobody in
+more than their `max_meetings`; every meeting within its
 time window; fixed assignments exactly as given; a remote meeting at no table, taking none; an
 in-person meeting of a participant with a fixed table at that table (`seating.py`).
 

@@ -49,13 +49,15 @@ class Timetable:
         allowed: Sequence[int],
         fixed: Iterable[int] = (),
         weight: Sequence[int] | None = None,
+        colleagues: Sequence[tuple[int, ...]] | None = None,
     ) -> None:
         """`available[p]`: the slots participant p is available for, as a mask (bit s: slot
         s); `session_of[s]`: the session of slot s, slots in time order (placing next to a
         participant's meetings stays within a session); `ends[m]`: the two participants of
         meeting m; `allowed[m]`: the slots meeting m may take (both available, within its time
         window); `weight[m]`: the tables meeting m takes, 1, or 0 for a remote meeting (default:
-        all 1)."""
+        all 1); `colleagues[m]`: the participants who come too, booked like its ends (default:
+        none; `attendees.py`)."""
         self.slots = len(session_of)
         self.tables = tables
         self.capacity = self.slots * tables
@@ -73,6 +75,12 @@ class Timetable:
         self.weight = list(weight) if weight is not None else [1] * len(ends)
         self.first = [a for a, _ in ends]
         self.second = [b for _, b in ends]
+        self.attendees = [
+            (a, b, *more) for (a, b), more in zip(ends, colleagues or [()] * len(ends), strict=True)
+        ]
+        """Everyone each meeting books: its two ends, then its colleagues."""
+        self.joint = bytearray(len(people) > 2 for people in self.attendees)
+        """Meetings with colleagues, which a Kempe chain (two-person paths) never moves."""
         self.fixed = bytearray(len(ends))
         for meeting in fixed:
             self.fixed[meeting] = 1
@@ -117,29 +125,27 @@ class Timetable:
         old = self.slot_of[meeting]
         if old == slot:
             return
-        a, b = self.first[meeting], self.second[meeting]
+        people = self.attendees[meeting]
         if old != FREE:
-            self.at[a][old] = self.at[b][old] = FREE
-            self.busy[a] ^= 1 << old
-            self.busy[b] ^= 1 << old
+            for person in people:
+                self.at[person][old] = FREE
+                self.busy[person] ^= 1 << old
+                self.load[person] -= 1
             del self.members[old][meeting]
             self.count[old] -= self.weight[meeting]
             if self.count[old] < self.tables:
                 self.room |= 1 << old
-            self.load[a] -= 1
-            self.load[b] -= 1
             self.placed -= self.weight[meeting]
         self.slot_of[meeting] = slot
         if slot != FREE:
-            self.at[a][slot] = self.at[b][slot] = meeting
-            self.busy[a] |= 1 << slot
-            self.busy[b] |= 1 << slot
+            for person in people:
+                self.at[person][slot] = meeting
+                self.busy[person] |= 1 << slot
+                self.load[person] += 1
             self.members[slot][meeting] = None
             self.count[slot] += self.weight[meeting]
             if self.count[slot] >= self.tables:
                 self.room &= ~(1 << slot)
-            self.load[a] += 1
-            self.load[b] += 1
             self.placed += self.weight[meeting]
 
     # --- questions ----------------------------------------------------------------------------
@@ -155,6 +161,13 @@ class Timetable:
     def free(self, person: int) -> int:
         """The slots the participant is available for and not yet busy in, as a mask."""
         return self.available[person] & ~self.busy[person]
+
+    def free_all(self, meeting: int) -> int:
+        """The slots where everyone in the meeting is available and not yet busy."""
+        mask = self.everywhere
+        for person in self.attendees[meeting]:
+            mask &= self.available[person] & ~self.busy[person]
+        return mask
 
     def _near(self, person: int) -> int:
         """Slots right next to one of the participant's meetings, in the same session."""
@@ -179,14 +192,14 @@ class Timetable:
         is then as it was). `chains` and `moves` bound the chains and moves tried, so the work
         per meeting stays bounded on events where many cannot be placed."""
         a, b = self.first[meeting], self.second[meeting]
-        if self.load[a] >= self.cap[a] or self.load[b] >= self.cap[b]:
+        if any(self.load[p] >= self.cap[p] for p in self.attendees[meeting]):
             return False
         if self.weight[meeting] and self.placed >= self.capacity:
             return False
         free_a, free_b = self.free(a), self.free(b)
         if not free_a or not free_b:
             return False
-        both = free_a & free_b & self.allowed[meeting]
+        both = self.free_all(meeting) & self.allowed[meeting]
         if both & self.room_for(meeting):
             self.put(meeting, next(self._ranked(both & self.room_for(meeting), a, b)))
             return True
@@ -200,10 +213,13 @@ class Timetable:
 
     def _by_chain(self, meeting: int, free_a: int, free_b: int, chains: int) -> bool:
         """Where a is free but b is busy, free b by a Kempe chain from b (and vice versa), then
-        put the meeting there."""
+        put the meeting there (its colleagues must be free there already)."""
         a, b = self.first[meeting], self.second[meeting]
+        colleagues = self.everywhere
+        for person in self.attendees[meeting][2:]:
+            colleagues &= self.free(person)
         for person, other, mine, theirs in ((b, a, free_b, free_a), (a, b, free_a, free_b)):
-            targets = theirs & self.allowed[meeting] & self.busy[person]
+            targets = theirs & colleagues & self.allowed[meeting] & self.busy[person]
             for group in (targets & self.room, targets & ~self.room):
                 for target in self._ranked(group, a, b):
                     for spare in (*bits(mine & self.room), *bits(mine & ~self.room)):
@@ -223,7 +239,8 @@ class Timetable:
         self._moves = moves
         for slot in self._ranked(self.allowed[meeting], a, b):
             mark = self.mark()
-            if self._make_way(slot, (a, b), 2, 1 << slot, self.weight[meeting]):
+            people = self.attendees[meeting]
+            if self._make_way(slot, people, 2, 1 << slot, self.weight[meeting]):
                 self.put(meeting, slot)
                 return True
             self.undo(mark)
@@ -232,9 +249,9 @@ class Timetable:
         return False
 
     def _make_way(
-        self, slot: int, people: tuple[int, int], depth: int, banned: int, tables: int
+        self, slot: int, people: tuple[int, ...], depth: int, banned: int, tables: int
     ) -> bool:
-        """Make both free in the slot, with a table left when `tables` (1; 0 for a remote
+        """Make all of `people` free in the slot, with a table left when `tables` (1; 0 for a remote
         meeting), by moving meetings out of it, never into a `banned` slot (those being cleared
         up the chain)."""
         for person in people:
@@ -253,7 +270,7 @@ class Timetable:
     def _move_away(self, meeting: int, depth: int, banned: int) -> bool:
         if depth == 0 or self.fixed[meeting]:
             return False
-        a, b = self.first[meeting], self.second[meeting]
+        people = self.attendees[meeting]
         home = self.slot_of[meeting]
         self.take(meeting)
         for target in bits(self.allowed[meeting] & ~banned):
@@ -262,7 +279,7 @@ class Timetable:
             self._moves -= 1
             mark = self.mark()
             if self._make_way(
-                target, (a, b), depth - 1, banned | 1 << target, self.weight[meeting]
+                target, people, depth - 1, banned | 1 << target, self.weight[meeting]
             ):
                 self.put(meeting, target)
                 return True
@@ -295,7 +312,7 @@ class Timetable:
                 self.undo(mark)
                 return False
         self.flip(path, target, spare)
-        free = self.at[person][target] == FREE and self.at[other][target] == FREE
+        free = all(self.at[p][target] == FREE for p in self.attendees[meeting])
         if free and (self.room_for(meeting) >> target & 1 or self.make_room(target)):
             self.put(meeting, target)
             return True
@@ -305,13 +322,13 @@ class Timetable:
     def _chain(self, start: int, first: int, second: int, avoid: int = FREE) -> list[int] | None:
         """The meetings on the path that starts at `start` (free in slot `second`) with its
         meeting in slot `first`, alternating between the two slots; None when one of them may
-        not move to the other slot (fixed, someone unavailable, outside its window) or the path
-        reaches `avoid`."""
+        not move to the other slot (fixed, with colleagues, someone unavailable, outside its
+        window) or the path reaches `avoid`."""
         path: list[int] = []
         node, colour, other = start, first, second
         while (meeting := self.at[node][colour]) != FREE:
             a, b = self.first[meeting], self.second[meeting]
-            if self.fixed[meeting] or not self.allowed[meeting] >> other & 1:
+            if self.fixed[meeting] or self.joint[meeting] or not self.allowed[meeting] >> other & 1:
                 return None
             path.append(meeting)
             node = b if a == node else a
@@ -337,8 +354,7 @@ class Timetable:
         for meeting in self.members[slot]:
             if self.fixed[meeting] or not self.weight[meeting]:
                 continue
-            a, b = self.first[meeting], self.second[meeting]
-            if where := self.free(a) & self.free(b) & self.allowed[meeting] & self.room:
+            if where := self.free_all(meeting) & self.allowed[meeting] & self.room:
                 self.put(meeting, next(bits(where)))
                 return True
         for target in bits(self.room):
@@ -362,7 +378,7 @@ class Timetable:
         participants (swapping the two slots for all of them keeps everyone single-booked), or
         None when there are more than `limit`."""
         found = {meeting: None}
-        stack = [self.first[meeting], self.second[meeting]]
+        stack = list(self.attendees[meeting])
         while stack:
             person = stack.pop()
             for slot in (one, two):
@@ -371,6 +387,5 @@ class Timetable:
                     if len(found) >= limit:
                         return None
                     found[linked] = None
-                    stack.append(self.first[linked])
-                    stack.append(self.second[linked])
+                    stack.extend(self.attendees[linked])
         return list(found)
