@@ -16,6 +16,9 @@ from missionflow.runtime.columns import instant, utc_now
 from missionflow.runtime.erased_addresses import ErasedAddress as ErasedAddress  # its table
 from missionflow.runtime.meeting_rating_table import MeetingRating as MeetingRating  # its table
 from missionflow.runtime.people import Person as Person  # registers the people's tables
+from missionflow.runtime.representatives import (  # registers its table
+    Representative as Representative,
+)
 from missionflow.runtime.review_scores import ReviewScore as ReviewScore  # registers its table
 
 
@@ -281,6 +284,11 @@ class Meeting(SQLModel, table=True):
     ends_at: datetime | None = instant(default=None)
     unscheduled_reason: str | None = Field(default=None, sa_column=Column(Text))
     attendance: str | None = Field(default=None, max_length=10, description="held or no_show")
+    attendees: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default="[]"),
+        description="Who goes (contacts' and colleagues' ids); empty: the two contacts.",
+    )
 
 
 class PreferenceMark(SQLModel, table=True):

@@ -1,0 +1,58 @@
+"""Several people per organisation (migration 0020): the colleagues an organisation names
+besides its contact, and who goes to each meeting.
+
+The contact (an application's, a host's) is the organisation's manager: their private link
+books and answers for any colleague. A colleague is a participant of their own in the
+scheduler (`attendees.py`): their id is the one a request names in `on_behalf_of`, and a
+meeting's `attendees` lists who goes (empty: the two contacts, as before the colleagues).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from missionflow.runtime.columns import instant
+
+
+class Representative(SQLModel, table=True):
+    """A colleague who comes with an organisation (a delegate's application or a host)."""
+
+    __tablename__ = "representative"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    mission_id: str = Field(foreign_key="mission.id", index=True, max_length=64)
+    organisation_id: uuid.UUID = Field(index=True, description="The application or the host.")
+    side: str = Field(max_length=10, description="delegate or host")
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    role: str | None = Field(default=None, max_length=200, description="Their role or title.")
+    added_at: datetime = instant()
+
+
+async def of_organisations(
+    session: AsyncSession, mission_id: str, organisations: Iterable[uuid.UUID] | None = None
+) -> Sequence[Representative]:
+    """The colleagues of the mission's organisations (of `organisations` only, when given), by
+    organisation then name."""
+    query = select(Representative).where(Representative.mission_id == mission_id)
+    if organisations is not None:
+        query = query.where(col(Representative.organisation_id).in_(list(organisations)))
+    return (
+        await session.exec(
+            query.order_by(col(Representative.organisation_id), col(Representative.name))
+        )
+    ).all()
+
+
+async def refused_people(
+    session: AsyncSession, mission_id: str, organisation_id: uuid.UUID, people: Iterable[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Those of `people` who are neither the organisation (its contact) nor one of its
+    colleagues: a manager books only for their own organisation."""
+    own = {r.id for r in await of_organisations(session, mission_id, [organisation_id])}
+    return [p for p in people if p != organisation_id and p not in own]
