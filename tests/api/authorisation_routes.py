@@ -54,6 +54,9 @@ class Rule:
     """What an allowed unsafe request sends: a body refused as invalid, so nothing changes."""
     skip_allowed: str | None = None
     """Why the allowed case of an unsafe route is not sent at all."""
+    unreached: str | None = None
+    """The 404 every caller gets before the rule is checked, when mission A has nothing the
+    route could act on: the refusal is then only that 404, which the route's own tests cover."""
     why: str = ""
 
 
@@ -66,9 +69,20 @@ def mission(*actions: Action, invalid: Send | None = None, skip: str | None = No
 
 
 def link(
-    *actions: Action, refused: Send = NOTHING, invalid: Send | None = None, skip: str | None = None
+    *actions: Action,
+    refused: Send = NOTHING,
+    invalid: Send | None = None,
+    skip: str | None = None,
+    unreached: str | None = None,
 ) -> Rule:
-    return Rule(Kind.LINK, frozenset(actions), refused=refused, invalid=invalid, skip_allowed=skip)
+    return Rule(
+        Kind.LINK,
+        frozenset(actions),
+        refused=refused,
+        invalid=invalid,
+        skip_allowed=skip,
+        unreached=unreached,
+    )
 
 
 READ, STEER = Action.READ, Action.STEER
@@ -176,7 +190,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/missions/{mission_id}/meeting-requests/{meeting_id}/{action}"): link(
         STEER,
-        invalid=NOTHING,  # no meeting during the call: a 404 for it, nothing to change
+        invalid=NOTHING,
+        # No meeting can be asked for during the call (requests open ten hours later).
+        unreached="No such meeting request.",
     ),
     ("POST", "/missions/{mission_id}/check-ins"): mission(STEER, invalid=EMPTY),
     ("GET", "/missions/{mission_id}/check-ins"): mission(READ),
@@ -353,8 +369,9 @@ def expected(rule: Rule, method: str, path: str, caller: Caller, *, owner: str) 
     return 404 if rule.kind == Kind.LINK else 403
 
 
-def answered(response: httpx.Response, want: int) -> bool:
-    """Whether `response` is the answer `want` stands for; never a server error."""
+def answered(response: httpx.Response, want: int, rule: Rule) -> bool:
+    """Whether `response` is the answer `want` stands for by `rule`; never a server error. A
+    404 that refuses must say so: not one for a thing that does not exist."""
     status = response.status_code
     to_sign_in = status == 303 and response.headers.get("location") == "/console/sign-in"
     if status >= 500:
@@ -363,7 +380,9 @@ def answered(response: httpx.Response, want: int) -> bool:
         return status != 401 and not to_sign_in
     if want == SIGN_IN_PAGE:
         return to_sign_in
+    refused_404 = status == 404 and any(text in response.text for text in REFUSALS_404)
+    if want == 404:
+        return refused_404 or bool(rule.unreached and rule.unreached in response.text)
     if want != ALLOWED:
         return status == want
-    refused_404 = status == 404 and any(text in response.text for text in REFUSALS_404)
     return status not in (401, 403) and not refused_404 and not to_sign_in

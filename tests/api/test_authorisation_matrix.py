@@ -26,6 +26,7 @@ from authorisation_routes import (
     ROUTES,
     Caller,
     Kind,
+    Rule,
     Send,
     answered,
     expected,
@@ -346,13 +347,13 @@ async def test_every_route_answers_every_caller_by_its_rule(
     routes = checked_routes(settings)
     missions = [w.ours, w.theirs]
     mismatches: list[str] = []
-    allowed: list[tuple[Caller, str, str, Send, int]] = []
+    allowed: list[tuple[Caller, str, str, Rule, Send, int]] = []
 
     async def check(
-        caller: Caller, method: str, template: str, send: Send, want: int
+        caller: Caller, method: str, template: str, rule: Rule, send: Send, want: int
     ) -> httpx.Response:
         answer = await call(caller, method, template, send, w.values)
-        if not answered(answer, want):
+        if not answered(answer, want, rule):
             told = {ALLOWED: "let through", PUBLIC: "public"}.get(want, want)
             mismatches.append(
                 f"{method} {template} by {caller.name}: {answer.status_code}, expected "
@@ -386,19 +387,19 @@ async def test_every_route_answers_every_caller_by_its_rule(
             want = expected(rule, method, template, caller, owner=OWNER)
             if want not in (ALLOWED, PUBLIC):
                 refused += 1
-                answer = await check(caller, method, template, rule.refused, want)
+                answer = await check(caller, method, template, rule, rule.refused, want)
                 if want == 404 and rule.kind == Kind.MISSION:
                     await as_unknown(caller, method, template, rule.refused, answer)
                 continue
             send = rule.refused if method in SAFE_METHODS else rule.invalid
             # The public is asked once, without credentials; `skip_allowed` says why not.
             if send is not None and (want == ALLOWED or caller is w.callers[0]):
-                allowed.append((caller, method, template, send, want))
+                allowed.append((caller, method, template, rule, send, want))
     changed = differences(before, await snapshot(engine, dev_env.client, missions))
     assert len(mailbox.messages) == emails, "a refused request sent an email"
 
-    for caller, method, template, send, want in allowed:
-        await check(caller, method, template, send, want)
+    for caller, method, template, rule, send, want in allowed:
+        await check(caller, method, template, rule, send, want)
     assert len(mailbox.messages) == emails, "an allowed request (read, or invalid) sent an email"
     # A coordinator's export of a person's data (GET .../personal-data/{aid}) is logged.
     exported = repr("personal_data.exported")
