@@ -77,6 +77,8 @@ async def host_links(session: AsyncSession, mission: Mission, settings: Settings
             contact_email=h.contact_email,
             unavailable=h.unavailable,
             private_url=participant_url(settings, mission.id, h.id, host=True),
+            table=h.table,
+            remote=h.remote,
         )
         for h in hosts
     ]

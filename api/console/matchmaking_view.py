@@ -23,7 +23,7 @@ from missionflow.domain.instants import describe
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.matchmaking.rules import SlotTime, slots_of
 from missionflow.domain.mission.event_sections import Matchmaking
-from missionflow.domain.mission.event_tables import Place, place_of, table_count
+from missionflow.domain.mission.event_tables import Place, place_of, table_count, table_numbers
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.mission.phases import Phase
 from missionflow.runtime import participants
@@ -97,6 +97,8 @@ class MatchmakingView:
     """Each table's number, name and location, table 1 first."""
     remote: bool = False
     """Some placed meetings are remote: the grid has a column for them."""
+    table_names: dict[str, str] = field(default_factory=dict)
+    """Each table's id and name, for the hosts at a fixed table."""
     placed: list[GridMeeting] = field(default_factory=list)
     unscheduled: list[GridMeeting] = field(default_factory=list)
     schedule: ScheduleFigures | None = None
@@ -132,6 +134,10 @@ async def matchmaking_view(
         slots=_grid(event, placed) if placed else [],
         tables=[place_of(event.tables, n) for n in range(1, table_count(event.tables) + 1)],
         remote=any(m.table is None for m in placed),
+        table_names={
+            table_id: place_of(event.tables, number).name
+            for table_id, number in table_numbers(event.tables).items()
+        },
         placed=placed,
         unscheduled=await _unscheduled(session, row.id, meetings),
         schedule=await latest_schedule(session, row.id),

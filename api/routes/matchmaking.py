@@ -18,6 +18,8 @@ class HostLink(BaseModel):
     contact_email: str
     unavailable: list[str]
     private_url: str
+    table: str | None = Field(default=None, description="The id of its fixed table, if any.")
+    remote: bool = Field(default=False, description="Meets by video.")
 
 
 class HostsAdded(BaseModel):

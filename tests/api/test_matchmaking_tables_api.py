@@ -81,6 +81,12 @@ async def test_fixed_tables_and_remote_meetings_over_http(
     assert loaded.status_code == 200, loaded.text
     hosts = {h["name"]: h for h in loaded.json()["hosts"]}
     nanofab, energy = hosts["Boston Nanofab"], hosts["Philly Energy Labs"]
+    assert (nanofab["table"], nanofab["remote"], energy["table"], energy["remote"]) == (
+        "salon",
+        False,
+        None,
+        True,
+    )
     host_token = nanofab["private_url"].split("token=")[1]
 
     async def seated() -> None:
@@ -172,6 +178,7 @@ async def test_fixed_tables_and_remote_meetings_over_http(
     assert '<th scope="col">Table A1<br><span class="muted">Hall B</span></th>' in head
     assert '<th scope="col">Salon rouge<br><span class="muted">First floor</span></th>' in head
     assert '<th scope="col">By video</th>' in head
+    assert "<td>at Salon rouge</td>" in page.text and "<td>by video</td>" in page.text
     grid = page.text.split('id="grid"')[1].split("</table>")[0]
     assert f'<span id="cell-{remote}">Beta Cluster<br>meets Philly Energy Labs' in grid
     assert f'<td id="cell-{in_person}">Alpha Cluster<br>meets Boston Nanofab' in grid
