@@ -38,6 +38,8 @@ from missionflow.runtime.models import Mission
 
 router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
 
+NUL = "This holds a NUL character, which is no text."
+
 
 @router.get("/missions/{mission_id}/check-in", response_class=HTMLResponse)
 async def check_in_page(
@@ -84,7 +86,9 @@ async def check_in_form(
     try:
         if MissionFile.model_validate(row.file).matchmaking is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "This mission has no matchmaking event.")
-        body = CheckInBody.model_validate({"code": code.replace("\x00", "")})
+        if "\x00" in code:
+            raise RequestValidationError([{"loc": ("body", "code"), "msg": NUL, "type": "value"}])
+        body = CheckInBody.model_validate({"code": code})
         client = await request.app.state.temporal.client()
         receipt = await check_in(
             client, session, settings, mission_id, body, by=principal.named(None)
@@ -153,7 +157,13 @@ async def _page(
     event = MissionFile.model_validate(row.file).matchmaking
     context: dict[str, object] = {"mission_id": mission_id, "here": "check-in", "mission": row}
     if event is None:
-        return render(request, "check_in.html", {**context, "event": None}, principal=principal)
+        return render(
+            request,
+            "check_in.html",
+            {**context, "event": None, "problem": problem},
+            principal=principal,
+            status_code=status_code,
+        )
     figures = await arrivals_of(session, mission_id)
     arrived = {a.participant_id for a in figures.arrivals}
     return render(

@@ -163,6 +163,8 @@ async def test_the_desk_by_json_and_by_the_console(
     assert 'aria-invalid="true"' in wrong.text and 'value="BBBBB-BBBBB"' in wrong.text
     empty = await coordinator.post(path, data={"csrf_token": csrf, "code": ""})
     assert empty.status_code == 422 and 'id="code-error"' in empty.text
+    nul = await coordinator.post(path, data={"csrf_token": csrf, "code": link + "\x00"})
+    assert nul.status_code == 422 and "NUL character" in nul.text
     assert len(await stored(session_factory, ours)) == 1
 
     scanned = await coordinator.post(path, data={"csrf_token": csrf, "code": link})
@@ -201,7 +203,10 @@ async def test_the_desk_by_json_and_by_the_console(
 
 
 async def test_the_desk_opens_two_hours_before_the_first_session(
-    api: httpx.AsyncClient, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    api: httpx.AsyncClient,
+    browsers: Browser,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     document = desk_mission("+PT2H30M")
     hosts = await started(api, document)
@@ -210,4 +215,13 @@ async def test_the_desk_opens_two_hours_before_the_first_session(
     assert early.status_code == 409, early.text
     assert "Check-in opens on" in early.json()["detail"]
     assert "two hours before the first session" in early.json()["detail"]
+    await person(api, "cora@example.org", "Cora Coordinator")
+    await member(api, document["id"], "cora@example.org", "coordinator")
+    coordinator = browsers()
+    await signed_in(coordinator, "cora@example.org")
+    path = f"/console/missions/{document['id']}/check-in"
+    csrf = csrf_of(await coordinator.get(path))
+    form = await coordinator.post(path, data={"csrf_token": csrf, "code": code})
+    assert form.status_code == 409 and 'class="problem"' in form.text
+    assert "Check-in opens on" in form.text
     assert await stored(session_factory, document["id"]) == []
