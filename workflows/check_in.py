@@ -41,3 +41,4 @@ class CheckInDesk(MissionCore):
             raise ApplicationError(f"The mission is {self._state.phase.value}.", type=CONFLICT)
         if (refusal := check_in_refusal(event, workflow.now())) is not None:
             raise ApplicationError(refusal, type=CONFLICT)
+        self._refuse_while_handing_over()  # a desk scans hundreds: the run's cap holds
