@@ -55,10 +55,12 @@ class PreferenceLists(MatchmakingPhase):
         ):
             return
         await workflow.wait_condition(self._settled)
+        made_at = workflow.now()
         await self._post(
             PreferenceActivities.convert_preferences,
-            MatchmakingNotice(mission_id=self._mission.id, at=workflow.now()),
+            MatchmakingNotice(mission_id=self._mission.id, at=made_at),
             "Turn the preference lists into meetings and requests",
             heartbeat=False,
         )
         self._set_matchmaking(preferences_converted=True)
+        self._note_pending_since(made_at)  # the requests made expire too (request_expiry)

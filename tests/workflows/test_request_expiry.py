@@ -21,6 +21,7 @@ from test_selection_review import apply
 from api.missions import start_mission
 from missionflow.domain.matchmaking import request_policy
 from missionflow.domain.matchmaking.messages import HostBatch, MeetingAnswerInput
+from missionflow.domain.matchmaking.preferences import PreferenceMarkInput
 from missionflow.domain.refusals import CONFLICT
 from missionflow.domain.selection.messages import SeatAnswer
 from missionflow.runtime.models import Host, Meeting, ScheduleRun
@@ -182,3 +183,39 @@ async def _refused_answer(
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == CONFLICT
     return refused.value.cause.message
+
+
+async def test_requests_made_by_the_preference_lists_expire_too(
+    time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
+) -> None:
+    now = await time_env.get_current_time()
+    mission = event_mission(now, request_expiry="P1D", preferences_deadline="+P6D")
+    event = mission.matchmaking
+    assert event is not None and event.preferences_deadline is not None
+    async with worker_for(time_env):
+        handle = await start_mission(
+            time_env.client, session_factory, mission, task_queue=task_queue, now=now
+        )
+        alpha = await apply(handle, "Alpha Cluster", "DE")
+        await sleep_until(time_env, mission.selection.decision_due + timedelta(hours=1))
+        await handle.execute_update(
+            MissionWorkflow.answer_seat, SeatAnswer(application_id=alpha, accept=True)
+        )
+        await handle.execute_update(MissionWorkflow.add_hosts, HostBatch(hosts=HOSTS[:1]))
+        async with session_factory() as session:
+            (nanofab,) = [h.id for h in (await session.exec(select(Host))).all()]
+        await sleep_until(time_env, event.requests_open_at + timedelta(minutes=1))
+        await handle.execute_update(
+            MissionWorkflow.mark_preference,
+            PreferenceMarkInput(participant_id=alpha, other_id=nanofab, mark="would_like"),
+        )
+        # The lists become a request at their deadline; no request Update plans the sweep.
+        expires = event.preferences_deadline + timedelta(days=1)
+        await sleep_until(time_env, request_policy.sweep_at(expires) + timedelta(minutes=1))
+        await eventually(lambda: _got(mailbox, "meeting_expired", None, 2))
+        async with session_factory() as session:
+            (meeting,) = (await session.exec(select(Meeting))).all()
+        assert (meeting.requester_id, meeting.status) == (alpha, "expired")
+        told = sorted(m["To"].addresses[0].addr_spec for m in mailbox.sent("meeting_expired"))
+        assert told == ["alpha.cluster@example.org", "hope@nanofab.example.com"]
+        await handle.terminate("test over")
