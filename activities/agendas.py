@@ -70,6 +70,7 @@ async def send_agendas(
             if mine.items
             else None,
             "check_in_qr": f"cid:{CHECK_IN_QR}",
+            "agenda_page_url": _agenda_url(settings, mission.id, person, page=True),
         }
         template = "agenda"
         if before is not None:
@@ -130,10 +131,14 @@ async def send_agendas(
     return sent
 
 
-def _agenda_url(settings: Settings, mission_id: str, person: Participant) -> str:
+def _agenda_url(
+    settings: Settings, mission_id: str, person: Participant, *, page: bool = False
+) -> str:
+    """The calendar file, or with `page` the agenda page (which shows the check-in QR code)."""
     link = mail.participant_url(settings, mission_id, person.id, host=person.kind == HOST)
     token = link.partition("?")[2]
-    return f"{settings.base_url}/missions/{mission_id}/participants/{person.id}/agenda.ics?{token}"
+    name = "agenda" if page else "agenda.ics"
+    return f"{settings.base_url}/missions/{mission_id}/participants/{person.id}/{name}?{token}"
 
 
 def _rows(

@@ -69,6 +69,8 @@ async def test_the_agenda_carries_the_check_in_qr_code(
     assert email.get_body(("related",)) is not None  # the image beside the HTML that shows it
     html = email.get_body(("html",)).get_content()
     assert 'src="cid:check-in-qr@missionflow"' in html and code in html
+    page_link = f"{settings.base_url}{mission}/participants/{alpha}/agenda?token={token}"
+    assert f"Your agenda page shows the QR code too: {page_link}" in html
     assert f"Your check-in code: {code}" in email.get_body(("plain",)).get_content()
     (attached,) = [p for p in email.walk() if p.get_content_type() == "text/calendar"]
     mailed = Calendar.from_ical(attached.get_content())

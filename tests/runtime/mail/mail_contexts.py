@@ -300,6 +300,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "agenda": {
         "check_in_code": "ABCDE-FGHIJ",
         "check_in_qr": "cid:check-in-qr@missionflow",
+        "agenda_page_url": f"{MISSION_URL}/participants/p1/agenda?token=s3cret",
         "event": EVENT,
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
@@ -311,6 +312,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "agenda_changed": {
         "check_in_code": "ABCDE-FGHIJ",
         "check_in_qr": "cid:check-in-qr@missionflow",
+        "agenda_page_url": f"{MISSION_URL}/participants/p1/agenda?token=s3cret",
         "event": EVENT,
         "venue": VENUE,
         "event_timezone": VENUE_ZONE,
