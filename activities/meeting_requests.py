@@ -38,6 +38,7 @@ from missionflow.runtime.i18n import country
 from missionflow.runtime.mail import context as mail
 from missionflow.runtime.models import Meeting
 from missionflow.runtime.participants import Participant
+from missionflow.runtime.preference_marks import unwelcome
 from missionflow.runtime.settings import Settings
 
 
@@ -61,8 +62,11 @@ class MeetingRequestActivities:
                 )
             ).all()
             expired, later = 0, []
+            unwanted = await unwelcome(session, mission.id)
             for meeting in pending:
-                if await expire_if_due(session, self._settings, mission, meeting, notice.at):
+                if await expire_if_due(
+                    session, self._settings, mission, meeting, notice.at, unwanted
+                ):
                     expired += 1
                 elif (expiry := policy.expires_at(event, meeting.requested_at)) is not None:
                     later.append(expiry)
@@ -91,10 +95,13 @@ class MeetingRequestActivities:
                 if m.status == "accepted"
                 for person in (m.requester_id, m.invitee_id)
             }
+            unwanted = await unwelcome(session, mission.id)  # quiet requests are not counted
             waiting = [
                 m.invitee_id
                 for m in meetings
-                if m.status == "pending" and not policy.overdue(event, m.requested_at, notice.at)
+                if m.status == "pending"
+                and not policy.overdue(event, m.requested_at, notice.at)
+                and (m.invitee_id, m.requester_id) not in unwanted
             ]
             nudged = 0
             for person in await participants.everyone(session, mission.id):
@@ -123,11 +130,19 @@ class MeetingRequestActivities:
 
 
 async def expire_if_due(
-    session: AsyncSession, settings: Settings, mission: MissionFile, meeting: Meeting, at: datetime
+    session: AsyncSession,
+    settings: Settings,
+    mission: MissionFile,
+    meeting: Meeting,
+    at: datetime,
+    unwanted: set[tuple[uuid.UUID, uuid.UUID]] | None = None,
 ) -> bool:
     """A pending request past its time becomes expired and both sides are told, once: by the
     sweep, or sooner when someone asks for the same pair (`record_meeting_request`). The keys
-    name the request and when it was made, so one asked anew and lapsed again is told again."""
+    name the request and when it was made, so one asked anew and lapsed again is told again.
+    An invitee who marked the requester no_thanks was never told of the request (a quiet one,
+    from the preference lists), so they are not told it lapsed; `unwanted`: those marks, when
+    the caller has read them."""
     event = _event(mission)
     if meeting.status != "pending" or not policy.overdue(event, meeting.requested_at, at):
         return False
@@ -137,8 +152,13 @@ async def expire_if_due(
     invitee = await participants.find(session, mission.id, meeting.invitee_id)
     if requester is None or invitee is None:
         return True
+    if unwanted is None:
+        unwanted = await unwelcome(session, mission.id)
+    told = [(requester, invitee, True)]
+    if (invitee.id, requester.id) not in unwanted:
+        told.append((invitee, requester, False))
     asked = int(meeting.requested_at.timestamp())
-    for to, other, asked_by_recipient in ((requester, invitee, True), (invitee, requester, False)):
+    for to, other, asked_by_recipient in told:
         await mail.post(
             session,
             mission,

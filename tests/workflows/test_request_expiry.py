@@ -185,7 +185,7 @@ async def _refused_answer(
     return refused.value.cause.message
 
 
-async def test_requests_made_by_the_preference_lists_expire_too(
+async def test_requests_made_by_the_preference_lists_expire_too_quiet_ones_unshown(
     time_env: WorkflowEnvironment, worker_for, session_factory, task_queue, mailbox
 ) -> None:
     now = await time_env.get_current_time()
@@ -201,21 +201,35 @@ async def test_requests_made_by_the_preference_lists_expire_too(
         await handle.execute_update(
             MissionWorkflow.answer_seat, SeatAnswer(application_id=alpha, accept=True)
         )
-        await handle.execute_update(MissionWorkflow.add_hosts, HostBatch(hosts=HOSTS[:1]))
+        await handle.execute_update(MissionWorkflow.add_hosts, HostBatch(hosts=HOSTS))
         async with session_factory() as session:
-            (nanofab,) = [h.id for h in (await session.exec(select(Host))).all()]
+            hosts = {h.name: h.id for h in (await session.exec(select(Host))).all()}
+        nanofab, energy = hosts["Boston Nanofab"], hosts["Philly Energy Labs"]
         await sleep_until(time_env, event.requests_open_at + timedelta(minutes=1))
-        await handle.execute_update(
-            MissionWorkflow.mark_preference,
-            PreferenceMarkInput(participant_id=alpha, other_id=nanofab, mark="would_like"),
-        )
+        # Nanofab said no_thanks to Alpha: Alpha's wish is a quiet request, never shown to it.
+        for by, on, mark in (
+            (alpha, nanofab, "would_like"),
+            (alpha, energy, "would_like"),
+            (nanofab, alpha, "no_thanks"),
+        ):
+            await handle.execute_update(
+                MissionWorkflow.mark_preference,
+                PreferenceMarkInput(participant_id=by, other_id=on, mark=mark),
+            )
         # The lists become a request at their deadline; no request Update plans the sweep.
         expires = event.preferences_deadline + timedelta(days=1)
         await sleep_until(time_env, request_policy.sweep_at(expires) + timedelta(minutes=1))
-        await eventually(lambda: _got(mailbox, "meeting_expired", None, 2))
+        await eventually(lambda: _got(mailbox, "meeting_expired", None, 3))
         async with session_factory() as session:
-            (meeting,) = (await session.exec(select(Meeting))).all()
-        assert (meeting.requester_id, meeting.status) == (alpha, "expired")
+            meetings = (await session.exec(select(Meeting))).all()
+        assert {(m.requester_id, m.status) for m in meetings} == {(alpha, "expired")}
+        assert len(meetings) == 2
         told = sorted(m["To"].addresses[0].addr_spec for m in mailbox.sent("meeting_expired"))
-        assert told == ["alpha.cluster@example.org", "hope@nanofab.example.com"]
+        assert told == [
+            "alpha.cluster@example.org",
+            "alpha.cluster@example.org",
+            "paul@energylabs.example.com",
+        ]
+        for template in ("meeting_request", "meeting_expired"):  # never shown to Nanofab
+            assert mailbox.sent(template, "hope@") == []
         await handle.terminate("test over")
