@@ -38,7 +38,7 @@ from missionflow.domain.matchmaking.rules import DELEGATE, HOST, HostForm, pair_
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.refusals import CONFLICT, INVALID, NOT_FOUND
-from missionflow.runtime import participants
+from missionflow.runtime import participants, representatives
 from missionflow.runtime.db import sessions, transaction
 from missionflow.runtime.i18n import country
 from missionflow.runtime.mail import context as mail
@@ -100,6 +100,7 @@ class MatchmakingActivities:
                 note=request.note,
                 status="pending",
                 requested_at=record.at,
+                attendees=[str(p) for p in dict.fromkeys(request.people)],
             )
             session.add(meeting)
             await session.flush()
@@ -121,6 +122,9 @@ class MatchmakingActivities:
         assert request is not None
         if meeting.status in ("declined", "cancelled"):
             raise refused(f"This meeting was {meeting.status}.", CONFLICT)
+        meeting.attendees = await representatives.attendees_with(
+            session, mission.id, meeting.attendees, requester.id, request.people
+        )
         if meeting.requester_id == requester.id or meeting.status == "accepted":
             meeting.priority = max(meeting.priority, request.priority)
             meeting.note = request.note or meeting.note
@@ -167,6 +171,9 @@ class MatchmakingActivities:
             if wanted == "cancelled" and meeting.status in ("declined", "cancelled"):
                 raise refused(f"This meeting request is already {meeting.status}.", CONFLICT)
             meeting.status, meeting.answered_at = wanted, record.at
+            meeting.attendees = await representatives.attendees_with(
+                session, mission.id, meeting.attendees, answer.participant_id, answer.people
+            )
             session.add(meeting)
             await session.flush()
             requester = await _participant(session, mission.id, meeting.requester_id, active=False)
@@ -253,9 +260,12 @@ class MatchmakingActivities:
                     .order_by(col(Meeting.requested_at), col(Meeting.id))
                 )
             ).all()
+            colleagues = await representatives.of_organisations(session, mission.id)
         slots = slots_of(event)
         meetings = [m for m in meetings if m.requester_id in people and m.invitee_id in people]
-        instance = instance_of(event, slots, people, meetings, keep_placed=notice.version > 1)
+        instance = instance_of(
+            event, slots, people, meetings, keep_placed=notice.version > 1, colleagues=colleagues
+        )
         result = await place_in_thread(instance)
         placed = {a.meeting: a for a in result.assignments}
         reasons = {u.meeting: u.reason for u in result.unscheduled}

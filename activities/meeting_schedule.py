@@ -18,6 +18,7 @@ from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.event_tables import table_count, table_numbers
 from missionflow.runtime.models import Meeting, ScheduleRun
 from missionflow.runtime.participants import Participant
+from missionflow.runtime.representatives import Representative
 
 
 def instance_of(
@@ -27,11 +28,17 @@ def instance_of(
     meetings: Sequence[Meeting],
     *,
     keep_placed: bool,
+    colleagues: Sequence[Representative] = (),
 ) -> Instance:
     """The accepted `meetings` to place; `keep_placed`: those already placed stay fixed (a
     meeting now remote in its slot, at no table). A host's fixed table (by id) becomes its
-    number; remote participants' meetings take none."""
+    number; remote participants' meetings take none. `colleagues`: the organisations' other
+    people, each a participant of their own with their organisation's absences, table and
+    remoteness; a meeting's `attendees` say who goes for each side (none named: the contact)."""
     numbers = table_numbers(event.tables)
+    going = [_going(m, colleagues) for m in meetings]
+    seen = {person for a, b, more in going for person in (a, b, *more)}
+    organisation = {c.id: people[c.organisation_id] for c in colleagues if c.id in seen}
     return Instance.model_validate(
         {
             "slots": [
@@ -40,23 +47,24 @@ def instance_of(
             "tables": table_count(event.tables),
             "participants": [
                 {
-                    "id": str(p.id),
+                    "id": str(person),
                     "side": p.kind,
                     "max_meetings": event.max_meetings_per_participant,
                     "unavailable": list(p.unavailable),
                     "table": numbers.get(p.table) if p.table else None,
                     "remote": p.remote,
                 }
-                for p in people.values()
+                for person, p in [*((p.id, p) for p in people.values()), *organisation.items()]
             ],
             "meetings": [
                 {
                     "id": str(m.id),
-                    "a": str(m.requester_id),
-                    "b": str(m.invitee_id),
+                    "a": str(a),
+                    "b": str(b),
+                    "colleagues": [str(c) for c in more],
                     "priority": m.priority,
                 }
-                for m in meetings
+                for m, (a, b, more) in zip(meetings, going, strict=True)
             ],
             "fixed": [
                 {"meeting": str(m.id), "slot": m.slot_id, "table": None if far else m.table}
@@ -67,6 +75,22 @@ def instance_of(
             ],
         }
     )
+
+
+def _going(
+    meeting: Meeting, colleagues: Sequence[Representative]
+) -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]:
+    """Who goes to the meeting: the first of the requester's side, the first of the invitee's,
+    then the others of both (the meeting's `colleagues`). A side with nobody named in
+    `attendees` (every meeting before colleagues) sends its contact."""
+    named = {uuid.UUID(a) for a in meeting.attendees}
+    sides = []
+    for organisation in (meeting.requester_id, meeting.invitee_id):
+        own = {organisation} | {c.id for c in colleagues if c.organisation_id == organisation}
+        first = sorted(named & own, key=lambda p, o=organisation: (p != o, str(p)))
+        sides.append(first or [organisation])
+    (a, *ours), (b, *theirs) = sides
+    return a, b, [*ours, *theirs]
 
 
 def place(

@@ -61,6 +61,11 @@ class MeetingLine(BaseModel):
     note: str | None
     start: datetime | None
     table: int | None
+    going: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="Who of this organisation goes (its contact's id or colleagues'); empty: "
+        "the contact.",
+    )
 
 
 class ParticipantPage(BaseModel):

@@ -39,11 +39,31 @@ from missionflow.domain.erasure import is_erased_address
 from missionflow.domain.matchmaking.messages import MeetingAnswerInput, MeetingRequestInput
 from missionflow.domain.matchmaking.places import RemoteInput, RemoteReceipt
 from missionflow.domain.selection.scoring import country_name
-from missionflow.runtime import participants
+from missionflow.runtime import participants, representatives
 from missionflow.runtime.models import Meeting
 from missionflow.runtime.participants import Participant
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["matchmaking"])
+
+OnBehalfOf = Annotated[
+    list[uuid.UUID],
+    Field(
+        default_factory=list,
+        max_length=21,
+        description="Who goes for the organisation: its contact's id and its colleagues' "
+        "(GET .../participants/{id}/colleagues); left out: the contact.",
+    ),
+]
+
+
+class BookingBody(MeetingBody):
+    on_behalf_of: OnBehalfOf
+
+
+class AnswerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_behalf_of: OnBehalfOf
 
 
 @router.get(
@@ -64,6 +84,8 @@ async def participant_page(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant.")
     profile = _profile(person)
     names = await organisation_names(session, mission.id)
+    colleagues = await representatives.of_organisations(session, mission.id, [participant_id])
+    own = {str(participant_id)} | {str(c.id) for c in colleagues}
     rows = (
         await session.exec(
             select(Meeting)
@@ -87,6 +109,7 @@ async def participant_page(
                 note=m.note,
                 start=m.starts_at,
                 table=m.table,
+                going=[uuid.UUID(a) for a in m.attendees if a in own],
             )
             for m in rows
             for other in [m.invitee_id if m.requester_id == participant_id else m.requester_id]
@@ -168,7 +191,7 @@ async def directory(
 )
 async def request(
     mission: MissionRow,
-    body: MeetingBody,
+    body: BookingBody,
     session: SessionDep,
     client: TemporalDep,
     link: PrivateLinkDep,
@@ -178,6 +201,7 @@ async def request(
         await participant_side(session, link, mission.id, body.from_)
     requester_kind = await _kind(session, mission.id, body.from_)
     invitee_kind = await _kind(session, mission.id, body.to, field="to")
+    await _own_people(session, mission.id, body.from_, body.on_behalf_of)
     receipt = await request_meeting(
         client,
         mission.id,
@@ -189,6 +213,7 @@ async def request(
             invitee_kind=invitee_kind,
             priority=body.priority,
             note=body.note,
+            people=body.on_behalf_of,
         ),
     )
     view = MeetingView(meeting_id=receipt.meeting_id, status=receipt.status, merged=receipt.merged)
@@ -209,7 +234,9 @@ async def answer(
     session: SessionDep,
     client: TemporalDep,
     link: PrivateLinkDep,
+    body: AnswerBody | None = None,
 ) -> MeetingView:
+    """With a body, `on_behalf_of` says who of the answering organisation goes."""
     if action not in ("accept", "decline", "cancel"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Actions are accept, decline and cancel.")
     meeting = await session.get(Meeting, meeting_id)
@@ -225,6 +252,8 @@ async def answer(
         if not matches:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "No such meeting request for this link.")
         answering = matches[0]
+    people = body.on_behalf_of if body is not None else []
+    await _own_people(session, mission.id, answering, people)
     receipt = await answer_meeting(
         client,
         mission.id,
@@ -233,6 +262,7 @@ async def answer(
             participant_id=answering,
             action=action,
             by_coordinator=coordinator,
+            people=people,
         ),
     )
     return MeetingView(meeting_id=receipt.meeting_id, status=receipt.status)
@@ -251,6 +281,14 @@ async def participant_side(
     ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such participant for this link.")
     return person.kind
+
+
+async def _own_people(
+    session: AsyncSession, mission_id: str, organisation: uuid.UUID, people: list[uuid.UUID]
+) -> None:
+    """A manager books and answers for their own organisation only: anyone else, 404."""
+    if await representatives.refused_people(session, mission_id, organisation, people):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such colleague in this organisation.")
 
 
 async def _kind(

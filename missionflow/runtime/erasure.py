@@ -28,7 +28,7 @@ from missionflow.domain.call.applications import email_key
 from missionflow.domain.erasure import ERASED, ERASED_ADDRESS, erased_key, kept_answers
 from missionflow.domain.matchmaking.rules import DELEGATE, HOST
 from missionflow.domain.mission.file import MissionFile
-from missionflow.runtime import audit, meeting_ratings
+from missionflow.runtime import audit, meeting_ratings, representatives
 from missionflow.runtime.erased_addresses import remember
 from missionflow.runtime.models import (
     AgendaSent,
@@ -175,6 +175,7 @@ async def _erase(
     row.answers = kept_answers(mission.call.questionnaire, row.answers)
     row.erased_at = now
     session.add(row)
+    await representatives.erase(session, mission.id, row.id)
     await session.flush()
     return erased
 
@@ -189,6 +190,7 @@ async def _erase_hosts(session: AsyncSession, mission_id: str) -> Counter[str]:
         host.contact_email = ERASED_ADDRESS
         host.description = None
         session.add(host)
+        await representatives.erase(session, mission_id, host.id)
         erased["hosts"] += 1
         erased["free_texts"] += await _erase_texts(session, mission_id, host.id, HOST)
     return erased

@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from missionflow.runtime.columns import instant
+from missionflow.domain.erasure import ERASED, ERASED_ADDRESS
+from missionflow.runtime.columns import instant, utc_now
 
 
 class Representative(SQLModel, table=True):
@@ -31,7 +32,7 @@ class Representative(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str = Field(max_length=320)
     role: str | None = Field(default=None, max_length=200, description="Their role or title.")
-    added_at: datetime = instant()
+    added_at: datetime = instant(default_factory=utc_now)
 
 
 async def of_organisations(
@@ -56,3 +57,27 @@ async def refused_people(
     colleagues: a manager books only for their own organisation."""
     own = {r.id for r in await of_organisations(session, mission_id, [organisation_id])}
     return [p for p in people if p != organisation_id and p not in own]
+
+
+async def attendees_with(
+    session: AsyncSession,
+    mission_id: str,
+    attendees: list[str],
+    organisation_id: uuid.UUID,
+    people: Sequence[uuid.UUID],
+) -> list[str]:
+    """A meeting's attendees with the organisation's side replaced by `people` (who its manager
+    said goes); unchanged when nobody is named, so a side never named sends its contact."""
+    if not people:
+        return attendees
+    colleagues = await of_organisations(session, mission_id, [organisation_id])
+    own = {str(organisation_id)} | {str(c.id) for c in colleagues}
+    return [a for a in attendees if a not in own] + [str(p) for p in dict.fromkeys(people)]
+
+
+async def erase(session: AsyncSession, mission_id: str, organisation_id: uuid.UUID) -> None:
+    """An organisation's erasure reaches its colleagues: their names, addresses and roles go,
+    their rows stay (the meetings that name them keep their shape)."""
+    for row in await of_organisations(session, mission_id, [organisation_id]):
+        row.name, row.email, row.role = ERASED, ERASED_ADDRESS, None
+        session.add(row)

@@ -198,6 +198,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/missions/{mission_id}/check-ins"): mission(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}/agenda"): link(READ),
     ("GET", "/missions/{mission_id}/participants/{participant_id}/preferences"): link(READ),
+    ("GET", "/missions/{mission_id}/participants/{participant_id}/colleagues"): link(READ),
+    ("PUT", "/missions/{mission_id}/participants/{participant_id}/colleagues"): link(
+        STEER, refused={"json": {"colleagues": []}}, invalid={"json": {"colleagues": [{}]}}
+    ),
+    (
+        "GET",
+        "/missions/{mission_id}/participants/{participant_id}/colleagues/{colleague_id}/agenda",
+    ): link(READ),
     ("PUT", "/missions/{mission_id}/participants/{participant_id}/preferences/{other_id}"): link(
         STEER, refused={"json": {"mark": "must_meet"}}, invalid={"json": {"mark": "maybe"}}
     ),

@@ -253,6 +253,7 @@ async def world(api: httpx.AsyncClient, browsers: Browser) -> World:
         "application_id": application,
         "participant_id": loaded.json()["hosts"][0]["id"],
         "other_id": application,
+        "colleague_id": str(uuid.uuid4()),
         "person_id": ids["rita@example.org"],
         "token_id": as_viewer["id"],
         "visit_id": "berlin",

@@ -51,6 +51,9 @@ class MeetingRequestInput(BaseModel):
     invitee_kind: str
     priority: int = Field(ge=1, le=3)
     note: str | None = Field(default=None, max_length=1000)
+    people: list[uuid.UUID] = Field(
+        default_factory=list, description="Who goes for the requester; none: their contact."
+    )
 
 
 class MeetingAnswerInput(BaseModel):
@@ -58,6 +61,9 @@ class MeetingAnswerInput(BaseModel):
     participant_id: uuid.UUID
     action: str = Field(pattern="^(accept|decline|cancel)$")
     by_coordinator: bool = False
+    people: list[uuid.UUID] = Field(
+        default_factory=list, description="Who goes for the one answering; none: unchanged."
+    )
 
 
 class AttendanceInput(BaseModel):
