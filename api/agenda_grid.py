@@ -30,7 +30,11 @@ async def grid_meetings(
             select(Meeting)
             .where(Meeting.mission_id == mission_id)
             .where(col(Meeting.status) == "accepted")
-            .order_by(col(Meeting.starts_at), col(Meeting.table))
+            .order_by(
+                col(Meeting.starts_at),
+                col(Meeting.table).nulls_last(),  # remote meetings after the tables
+                col(Meeting.id),
+            )
         )
     ).all()
     return [
