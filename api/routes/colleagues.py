@@ -11,21 +11,25 @@ still goes to a meeting cannot be taken off it (409), and nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, or_, select
 
-from api.deps import MissionRow, PrivateLinkDep, SessionDep
+from api.deps import MissionRow, PrivateLinkDep, SessionDep, SettingsDep
 from api.reads import matchmaking_event, organisation_names
 from api.routes.meetings import participant_side
 from missionflow.domain.email_address import EmailAddress
+from missionflow.domain.matchmaking import agenda
+from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants, representatives
 from missionflow.runtime.db import transaction
-from missionflow.runtime.models import Meeting
+from missionflow.runtime.models import AgendaSent, Meeting
 from missionflow.runtime.representatives import Representative
 
 router = APIRouter(
@@ -212,3 +216,47 @@ async def colleague_agenda(
             )
         )
     return lines
+
+
+@router.get(
+    "/colleagues/{colleague_id}/agenda.ics",
+    summary="A colleague's own agenda as a calendar file (their manager's link)",
+)
+async def colleague_agenda_ics(
+    mission: MissionRow,
+    participant_id: uuid.UUID,
+    colleague_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    link: PrivateLinkDep,
+) -> Response:
+    """The organisation's calendar file with only the meetings the colleague goes to, under
+    their name; its SEQUENCE is the organisation's, which rises whenever its agenda changes."""
+    lines = await colleague_agenda(mission, participant_id, colleague_id, session, link)
+    event = matchmaking_event(mission)
+    people = {p.id: p for p in await participants.everyone(session, mission.id)}
+    whole = (await participants.agendas(session, mission.id, event, people))[participant_id]
+    theirs = {str(line.meeting_id) for line in lines}
+    colleague = await session.get(Representative, colleague_id)
+    assert colleague is not None  # colleague_agenda found them
+    mine = dataclasses.replace(
+        whole,
+        participant_id=str(colleague_id),
+        participant_name=colleague.name,
+        items=tuple(i for i in whole.items if i.meeting_id in theirs),
+    )
+    if not mine.items:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No meeting is scheduled for them yet.")
+    sent = await session.get(AgendaSent, (mission.id, participant_id))
+    file = MissionFile.model_validate(mission.file)
+    calendar = agenda.ics(
+        mine,
+        sequence=sent.sequence if sent else 0,
+        organiser_email=str(file.coordinators[0].email),
+        domain=settings.mail_from.rsplit("@", 1)[-1].strip("> "),
+    )
+    return Response(
+        calendar,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{mission.id}-agenda.ics"'},
+    )

@@ -206,6 +206,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "GET",
         "/missions/{mission_id}/participants/{participant_id}/colleagues/{colleague_id}/agenda",
     ): link(READ),
+    (
+        "GET",
+        "/missions/{mission_id}/participants/{participant_id}/colleagues/{colleague_id}/agenda.ics",
+    ): link(READ),
     ("PUT", "/missions/{mission_id}/participants/{participant_id}/preferences/{other_id}"): link(
         STEER, refused={"json": {"mark": "must_meet"}}, invalid={"json": {"mark": "maybe"}}
     ),

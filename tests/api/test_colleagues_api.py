@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from icalendar import Calendar
 from support import eventually, rehearsal
 from test_matchmaking_api import PUBLIC, application
 
@@ -173,6 +174,11 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
         alone: ["Dan Alpha"],
     }
     assert await agenda(nanofab["id"], nanofab_token, hal) == {joint: ["Hal Host"]}
+    for colleague, count in ((cleo, 1), (dan, 2)):  # their own calendar files
+        url = f"{mission}/participants/{alpha}/colleagues/{colleague}/agenda.ics"
+        ics = await api.get(f"{url}?token={alpha_token}", headers=PUBLIC)
+        assert ics.status_code == 200, ics.text
+        assert len(list(Calendar.from_ical(ics.content).walk("VEVENT"))) == count
     other = f"{mission}/participants/{alpha}/colleagues/{hal}/agenda?token={alpha_token}"
     assert (await api.get(other, headers=PUBLIC)).status_code == 404
     still = await api.put(
