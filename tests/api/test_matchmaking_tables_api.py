@@ -179,6 +179,22 @@ async def test_fixed_tables_and_remote_meetings_over_http(
     assert '<th scope="col">Salon rouge<br><span class="muted">First floor</span></th>' in head
     assert '<th scope="col">By video</th>' in head
     assert "<td>at Salon rouge</td>" in page.text and "<td>by video</td>" in page.text
-    grid = page.text.split('id="grid"')[1].split("</table>")[0]
-    assert f'<span id="cell-{remote}">Beta Cluster<br>meets Philly Energy Labs' in grid
-    assert f'<td id="cell-{in_person}">Alpha Cluster<br>meets Boston Nanofab' in grid
+    cells = page.text.split('id="grid"')[1].split("</table>")[0]
+    assert f'<span id="cell-{remote}">Beta Cluster<br>meets Philly Energy Labs' in cells
+    assert f'<td id="cell-{in_person}">Alpha Cluster<br>meets Boston Nanofab' in cells
+
+    # Alpha goes remote after the schedule: placed again, in the same slot, at no table.
+    slot = grid[in_person]["slot"]
+    went = await api.put(remote_url.format(alpha), json={"remote": True})
+    assert went.status_code == 200 and went.json()["changed"] is True, went.text
+
+    async def moved_online() -> None:
+        again = await scheduled()
+        assert (again[in_person]["slot"], again[in_person]["table"]) == (slot, None)
+
+    await eventually(moved_online, within=30)
+    ics = await api.get(
+        f"{mission}/participants/{alpha}/agenda.ics?token={alpha_token}", headers=PUBLIC
+    )
+    (vevent,) = Calendar.from_ical(ics.content).walk("VEVENT")
+    assert str(vevent["URL"]) == f"https://meet.example.org/{mission_id}-{in_person}"
