@@ -67,7 +67,9 @@ def test_a_video_link_template_is_filled_per_meeting() -> None:
     template = "https://meet.example.org/{mission}-{meeting}"
     event = load_mission(mutated({"matchmaking.video_link": template})).matchmaking
     assert event is not None and event.video_link == template
-    assert video_link(template, mission="eu-us", meeting="m1") == "https://meet.example.org/eu-us-m1"
+    assert (
+        video_link(template, mission="eu-us", meeting="m1") == "https://meet.example.org/eu-us-m1"
+    )
 
 
 @pytest.mark.parametrize(

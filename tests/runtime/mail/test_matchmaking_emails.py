@@ -159,6 +159,9 @@ def test_what_people_typed_is_escaped_in_every_matchmaking_message(template: str
     row = {
         "time": "15 May 2017 09:00–09:20 EDT",
         "table": "4",
+        "table_name": hostile,  # named in the mission file, shown as typed
+        "location": hostile,
+        "video_link": "",
         "with_name": hostile,
         "with_country": "Germany",
         "with_line": hostile,
