@@ -24,7 +24,7 @@ from sqlmodel import col, or_, select
 from api.deps import MissionRow, PrivateLinkDep, SessionDep, SettingsDep
 from api.reads import matchmaking_event, organisation_names
 from api.routes.meetings import participant_side
-from missionflow.domain.email_address import EmailAddress
+from missionflow.domain.call.applications import MAX_COLLEAGUES, Colleague
 from missionflow.domain.matchmaking import agenda
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime import participants, representatives
@@ -36,22 +36,13 @@ router = APIRouter(
     prefix="/missions/{mission_id}/participants/{participant_id}", tags=["matchmaking"]
 )
 
-MAX_COLLEAGUES = 20
 LIVE = ("pending", "accepted")  # meetings someone still goes to
-
-
-class ColleagueBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: EmailAddress
-    role: Annotated[str, Field(max_length=200)] | None = None
 
 
 class ColleaguesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    colleagues: Annotated[list[ColleagueBody], Field(max_length=MAX_COLLEAGUES)] = Field(
+    colleagues: Annotated[list[Colleague], Field(max_length=MAX_COLLEAGUES)] = Field(
         description="The whole list; a colleague given again by email keeps their id."
     )
 

@@ -31,9 +31,11 @@ from missionflow.domain.call.applications import (
     organisation_key,
 )
 from missionflow.domain.call.messages import ApplicationSubmission
+from missionflow.domain.matchmaking.rules import DELEGATE
 from missionflow.domain.mission.file import MissionFile
 from missionflow.runtime.db import transaction
 from missionflow.runtime.models import Application, Slide
+from missionflow.runtime.representatives import Representative
 
 WRITE_ATTEMPTS = 3
 """A write loses a race at most once or twice (the workflow's own write of the same application,
@@ -120,6 +122,7 @@ async def _write(
     by_applicant = {(row.email_key, row.organisation_key): row for row in known}
     written: list[Written] = []
     rows: list[Application] = []
+    team: list[Representative] = []
     slides: list[dict[str, Any]] = []
     for submission, at in records:
         form = submission.form
@@ -158,6 +161,7 @@ async def _write(
         )
         by_id[row.id] = by_applicant[applicant] = row
         rows.append(row)
+        team += _colleagues(mission.id, submission)
         if has_slide:
             slides.append({"id": slide_id, "application_id": row.id})
         written.append(Written(row=row, new=True))
@@ -165,10 +169,26 @@ async def _write(
         async with transaction(sessions) as session:
             session.add_all(rows)
             await session.flush()
+            session.add_all(team)
             if slides:
                 # ORM bulk UPDATE by primary key: one statement for every slide.
                 await session.exec(update(Slide), params=slides)  # type: ignore[call-overload]
     return written
+
+
+def _colleagues(mission_id: str, submission: ApplicationSubmission) -> list[Representative]:
+    """The colleagues a new application names, written with it."""
+    return [
+        Representative(
+            mission_id=mission_id,
+            organisation_id=submission.application_id,
+            side=DELEGATE,
+            name=colleague.name,
+            email=str(colleague.email),
+            role=colleague.role,
+        )
+        for colleague in submission.form.colleagues
+    ]
 
 
 async def _known(

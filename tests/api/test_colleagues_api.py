@@ -43,9 +43,17 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
     created = await api.post("/missions", json=document)
     assert created.status_code == 201, created.text
     mission = f"/missions/{document['id']}"
+    wrong = await api.post(
+        f"{mission}/applications",
+        json=application("Alpha") | {"colleagues": [{"name": "Cleo", "email": "cleo"}]},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["loc"][:4] == ["body", "colleagues", 0, "email"]
     links = {}
-    for name in ("Alpha", "Beta"):
-        created = (await api.post(f"{mission}/applications", json=application(name))).json()
+    cleo_applied = {"name": "Cleo Alpha", "email": "Cleo@example.org", "role": "CTO"}
+    for name, colleagues in (("Alpha", [cleo_applied]), ("Beta", [])):
+        body = application(name) | {"colleagues": colleagues}
+        created = (await api.post(f"{mission}/applications", json=body)).json()
         links[name] = (created["application_id"], created["access_token"])
     loaded = await api.post(
         f"{mission}/hosts", content=HOSTS_CSV, headers={"Content-Type": "text/csv"}
@@ -70,8 +78,14 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
     await eventually(seated, within=20)
     (alpha, alpha_token), (beta, beta_token) = links["Alpha"], links["Beta"]
 
-    # the manager names the colleagues who come with Alpha; a stranger cannot
+    # Alpha applied with Cleo; its manager names Dan too; a stranger cannot
     team = f"{mission}/participants/{alpha}/colleagues"
+    applied = (await api.get(f"{team}?token={alpha_token}", headers=PUBLIC)).json()
+    assert [(c["name"], c["email"], c["role"]) for c in applied] == [
+        ("Cleo Alpha", "Cleo@example.org", "CTO")
+    ]
+    beta_team = f"{mission}/participants/{beta}/colleagues?token={beta_token}"
+    assert (await api.get(beta_team, headers=PUBLIC)).json() == []
     wrong = await api.put(
         f"{team}?token={alpha_token}",
         json={"colleagues": [{"name": "Cleo", "email": "not an address"}]},
@@ -94,6 +108,7 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
     assert named.status_code == 200, named.text
     colleagues = {c["name"]: c["id"] for c in named.json()}
     cleo, dan = colleagues["Cleo Alpha"], colleagues["Dan Alpha"]
+    assert cleo == applied[0]["id"]  # given again by email: the same colleague
     again = await api.get(f"{team}?token={alpha_token}", headers=PUBLIC)
     assert {c["id"] for c in again.json()} == {cleo, dan}
     hal = (

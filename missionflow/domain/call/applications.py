@@ -51,6 +51,17 @@ class _Form(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+MAX_COLLEAGUES = 20
+
+
+class Colleague(_Form):
+    """Someone who comes with an organisation besides its contact (docs/colleagues.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: EmailAddress
+    role: Annotated[str, Field(max_length=200)] | None = None
+
+
 class ApplicationForm(_Form):
     """Everything an applicant sends (the one-slide presentation travels separately)."""
 
@@ -68,6 +79,11 @@ class ApplicationForm(_Form):
         default=None,
         description="The language the applicant is spoken to in, one of the mission's; its "
         "default language when left out.",
+    )
+    colleagues: list[Colleague] = Field(
+        default_factory=list,
+        max_length=MAX_COLLEAGUES,
+        description="Who comes too, besides the contact; none: the contact alone.",
     )
 
     @model_validator(mode="after")
