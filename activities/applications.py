@@ -185,6 +185,13 @@ async def mission_file(
     return _MISSIONS[mission_id]
 
 
+def forget_mission_files() -> None:
+    """Read every file afresh from now on: a process that runs a mission id on one database
+    after another (`missionflow simulate` called again, as its tests do, perhaps with another
+    file under the same id) must not take the previous database's file for this one's."""
+    _MISSIONS.clear()
+
+
 async def _application(session: AsyncSession, mission_id: str, application_id: Any) -> Application:
     row = await session.get(Application, application_id)
     if row is None or row.mission_id != mission_id:

@@ -177,6 +177,14 @@ def simulate(
         Path | None,
         typer.Option(file_okay=False, help="Output folder; default ./simulation-<mission id>."),
     ] = None,
+    as_written: Annotated[
+        bool,
+        typer.Option(
+            "--as-written",
+            help="Leave out the preference lists, request expiry and nudges that a matchmaking "
+            "event setting none of them is simulated with.",
+        ),
+    ] = False,
 ) -> None:
     """Run the mission in FILE end to end on Temporal's time-skipping test server with synthetic
     people; progress on stderr, the summary on stdout, the report and every email in --out."""
@@ -185,7 +193,9 @@ def simulate(
     from missionflow.simulation.stack import SimulationError
 
     try:
-        summary = event_loop.run(run(file, applicants=applicants, seed=seed, out=out))
+        summary = event_loop.run(
+            run(file, applicants=applicants, seed=seed, out=out, as_written=as_written)
+        )
     except SimulationError as error:
         typer.echo(f"missionflow: {error}", err=True)
         raise typer.Exit(1) from None

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from api import missions
 from api.check_ins import record_arrival
+from api.routes.preferences import send_mark
 from missionflow.domain.matchmaking.check_in import CheckInInput
 from missionflow.domain.matchmaking.messages import (
     AttendanceInput,
@@ -19,6 +20,7 @@ from missionflow.domain.matchmaking.messages import (
     MeetingAnswerInput,
     MeetingRequestInput,
 )
+from missionflow.domain.matchmaking.preferences import NO_THANKS, PreferenceMarkInput
 from missionflow.domain.matchmaking.rules import parse_hosts
 from missionflow.domain.mission import lifecycle
 from missionflow.domain.reporting.meeting_ratings import (
@@ -38,18 +40,24 @@ from missionflow.runtime.models import (
 )
 from missionflow.simulation import synthetic
 from missionflow.simulation.people import Applicants
+from missionflow.simulation.request_steps import mutual_pairs, preference_marks
 
 
 class Delegation(Applicants):
     """The delegation and the hosts from the delegation lock on: meeting requests and answers,
     visits, feedback and follow-up surveys."""
 
+    _who: dict[uuid.UUID, str]
+    """Each participant's name in `seeded_order`, set as hosts are loaded."""
+
     # The phases after the delegation locks
 
     async def matchmaking(self) -> None:
         """Hosts are loaded when the delegation locks; when requests open both sides ask for
-        meetings, then answer what they were asked; the schedule is placed at the request
-        deadline; attendance is taken after the event."""
+        meetings and, with preference lists, mark others on them; once the lists have become
+        meetings and requests, both sides answer what they were asked, some never (those
+        requests expire, when the file says they do); the schedule is placed at the request
+        deadline; people are checked in on the day and attendance is taken after the event."""
         event = self.mission.matchmaking
         assert event is not None
         delegates = [d.application_id for d in await self.decisions() if d.seat == "confirmed"]
@@ -79,25 +87,34 @@ class Delegation(Applicants):
                     await db.exec(select(Application).where(col(Application.id).in_(delegates)))
                 ).all()
             }
+        self._who = {**{d: str(d) for d in delegates}, **{h.id: h.name_key for h in loaded}}
         requests = self.meeting_requests(delegates, loaded, sectors)
-        self.progress.start("matchmaking", len(requests) * 2)
+        marks: list[PreferenceMarkInput] = []
+        if event.preferences_deadline is not None:
+            asked = {frozenset((r.requester_id, r.invitee_id)) for r in requests}
+            marks = preference_marks(self.rng, delegates, loaded, sectors, asked)
+        self.progress.start("matchmaking", len(requests) * 2 + len(marks))
         await self.sleep_until(event.requests_open_at + timedelta(hours=2))
         await self.each(requests, self.request_meeting)
-        await self.sleep_until(
-            event.requests_open_at + (event.requests_deadline - event.requests_open_at) / 3
-        )
+        await self.each(marks, self.mark_preference)
+        self.tally["preferences_mutual_wishes"] = len(mutual_pairs(marks))
+        unwelcome = {(m.participant_id, m.other_id) for m in marks if m.mark == NO_THANKS}
+        answering = event.requests_open_at + (event.requests_deadline - event.requests_open_at) / 3
+        if event.preferences_deadline is not None:
+            answering = max(answering, event.preferences_deadline + timedelta(hours=2))
+        await self.sleep_until(answering)
         async with self.sessions() as db:
             pending = (
                 await db.exec(
-                    select(Meeting)
-                    .where(Meeting.mission_id == self.mission.id, Meeting.status == "pending")
-                    .order_by(col(Meeting.id))
+                    select(Meeting).where(
+                        Meeting.mission_id == self.mission.id, Meeting.status == "pending"
+                    )
                 )
             ).all()
         answers = []
-        for meeting in pending:
+        for meeting in self.seeded_order(pending):
             choice = self.rng.random()
-            if choice < 0.1:
+            if choice < 0.1 or (meeting.invitee_id, meeting.requester_id) in unwelcome:
                 self.tally["meetings_unanswered"] += 1
                 continue
             answers.append(
@@ -119,21 +136,35 @@ class Delegation(Applicants):
         async with self.sessions() as db:
             placed = (
                 await db.exec(
-                    select(Meeting)
-                    .where(Meeting.mission_id == self.mission.id, col(Meeting.slot_id).is_not(None))
-                    .order_by(col(Meeting.id))
+                    select(Meeting).where(
+                        Meeting.mission_id == self.mission.id, col(Meeting.slot_id).is_not(None)
+                    )
                 )
             ).all()
         attendance = [
             AttendanceInput(
                 meeting_id=m.id, attendance="no_show" if self.rng.random() < 0.06 else "held"
             )
-            for m in placed
+            for m in self.seeded_order(placed)
         ]
         await self.each(attendance, self.record_attendance)
         self.progress.finish(
-            f"{len(loaded)} hosts, {len(requests)} requests, {len(placed)} meetings placed, "
+            f"{len(loaded)} hosts, {len(requests)} requests, {len(marks)} preference marks, "
+            f"{len(placed)} meetings placed, "
             f"{self.tally['meetings_held']} held"
+        )
+
+    def seeded_order(self, meetings: Sequence[Meeting]) -> list[Meeting]:
+        """Meetings by who meets (delegates by their seeded ids, hosts by name): an order the
+        seed fixes, so each meets the same draws run after run. Not by id, time or who asked:
+        hosts and the meetings the preference lists make get ids of their own (uuid4), which
+        decide ties in the scheduler (so a meeting's slot may change run to run, not whether
+        it is placed while places are left) and which side of a mutual wish asks."""
+        return sorted(
+            meetings,
+            key=lambda m: sorted(
+                self._who.get(side, "") for side in (m.requester_id, m.invitee_id)
+            ),
         )
 
     def meeting_requests(
@@ -174,6 +205,14 @@ class Delegation(Applicants):
     async def request_meeting(self, request: MeetingRequestInput) -> None:
         receipt = await missions.request_meeting(self.client, self.mission.id, request)
         self.tally["meeting_requests_merged" if receipt.merged else "meeting_requests"] += 1
+        self.progress.advance()
+
+    async def mark_preference(self, mark: PreferenceMarkInput) -> None:
+        """A mark on one's list, sent as the list's page and its JSON route send it."""
+        receipt = await send_mark(
+            self.client, self.mission.id, mark.participant_id, mark.other_id, mark.mark
+        )
+        self.tally["preferences_marked"] += receipt.changed
         self.progress.advance()
 
     async def answer_meeting(self, answer: MeetingAnswerInput) -> None:
@@ -264,14 +303,10 @@ class Delegation(Applicants):
         """Each participant's meetings they may rate (placed, not a no-show)."""
         async with self.sessions() as db:
             meetings = (
-                await db.exec(
-                    select(Meeting)
-                    .where(Meeting.mission_id == self.mission.id)
-                    .order_by(col(Meeting.starts_at), col(Meeting.id))
-                )
+                await db.exec(select(Meeting).where(Meeting.mission_id == self.mission.id))
             ).all()
         had: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for m in meetings:
+        for m in self.seeded_order(meetings):
             if rateable(m.status, m.starts_at, m.attendance):
                 for side in (m.requester_id, m.invitee_id):
                     had.setdefault(side, []).append(m.id)

@@ -123,17 +123,28 @@ def describe(summary: dict[str, Any]) -> str:
     """The summary as a coordinator reads it at the end of the run."""
     a, s, seats = summary["applications"], summary["selection"], summary["seats"]
     m, v, f = summary["matchmaking"], summary["visits"], summary["feedback"]
-    emails = summary["emails"]
+    emails, p, added = summary["emails"], summary["preferences"], summary["mission"]["added"]
     lines = [
         f"{summary['mission']['title']} [{summary['mission']['id']}], seed {summary['seed']}",
+        "mission file  "
+        + (
+            "with "
+            + ", ".join(f"{k} {v}" for k, v in added.items())
+            + " (not in the file; --as-written leaves them out)"
+            if added
+            else "as written"
+        ),
         f"applications  {a['received']} received ({a['incomplete']} incomplete), "
         f"{a['refused_late']} refused after the deadline, from {len(a['by_country'])} countries",
         f"selection     {s['selected']} selected, {s['waitlisted']} waitlisted",
         f"seats         {seats['confirmed']} confirmed, {seats['declined']} declined, "
         f"{seats['expired']} expired, {seats['offered_from_waitlist']} offered from the waitlist",
         f"matchmaking   {m['hosts']} hosts, {m['requests']} requests, {m['accepted']} accepted, "
-        f"{m['scheduled']} placed, {m['held']} held, {m['no_show']} no-shows, "
-        f"{m['checked_in']} checked in",
+        f"{m['expired']} expired unanswered, {m['nudges']} nudges, {m['scheduled']} placed, "
+        f"{m['held']} held, {m['no_show']} no-shows, {m['checked_in']} checked in",
+        f"preferences   {p['must_meet']} must meet, {p['would_like']} would like, "
+        f"{p['no_thanks']} no thanks: {p['mutual_meetings']} mutual meetings, "
+        f"{p['one_sided_requests']} requests",
         f"visits        {v['places']} places, {v['waitlisted']} waitlisted, "
         f"{v['attended']} attended, {v['no_show']} no-shows",
         f"feedback      {f['delegates']} delegates, {f['hosts']} hosts, "

@@ -47,6 +47,7 @@ from missionflow.runtime.models import (
 )
 from missionflow.simulation.event import Delegation
 from missionflow.simulation.output import Progress, newest_report, write_output
+from missionflow.simulation.request_steps import step_counts, with_request_steps
 from missionflow.simulation.stack import TASK_QUEUE, SimulationError, stack
 
 DEFAULT_SEED = 2017
@@ -71,9 +72,12 @@ async def run(
     out: Path | None = None,
     stream: TextIO | None = None,
     wall_limit: float = 600.0,
+    as_written: bool = False,
 ) -> dict[str, Any]:
     """Simulate the mission in FILE and write its report and emails to `out`; the summary.
     Progress goes to `stream`, by default the `sys.stderr` of the moment (not of the import).
+    Unless `as_written`, a matchmaking event without preference lists, request expiry or nudges
+    gets all three (`request_steps.with_request_steps`).
 
     Raises:
         SimulationError: the mission did not complete within `wall_limit` seconds of wall time
@@ -85,6 +89,7 @@ async def run(
         async with stack(Path(workdir)) as running:
             now = await running.env.get_current_time()
             mission, years = prepare(document, now)
+            mission, added = (mission, {}) if as_written else with_request_steps(mission)
             simulation = Simulation(running, mission, seed, Progress(stream or sys.stderr))
             try:
                 async with asyncio.timeout(wall_limit):
@@ -101,6 +106,7 @@ async def run(
             if outcome.phase != "completed":
                 raise SimulationError(f"the mission ended {outcome.phase}")
             summary = await simulation.summary(seed=seed, years=years, requested=applicants)
+            summary["mission"]["added"] = added
             summary["wall_seconds"] = round(time.monotonic() - began, 2)
             folder = out or Path(f"simulation-{mission.id}")
             summary["output"] = await write_output(folder, running, mission.id, summary)
@@ -187,6 +193,7 @@ class Simulation(Delegation):
                 )
             ).all()
             report = await newest_report(db, mission_id)
+            steps = await step_counts(db, mission_id)
         status = Counter(d.decision for d in decisions)
         seats = Counter(d.seat_note or d.seat for d in decisions if d.seat)
         return {
@@ -223,7 +230,15 @@ class Simulation(Delegation):
                 "scheduled": sum(m.slot_id is not None for m in meetings),
                 "held": sum(m.attendance == "held" for m in meetings),
                 "no_show": sum(m.attendance == "no_show" for m in meetings),
-                "checked_in": self.tally["checked_in"],
+                "expired": steps["expired"],
+                "nudges": steps["nudges"],
+                "checked_in": steps["checked_in"],
+            },
+            "preferences": {
+                **steps["preferences"],
+                # What the simulated people did, to hold the rows against:
+                "marks_sent": self.tally["preferences_marked"],
+                "mutual_wishes": self.tally["preferences_mutual_wishes"],
             },
             "visits": {
                 "places": sum(p.status == "registered" for p in places),

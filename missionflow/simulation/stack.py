@@ -21,6 +21,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.applications import forget_mission_files
 from missionflow.runtime import press
 from missionflow.runtime.db import create_engine, migrate, sessions
 from missionflow.runtime.mail.sink import serve_smtp
@@ -100,6 +101,7 @@ async def stack(workdir: Path) -> AsyncIterator[Stack]:
         )
         url = f"sqlite:///{workdir / 'missionflow.db'}"
         await asyncio.to_thread(migrate, url)
+        forget_mission_files()  # a run before this one, in this process, cached its own
         engine = create_engine(url)
         sink = Sink()
         server = await serve_smtp(sink, "127.0.0.1", 0)

@@ -52,6 +52,7 @@ def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
     assert summary["feedback"]["delegates"] >= 1
     assert summary["follow_up"], "every survey is answered by someone"
     assert summary["meeting_ratings"]["stage_1"], "meetings are rated after the event"
+    assert_request_steps(summary)
 
     for name in ("report.html", "report.pdf", "report.csv", "report.json", "article.md"):
         assert (out / name).stat().st_size > 0, name
@@ -62,6 +63,11 @@ def test_simulate_writes_the_report_and_every_email(tmp_path: Path) -> None:
     assert by_country == applications["by_country"]
     assert figures["final"] is True
     assert_report_matches_rows(figures, summary)
+    # Emails as the SMTP sink received them, against the outbox rows and the meetings' statuses.
+    assert summary["emails"]["by_template"]["matchmaking_nudge"] == summary["matchmaking"]["nudges"]
+    # Both sides are told a request expired, but for the invitee of a quiet request.
+    told = 2 * figures["meetings"]["expired"] - summary["preferences"]["quiet_expired"]
+    assert summary["emails"]["by_template"]["meeting_expired"] == told
 
     emails = sorted((out / "emails").iterdir())
     assert len(emails) == summary["emails"]["captured"]
@@ -89,6 +95,41 @@ def test_the_same_seed_simulates_the_same_mission(tmp_path: Path) -> None:
     assert summaries[0]["emails"]["captured"] > 0
 
 
+def test_as_written_simulates_the_file_without_the_added_steps(tmp_path: Path) -> None:
+    """The 2017 mission as its file says: no preference lists, requests never expire, nobody
+    is nudged; the requests left unanswered stay pending, as before these steps existed."""
+    out = tmp_path / "out"
+    arguments = ["simulate", str(EXAMPLES / "eu-us-2017.yaml"), "--applicants", "12"]
+    result = CliRunner().invoke(app, [*arguments, "--as-written", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mission"]["added"] == {} and "as written" in result.stdout
+    assert set(summary["preferences"].values()) == {0}
+    assert summary["matchmaking"]["expired"] == summary["matchmaking"]["nudges"] == 0
+    assert summary["matchmaking"]["unanswered"] >= 1
+    assert not {"matchmaking_nudge", "meeting_expired"} & set(summary["emails"]["by_template"])
+
+
+def assert_request_steps(summary: dict) -> None:
+    """The eu-us-2017 file has no preference lists, request expiry or nudges: the run gives it
+    all three, and what the simulated people did is what the rows hold."""
+    assert set(summary["mission"]["added"]) == {
+        "preferences_deadline",
+        "request_expiry",
+        "nudge_every",
+    }
+    lists, meetings = summary["preferences"], summary["matchmaking"]
+    marked = lists["must_meet"] + lists["would_like"] + lists["no_thanks"]
+    assert marked == lists["marks_sent"] > 0, "every mark the people made is one row"
+    assert lists["no_thanks"] >= 1
+    assert lists["mutual_meetings"] == lists["mutual_wishes"] >= 1, "one meeting per mutual wish"
+    assert lists["one_sided_requests"] >= 1
+    assert lists["no_thanks_placed"] == 0, "a pair with a no thanks is never placed"
+    assert lists["quiet_expired"] >= 1, "the simulated people never answer a quiet request"
+    assert meetings["expired"] >= 1, "requests left unanswered expire"
+    assert meetings["nudges"] >= 1
+
+
 def assert_report_matches_rows(figures: dict, summary: dict) -> None:
     """The report's figures against the simulation's own count of the rows the mission wrote
     (`simulate.Simulation.summary` reads the tables without
@@ -108,8 +149,10 @@ def assert_report_matches_rows(figures: dict, summary: dict) -> None:
         ("scheduled", "scheduled"),
         ("held", "held"),
         ("no_show", "no_show"),
+        ("expired", "expired"),
     ]:
         assert figures["meetings"][figure] == meetings[row], figure
+    assert figures["arrivals"]["arrived"] == meetings["checked_in"]
     assert figures["visits"]["registered"] == summary["visits"]["places"]
     assert figures["visits"]["attended"] == summary["visits"]["attended"]
     feedback = summary["feedback"]
