@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missionflow.domain.matchmaking.rules import DELEGATE
+from missionflow.runtime import representatives
 from missionflow.runtime.models import (
     AgendaSent,
     Application,
@@ -192,6 +193,14 @@ class FollowUpData(BaseModel):
     updated_at: datetime
 
 
+class ColleagueData(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str
+    role: str | None
+    added_at: datetime
+
+
 class PersonData(BaseModel):
     """Everything the mission keeps about one applicant, as one JSON document."""
 
@@ -210,6 +219,9 @@ class PersonData(BaseModel):
     visit_registrations: list[VisitRegistrationData]
     feedback: FeedbackData | None
     follow_up_answers: list[FollowUpData]
+    colleagues: list[ColleagueData] = Field(
+        default_factory=list, description="Who the applicant named as coming too."
+    )
 
 
 async def person_data(
@@ -269,6 +281,10 @@ async def person_data(
         ],
         meetings=await _meetings(session, mission_id, aid),
         agenda=await _agenda(session, mission_id, aid),
+        colleagues=[
+            ColleagueData.model_validate(row, from_attributes=True)
+            for row in await representatives.of_organisations(session, mission_id, [aid])
+        ],
         visit_registrations=[
             VisitRegistrationData.model_validate(row, from_attributes=True)
             for row in await _rows(

@@ -84,6 +84,8 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
     assert [(c["name"], c["email"], c["role"]) for c in applied] == [
         ("Cleo Alpha", "Cleo@example.org", "CTO")
     ]
+    export = await api.get(f"{mission}/applications/{alpha}/data?token={alpha_token}")
+    assert [c["name"] for c in export.json()["colleagues"]] == ["Cleo Alpha"]
     beta_team = f"{mission}/participants/{beta}/colleagues?token={beta_token}"
     assert (await api.get(beta_team, headers=PUBLIC)).json() == []
     wrong = await api.put(
