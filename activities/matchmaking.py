@@ -355,15 +355,19 @@ async def store_hosts(
     for host in hosts:
         key = organisation_key(host.name)
         row = known.get(key)
-        values = host.model_dump(mode="json")
+        values = host.model_dump(mode="json", exclude={"colleagues"})
         if row is None:
-            session.add(Host(mission_id=mission_id, name_key=key, added_at=at, **values))
+            row = Host(mission_id=mission_id, name_key=key, added_at=at, **values)
             added += 1
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-            session.add(row)
             updated += 1
+        session.add(row)
+        if host.colleagues:  # a CSV row names none: no read per host
+            await representatives.name_colleagues(
+                session, mission_id, row.id, HOST, host.colleagues
+            )
     return HostsLoaded(added=added, updated=updated)
 
 

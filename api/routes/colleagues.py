@@ -110,27 +110,17 @@ async def set_colleagues(
 ) -> list[ColleagueView]:
     side = await _manager(mission, participant_id, session, link)
     async with transaction(request.app.state.sessions) as writer:
-        kept = {
-            r.email.casefold(): r
-            for r in await representatives.of_organisations(writer, mission.id, [participant_id])
-        }
-        wanted = {c.email.casefold(): c for c in body.colleagues}
-        gone = [r for key, r in kept.items() if key not in wanted]
-        if gone:
-            going = await _still_going(writer, mission.id, participant_id, gone)
-            if going:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT,
-                    f"{', '.join(going)} still go to a meeting: answer it for someone else first.",
-                )
+        gone = await representatives.name_colleagues(
+            writer, mission.id, participant_id, side, body.colleagues
+        )
+        going = await _still_going(writer, mission.id, participant_id, gone)
+        if going:  # the transaction rolls back: nothing is written
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"{', '.join(going)} still go to a meeting: answer it for someone else first.",
+            )
         for row in gone:
             await writer.delete(row)
-        for key, colleague in wanted.items():
-            row = kept.get(key) or Representative(
-                mission_id=mission.id, organisation_id=participant_id, side=side, name="", email=""
-            )
-            row.name, row.email, row.role = colleague.name, colleague.email, colleague.role
-            writer.add(row)
         await writer.flush()
         rows = await representatives.of_organisations(writer, mission.id, [participant_id])
         return [_view(r) for r in rows]

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from missionflow.domain.call.applications import Colleague
 from missionflow.domain.erasure import ERASED, ERASED_ADDRESS
 from missionflow.runtime.columns import instant, utc_now
 
@@ -81,3 +82,25 @@ async def erase(session: AsyncSession, mission_id: str, organisation_id: uuid.UU
     for row in await of_organisations(session, mission_id, [organisation_id]):
         row.name, row.email, row.role = ERASED, ERASED_ADDRESS, None
         session.add(row)
+
+
+async def name_colleagues(
+    session: AsyncSession,
+    mission_id: str,
+    organisation_id: uuid.UUID,
+    side: str,
+    colleagues: Sequence[Colleague],
+) -> list[Representative]:
+    """Add or update the organisation's colleagues, matched by email (any case), so one given
+    again keeps their id; the others are left as they are. Returns those not given."""
+    kept = {
+        r.email.casefold(): r
+        for r in await of_organisations(session, mission_id, [organisation_id])
+    }
+    for colleague in colleagues:
+        row = kept.pop(str(colleague.email).casefold(), None) or Representative(
+            mission_id=mission_id, organisation_id=organisation_id, side=side, name="", email=""
+        )
+        row.name, row.email, row.role = colleague.name, str(colleague.email), colleague.role
+        session.add(row)
+    return list(kept.values())

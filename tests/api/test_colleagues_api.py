@@ -113,13 +113,17 @@ async def test_a_manager_books_and_answers_for_colleagues(api: httpx.AsyncClient
     assert cleo == applied[0]["id"]  # given again by email: the same colleague
     again = await api.get(f"{team}?token={alpha_token}", headers=PUBLIC)
     assert {c["id"] for c in again.json()} == {cleo, dan}
-    hal = (
-        await api.put(
-            f"{mission}/participants/{nanofab['id']}/colleagues?token={nanofab_token}",
-            json={"colleagues": [{"name": "Hal Host", "email": "hal@nanofab.example.com"}]},
-            headers=PUBLIC,
-        )
-    ).json()[0]["id"]
+    # Nanofab loaded again, as JSON, with Hal: added to the same host
+    again = {
+        "name": "Boston Nanofab", "country": "US", "sector": "Advanced materials",
+        "contact_name": "Hope Host", "contact_email": "hope@nanofab.example.com",
+        "colleagues": [{"name": "Hal Host", "email": "hal@nanofab.example.com"}],
+    }  # fmt: skip
+    reloaded = await api.post(f"{mission}/hosts", json=[again])
+    assert reloaded.status_code == 200 and reloaded.json()["updated"] == 1, reloaded.text
+    hosts_team = f"{mission}/participants/{nanofab['id']}/colleagues?token={nanofab_token}"
+    (hal_row,) = (await api.get(hosts_team, headers=PUBLIC)).json()
+    hal = hal_row["id"]
 
     async def meetings_of(pid: str, token: str) -> list[dict[str, Any]]:
         page = await api.get(f"{mission}/participants/{pid}?token={token}", headers=PUBLIC)

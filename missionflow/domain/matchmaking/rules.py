@@ -17,7 +17,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from missionflow.domain.call.applications import Country, organisation_key
+from missionflow.domain.call.applications import (
+    MAX_COLLEAGUES,
+    Colleague,
+    Country,
+    organisation_key,
+)
 from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.instants import describe, local
 from missionflow.domain.mission.event_sections import Matchmaking
@@ -90,6 +95,11 @@ class HostForm(BaseModel):
     remote: bool = Field(
         default=False,
         description="Meets by video: its meetings take no table and carry the event's link.",
+    )
+    colleagues: list[Colleague] = Field(
+        default_factory=list,
+        max_length=MAX_COLLEAGUES,
+        description="Who comes too (JSON only), added or updated by email; the others stay.",
     )
 
 
