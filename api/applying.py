@@ -168,12 +168,35 @@ def form_fields(form: Any) -> dict[str, Any]:
             answers[key.removeprefix("answers.")] = _typed(form.get(key))
         elif key == "consent":
             fields["consent"] = str(form.get(key)).lower() in ("true", "on", "1", "yes")
+        elif key.startswith("colleagues."):
+            continue
         else:
             value = form.get(key)
             fields[key] = value if value != "" or key != "website" else None
     if answers:
         fields["answers"] = answers
+    if rows := colleague_rows(form):
+        fields["colleagues"] = [row for _, row in rows]
     return fields
+
+
+COLLEAGUE_FIELDS = ("name", "email", "role")
+
+
+def colleague_rows(form: Any) -> list[tuple[int, dict[str, str]]]:
+    """The form's colleague rows (`colleagues.<n>.name|email|role`) that are not empty, with
+    their row numbers, so an error at the n-th colleague is shown at its row. A row left empty
+    is nobody; in a half-filled one the empty fields are left out, so a missing name or address
+    is refused at its field like any other."""
+    rows: dict[int, dict[str, str]] = {}
+    for key in form:
+        parts = key.split(".")
+        if len(parts) != 3 or parts[0] != "colleagues" or not parts[1].isdigit():
+            continue
+        value = form.get(key)
+        if parts[2] in COLLEAGUE_FIELDS and isinstance(value, str) and value.strip():
+            rows.setdefault(int(parts[1]), {})[parts[2]] = value
+    return sorted(rows.items())
 
 
 def _typed(value: Any) -> Any:

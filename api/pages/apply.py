@@ -25,7 +25,14 @@ from fastapi.responses import HTMLResponse
 from iso3166 import countries_by_alpha2
 from starlette.datastructures import FormData, UploadFile
 
-from api.applying import MAX_BODY_BYTES, call_of, form_fields, take_application
+from api.applying import (
+    COLLEAGUE_FIELDS,
+    MAX_BODY_BYTES,
+    call_of,
+    colleague_rows,
+    form_fields,
+    take_application,
+)
 from api.bodies import declared_over
 from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
@@ -105,6 +112,10 @@ _CANCELLED = N_("This mission has been cancelled: applications are no longer acc
 _CLOSED = N_("The call closed on %(deadline)s: applications are no longer accepted.")
 _FILL_IN = N_("Please fill in this field.")
 _CHOOSE_SECTOR = N_("Choose at least one sector.")
+# The form's colleague rows (no script to add more: the JSON API takes up to 20).
+COLLEAGUE_ROWS = 3
+_COLLEAGUE_LABELS = {"name": N_("Name"), "email": N_("Email"), "role": N_("Role")}
+_COLLEAGUE = N_("Colleague %(number)s: %(field)s")
 
 
 @dataclass
@@ -190,7 +201,11 @@ async def send_form(
         )
     except RequestValidationError as error:
         problems = _problems(
-            mission, error.errors(), consented=bool(fields.get("consent")), language=language
+            mission,
+            error.errors(),
+            consented=bool(fields.get("consent")),
+            language=language,
+            rows=[number for number, _ in colleague_rows(form)],
         )
         code = status.HTTP_422_UNPROCESSABLE_CONTENT
     except HTTPException as error:
@@ -265,9 +280,12 @@ async def _live(request: Request, mission: MissionFile, stored: Phase) -> tuple[
     return live.phase, live.deadline.utc
 
 
-def _problems(mission: MissionFile, errors: Any, *, consented: bool, language: str) -> Problems:
+def _problems(
+    mission: MissionFile, errors: Any, *, consented: bool, language: str, rows: list[int]
+) -> Problems:
     """Pydantic-located errors, each at the form field it is about, in the page's language
-    (the words of the form's own checks; a validator's detail stays as it says it)."""
+    (the words of the form's own checks; a validator's detail stays as it says it). The n-th
+    colleague sent is the n-th of the form's filled `rows`."""
     questions = {question.id for question in mission.call.questionnaire}
     problems = Problems()
     for error in errors:
@@ -278,6 +296,14 @@ def _problems(mission: MissionFile, errors: Any, *, consented: bool, language: s
             key = location[0]
         elif location[:1] == ["answers"] and len(location) > 1 and location[1] in questions:
             key = f"answers.{location[1]}"
+        elif (
+            location[:1] == ["colleagues"]
+            and len(location) > 2
+            and location[1].isdigit()
+            and int(location[1]) < len(rows)
+            and location[2] in COLLEAGUE_FIELDS
+        ):
+            key = f"colleagues.{rows[int(location[1])]}.{location[2]}"
         elif not location and message == CONSENT_MISSING:
             key = "consent"
         elif location:
@@ -355,6 +381,7 @@ def _form_page(
             "countries": COUNTRIES,
             "organisation_types": ORGANISATION_TYPES,
             "question_type": QuestionType,
+            "colleague_rows": range(COLLEAGUE_ROWS),
             "again": bool(problems.general or problems.fields),
             "general": problems.general,
             "errors": problems.fields,
@@ -378,6 +405,8 @@ def _kept(form: FormData) -> dict[str, Any]:
 
 
 def _anchor(mission: MissionFile, key: str) -> str:
+    if key.startswith("colleagues."):
+        return key  # the input's id
     if key.startswith("answers."):
         question = next(q for q in mission.call.questionnaire if f"answers.{q.id}" == key)
         suffix = "-true" if question.type is QuestionType.BOOLEAN else ""
@@ -386,6 +415,10 @@ def _anchor(mission: MissionFile, key: str) -> str:
 
 
 def _label(mission: MissionFile, key: str, language: str) -> str:
+    if key.startswith("colleagues."):
+        _, row, part = key.split(".")
+        field_label = translate(language, _COLLEAGUE_LABELS[part])
+        return translate(language, _COLLEAGUE, number=int(row) + 1, field=field_label)
     if key.startswith("answers."):
         text = next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
         return localized(text, language)
