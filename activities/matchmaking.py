@@ -364,7 +364,7 @@ async def store_hosts(
                 setattr(row, name, value)
             updated += 1
         session.add(row)
-        if host.colleagues:  # a CSV row names none: no read per host
+        if host.colleagues:  # a host naming none: no read per host
             await representatives.name_colleagues(
                 session, mission_id, row.id, HOST, host.colleagues
             )

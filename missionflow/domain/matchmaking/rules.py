@@ -25,6 +25,7 @@ from missionflow.domain.call.applications import (
 )
 from missionflow.domain.email_address import EmailAddress
 from missionflow.domain.instants import describe, local
+from missionflow.domain.matchmaking.colleague_cell import ColleagueCellError, parse_colleague_cell
 from missionflow.domain.mission.event_sections import Matchmaking
 from missionflow.domain.mission.event_tables import table_numbers
 from missionflow.domain.mission.fields import Slug, field_errors
@@ -99,7 +100,8 @@ class HostForm(BaseModel):
     colleagues: list[Colleague] = Field(
         default_factory=list,
         max_length=MAX_COLLEAGUES,
-        description="Who comes too (JSON only), added or updated by email; the others stay.",
+        description="Who comes too, added or updated by email; the others stay (a CSV cell: "
+        "`Name <email> (role); …`).",
     )
 
 
@@ -172,7 +174,13 @@ def _place_problems(host: HostForm, event: Matchmaking) -> list[tuple[str, str]]
 
 
 def csv_rows(data: bytes) -> list[dict[str, Any]]:
-    """CSV rows as the JSON objects `parse_hosts` reads; `unavailable` separated by `;`."""
+    """CSV rows as the JSON objects `parse_hosts` reads; `unavailable` separated by `;`, and
+    `colleagues` as `Name <email> (role); …` (colleague_cell).
+
+    Raises:
+        HostFileError: the file is not UTF-8, or colleagues' entries of the wrong shape, each
+            at ("body", row index, "colleagues", entry index).
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -180,13 +188,24 @@ def csv_rows(data: bytes) -> list[dict[str, Any]]:
             [{"loc": ("body",), "msg": "The file is not UTF-8 text.", "type": "hosts"}]
         ) from None
     reader = csv.DictReader(io.StringIO(text))
-    rows = []
+    rows: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
     for row in reader:
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k and (v or "").strip()}
         if "unavailable" in values:
             values["unavailable"] = [t for t in values["unavailable"].split(";") if t.strip()]
+        if "colleagues" in values:
+            try:
+                values["colleagues"] = parse_colleague_cell(values["colleagues"])
+            except ColleagueCellError as error:
+                problems += [
+                    {"loc": ("body", len(rows), "colleagues", n), "msg": msg, "type": "hosts"}
+                    for n, msg in error.problems
+                ]
         if values:
             rows.append(values)
+    if problems:
+        raise HostFileError(problems)
     return rows
 
 
