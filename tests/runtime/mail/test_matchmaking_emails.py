@@ -129,7 +129,7 @@ def test_a_changed_agenda_lists_what_was_added_removed_and_moved() -> None:
     removed = "  15 May 2017 14:00–14:20 EDT, table 7\n    Capital Region Biotech Alliance"
     sections = [
         text.index(f"New meeting:\n{added}"),
-        text.index(f"Moved to another time or table (as they are now):\n{moved}"),
+        text.index(f"Moved to another time or place (as they are now):\n{moved}"),
         text.index(f"Cancelled meeting (no longer in your agenda):\n{removed}"),
         text.index("Your agenda now:\n  15 May 2017 09:00–09:20 EDT, table 4"),
     ]
@@ -138,7 +138,7 @@ def test_a_changed_agenda_lists_what_was_added_removed_and_moved() -> None:
     assert added in now and moved in now and "Capital Region" not in now
     assert "09:20–09:40" not in text  # the old time of the moved meeting
     assert text.count("Chesapeake Photonics Lab") == 2 and text.count("Capital Region") == 1
-    for caption in ("New meeting", "Moved to another time or table", "Cancelled meeting"):
+    for caption in ("New meeting", "Moved to another time or place", "Cancelled meeting"):
         assert f'padding:0 0 4px;">{caption}' in rendered.html
     assert "removes the cancelled ones" in rendered.text
     assert "1 break: 09:20–14:40." in now and "<p>1 break: 09:20–14:40.</p>" in rendered.html
