@@ -25,18 +25,12 @@ from fastapi.responses import HTMLResponse
 from iso3166 import countries_by_alpha2
 from starlette.datastructures import FormData, UploadFile
 
-from api.applying import (
-    COLLEAGUE_FIELDS,
-    MAX_BODY_BYTES,
-    call_of,
-    colleague_rows,
-    form_fields,
-    take_application,
-)
+from api.applying import MAX_BODY_BYTES, call_of, colleague_rows, form_fields, take_application
 from api.bodies import declared_over
 from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
 from api.missions import mission_status
+from api.pages import colleague_rows as colleague_fields
 from api.pages.rendering import (
     CONFIRMATION_HEADERS,
     FORM_HEADERS,
@@ -112,10 +106,6 @@ _CANCELLED = N_("This mission has been cancelled: applications are no longer acc
 _CLOSED = N_("The call closed on %(deadline)s: applications are no longer accepted.")
 _FILL_IN = N_("Please fill in this field.")
 _CHOOSE_SECTOR = N_("Choose at least one sector.")
-# The form's colleague rows (no script to add more: the JSON API takes up to 20).
-COLLEAGUE_ROWS = 3
-_COLLEAGUE_LABELS = {"name": N_("Name"), "email": N_("Email"), "role": N_("Role")}
-_COLLEAGUE = N_("Colleague %(number)s: %(field)s")
 
 
 @dataclass
@@ -296,14 +286,8 @@ def _problems(
             key = location[0]
         elif location[:1] == ["answers"] and len(location) > 1 and location[1] in questions:
             key = f"answers.{location[1]}"
-        elif (
-            location[:1] == ["colleagues"]
-            and len(location) > 2
-            and location[1].isdigit()
-            and int(location[1]) < len(rows)
-            and location[2] in COLLEAGUE_FIELDS
-        ):
-            key = f"colleagues.{rows[int(location[1])]}.{location[2]}"
+        elif colleague := colleague_fields.field_key(location, rows):
+            key = colleague
         elif not location and message == CONSENT_MISSING:
             key = "consent"
         elif location:
@@ -381,7 +365,7 @@ def _form_page(
             "countries": COUNTRIES,
             "organisation_types": ORGANISATION_TYPES,
             "question_type": QuestionType,
-            "colleague_rows": range(COLLEAGUE_ROWS),
+            "colleague_rows": range(colleague_fields.ROWS),
             "again": bool(problems.general or problems.fields),
             "general": problems.general,
             "errors": problems.fields,
@@ -416,9 +400,7 @@ def _anchor(mission: MissionFile, key: str) -> str:
 
 def _label(mission: MissionFile, key: str, language: str) -> str:
     if key.startswith("colleagues."):
-        _, row, part = key.split(".")
-        field_label = translate(language, _COLLEAGUE_LABELS[part])
-        return translate(language, _COLLEAGUE, number=int(row) + 1, field=field_label)
+        return colleague_fields.label(key, language)
     if key.startswith("answers."):
         text = next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
         return localized(text, language)
