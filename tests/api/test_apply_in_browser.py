@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,26 @@ class Browser:
                 if loop.time() > give_up:
                     raise
                 await asyncio.sleep(0.1)
+
+    @asynccontextmanager
+    async def loading(self, *, within: float = 30.0) -> AsyncIterator[None]:
+        """Wait, after the block, until the browser has left the page it was on. A click or an
+        Enter that loads another page may return before the old page is gone, and reading it
+        then gives the old page's text, or an element gone stale while it is read."""
+        page = await self.find("html")
+        yield
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + within
+        while True:
+            try:
+                await self._call("GET", f"/element/{page}/name")
+            except AssertionError as error:
+                if "stale element" in str(error):
+                    return
+                raise
+            if loop.time() > give_up:
+                raise AssertionError(f"still on the same page after {within} s")
+            await asyncio.sleep(0.05)
 
     async def type(self, css: str, text: str) -> None:
         await self._call("POST", f"/element/{await self.find(css)}/value", {"text": text})
@@ -219,7 +240,8 @@ async def test_apply_in_a_real_browser(
     await browser.click("#consent")
     assert await browser.property("#country", "value") == "DE"
     await browser.screenshot(tmp_path / "form.png")
-    await browser.click("button[type=submit]")
+    async with browser.loading():
+        await browser.click("button[type=submit]")
 
     link = await browser.text(".private-link a")
     assert f"/missions/{mission['id']}/applications/" in link and "?token=" in link
@@ -268,7 +290,8 @@ async def test_apply_in_a_real_browser(
     await browser.type("#contact_email", "paul.martin@example")
     await browser.click("#sector-0")
     await browser.click("#consent")
-    await browser.click("button[type=submit]")
+    async with browser.loading():
+        await browser.click("button[type=submit]")
     error = await browser.text("#contact_email-error")
     assert error.startswith("Not a valid email address: ")
     assert await browser.attribute("#contact_email", "aria-invalid") == "true"
@@ -299,10 +322,12 @@ async def test_apply_in_french_in_a_real_browser(
     assert await browser.attribute("html", "lang") == "fr"
     assert await browser.property("#language", "value") == "fr"
     # The switch: German, then back to French, by link.
-    await browser.click('a[hreflang="de"]')
+    async with browser.loading():
+        await browser.click('a[hreflang="de"]')
     assert (await browser.text("h1")) == "Bewerbung: Probemission"
     assert QUESTION_DE in await browser.text('label[for="q-member_organisations"]')
-    await browser.click('a[hreflang="fr"]')
+    async with browser.loading():
+        await browser.click('a[hreflang="fr"]')
     assert QUESTION_FR in await browser.text('label[for="q-member_organisations"]')
     assert OBJECTIVES_FR in await browser.text('label[for="q-mission_objectives"]')
 
@@ -319,7 +344,8 @@ async def test_apply_in_french_in_a_real_browser(
     await browser.type("#q-mission_objectives", "Rencontrer des partenaires « énergie »")
     await browser.click("#consent")
     await browser.screenshot(tmp_path / "formulaire.png")
-    await browser.click("button[type=submit]")
+    async with browser.loading():
+        await browser.click("button[type=submit]")
 
     body = await browser.text("main")
     assert "Merci : votre candidature a bien été reçue" in body

@@ -48,18 +48,21 @@ async def test_a_host_shows_the_code_and_the_desk_checks_them_in(
     await browser.open(f"{served}/console/sign-in")
     await browser.type("input[name=email]", "cora@example.org")
     await browser.type("input[name=password]", PASSWORD)
-    await browser.click(".sign-in button[type=submit]")
+    async with browser.loading():
+        await browser.click(".sign-in button[type=submit]")
     assert (await browser.text("h1")) == "Missions"
     await browser.open(f"{served}/console/missions/{ours}/check-in")
     assert (await browser.text("h1")) == "Check-in"
     assert (await browser.text("#arrival-counts")).startswith("Arrived: 0 of 2")
     link = f"{settings.base_url}/console/missions/{ours}/check-in?code={code}"
-    await browser.type("#code", link + ENTER)  # as a USB scanner types the QR code's link
+    async with browser.loading():
+        await browser.type("#code", link + ENTER)  # as a USB scanner types the QR code's link
     assert "Boston Nanofab (host) is checked in" in await browser.text("#checked-in")
     assert (await browser.text("#arrival-counts")).startswith("Arrived: 1 of 2")
     assert "Boston Nanofab" in await browser.text("#arrivals")
     assert await browser.property("#code", "value") == ""  # ready for the next scan
 
-    await browser.type("#code", code.lower() + ENTER)  # typed by hand, scanned again
+    async with browser.loading():
+        await browser.type("#code", code.lower() + ENTER)  # typed by hand, scanned again
     assert "is already checked in: since" in await browser.text("#checked-in")
     assert (await browser.text("#arrival-counts")).startswith("Arrived: 1 of 2")

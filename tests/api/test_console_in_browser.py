@@ -31,14 +31,17 @@ async def test_sign_in_and_open_a_mission_in_a_real_browser(
     assert (await browser.text("h1")) == "Sign in", "sent to the sign-in page"
     await browser.type("input[name=email]", "cora@example.org")
     await browser.type("input[name=password]", "not the password")
-    await browser.click("button[type=submit]")
+    async with browser.loading():
+        await browser.click("button[type=submit]")
     assert "Wrong email or password." in await browser.text("#sign-in-problem")
     await browser.type("input[name=password]", PASSWORD)
-    await browser.click(".sign-in button[type=submit]")
+    async with browser.loading():
+        await browser.click(".sign-in button[type=submit]")
 
     assert (await browser.text("h1")) == "Missions"
     assert "Signed in as Cora Coordinator" in await browser.text("header")
-    await browser.click(f'a[href="/console/missions/{document["id"]}"]')
+    async with browser.loading():
+        await browser.click(f'a[href="/console/missions/{document["id"]}"]')
     assert (await browser.text("h1")) == document["title"]
     assert (await browser.text("#phase")) == "Call open"
     assert (await browser.text("#waiting-for")).startswith("Call open: waiting for the deadline")

@@ -94,10 +94,12 @@ async def test_a_mission_walked_in_the_console(
         assert (await browser.text("h1")) == "Sign in"
         await browser.type(".sign-in input[name=email]", "ada@example.org")
         await browser.type(".sign-in input[name=password]", PASSWORD)
-        await browser.click(".sign-in button[type=submit]")
+        async with browser.loading():
+            await browser.click(".sign-in button[type=submit]")
         assert (await browser.text("h1")) == "Missions"
         await browser.type("#file", str(upload))
-        await browser.click("#start button[type=submit]")
+        async with browser.loading():
+            await browser.click("#start button[type=submit]")
         assert (await browser.text("h1")) == title
         assert (await browser.text("#phase")) == "Call open"
         assert (await browser.text("#waiting-for")).startswith(
@@ -121,7 +123,8 @@ async def test_a_mission_walked_in_the_console(
         failed = await eventually(lambda: _one_email(api, mission_id, REFUSED, "failed"))
         mailbox.refused.clear()
         await browser.open(f"{skipping}/console/missions/{mission_id}/outbox?status=failed")
-        await browser.click(f"#email-{failed['id']} button[type=submit]")
+        async with browser.loading():
+            await browser.click(f"#email-{failed['id']} button[type=submit]")
         assert "again" in (await browser.text(".notice")).lower()
         await eventually(lambda: _one_email(api, mission_id, REFUSED, "sent"))
         assert len(mailbox.sent("call_announcement", REFUSED)) == 1
@@ -133,7 +136,8 @@ async def test_a_mission_walked_in_the_console(
         decisions = await browser.text("#decisions")
         assert all(name in decisions for name in names), decisions
         await browser.click("#confirm")
-        await browser.click("#approve button[type=submit]")
+        async with browser.loading():
+            await browser.click("#approve button[type=submit]")
         assert (await browser.text(".notice")) != ""
         selection = (await api.get(f"/missions/{mission_id}/selection")).json()
         assert selection["approved"] is True
