@@ -24,6 +24,7 @@ from typing import Any
 from missionflow.domain.instants import describe
 from missionflow.domain.mission.selection_section import OrganisationType
 from missionflow.domain.reporting.arrivals import ArrivalFacts, AttendanceFacts, arrival_figures
+from missionflow.domain.reporting.follow_up import FollowUpFacts, follow_up_figures
 from missionflow.domain.reporting.meeting_ratings import RatingFacts, rating_figures
 from missionflow.domain.reporting.rates import rate
 from missionflow.domain.reporting.schedule import ScheduleFacts, schedule_figures
@@ -31,9 +32,6 @@ from missionflow.domain.selection.scoring import country_name
 
 ASPECTS = ("matchmaking", "visits", "organisation")
 """The feedback form's scores, each 1–5, in the order the report shows them."""
-
-OUTCOMES = ("agreements", "distribution_deals", "mous", "revisits")
-"""The follow-up survey's counts; the expected revenue, which may be left blank, is apart."""
 
 
 @dataclass(frozen=True)
@@ -95,17 +93,6 @@ class FeedbackFacts:
     testimonial: str | None = None
     consent_to_publish: bool = False
     late: bool = False
-
-
-@dataclass(frozen=True)
-class FollowUpFacts:
-    application_id: uuid.UUID
-    survey: int
-    agreements: int = 0
-    distribution_deals: int = 0
-    mous: int = 0
-    revisits: int = 0
-    expected_revenue_eur: float | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +170,9 @@ def figures(data: ReportInput) -> dict[str, Any]:
             }
             for f in published(data.feedback)
         ],
-        "follow_up": _follow_up(data),
+        "follow_up": follow_up_figures(
+            data.follow_ups, data.surveys, {a.id for a in data.delegation}
+        ),
         "arrivals": arrival_figures(
             data.expected,
             data.arrivals,
@@ -370,36 +359,3 @@ def _feedback(data: ReportInput) -> dict[str, Any]:
             len(published(data.feedback)), len(with_text), "testimonials written"
         ),
     }
-
-
-def _follow_up(data: ReportInput) -> dict[str, Any]:
-    """Outcomes as delegates last reported them: each survey asks what came of the mission so
-    far, so a delegate's newest answer replaces their earlier ones instead of adding to them."""
-    members = {a.id for a in data.delegation}
-    surveys = []
-    for number in range(1, max([data.surveys, *(f.survey for f in data.follow_ups)]) + 1):
-        answers = [f for f in data.follow_ups if f.survey == number]
-        surveys.append(
-            {
-                "survey": number,
-                "responses": rate(
-                    sum(f.application_id in members for f in answers), len(members), "delegates"
-                ),
-                **_outcomes(answers),
-            }
-        )
-    latest: dict[uuid.UUID, FollowUpFacts] = {}
-    for answer in sorted(data.follow_ups, key=lambda f: f.survey):
-        latest[answer.application_id] = answer
-    return {
-        "surveys": surveys,
-        "respondents": len(latest),
-        "latest": _outcomes(list(latest.values())),
-    }
-
-
-def _outcomes(answers: Sequence[FollowUpFacts]) -> dict[str, Any]:
-    totals: dict[str, Any] = {name: sum(getattr(f, name) for f in answers) for name in OUTCOMES}
-    revenue = [f.expected_revenue_eur for f in answers if f.expected_revenue_eur is not None]
-    totals["expected_revenue_eur"] = round(sum(revenue), 2) if revenue else None
-    return totals
