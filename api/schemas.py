@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from missionflow.domain.call.applications import ApplicationStatus
 from missionflow.domain.mission.messages import InstantView, SeatCounts
 from missionflow.domain.mission.phases import Phase
-from missionflow.runtime.person_data import ApplicationFields
+from missionflow.runtime.person_data_export import ApplicationFields
 
 NO_NUL = r"^[^\x00]*$"
 """For text that is stored or looked up: PostgreSQL refuses a NUL in text with an error, so

@@ -20,7 +20,7 @@ from missionflow.domain.mission.file import MissionFile
 from missionflow.domain.reporting.feedback import publishable_testimonial
 from missionflow.runtime import meeting_ratings, participants
 from missionflow.runtime.models import Feedback, FollowUpAnswer
-from missionflow.runtime.person_data import FollowUpData
+from missionflow.runtime.person_data_export import FollowUpData
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["feedback"])
 

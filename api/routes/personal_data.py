@@ -26,7 +26,8 @@ from api.routes.audit import actor
 from missionflow.domain.people import Action
 from missionflow.runtime import audit
 from missionflow.runtime.models import Application
-from missionflow.runtime.person_data import PersonData, person_data
+from missionflow.runtime.person_data import person_data
+from missionflow.runtime.person_data_export import PersonData
 
 router = APIRouter(prefix="/missions/{mission_id}", tags=["personal data"])
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from support import eventually, rehearsal
 
-from missionflow.runtime.person_data import PersonData
+from missionflow.runtime.person_data_export import PersonData
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NO_COORDINATOR = {"Authorization": ""}
