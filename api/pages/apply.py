@@ -14,7 +14,6 @@ the confirmation, every later email and the answer page speak it too.
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from iso3166 import countries_by_alpha2
 from starlette.datastructures import FormData, UploadFile
 
 from api.applying import MAX_BODY_BYTES, call_of, colleague_rows, form_fields, take_application
@@ -31,6 +29,7 @@ from api.deps import IntakeDep, MissionRow, SessionDep, SettingsDep
 from api.errors import DATABASE_BUSY, DATABASE_UNAVAILABLE, RETRY_AFTER
 from api.missions import mission_status
 from api.pages import colleague_rows as colleague_fields
+from api.pages.apply_fields import ANCHORS, COUNTRIES, ORGANISATION_TYPES, anchor, label
 from api.pages.rendering import (
     CONFIRMATION_HEADERS,
     FORM_HEADERS,
@@ -39,10 +38,8 @@ from api.pages.rendering import (
     templates,
 )
 from api.updates import Refused, Unavailable
-from missionflow.domain.call.applications import OrganisationType
 from missionflow.domain.mission.call_section import QuestionType
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.mission.languages import localized
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.refusals import CONFLICT, NOT_FOUND
 from missionflow.runtime.i18n import N_, language_name, missing_in, translate, when
@@ -53,48 +50,6 @@ router = APIRouter(tags=["application form"])
 LIVE_STATUS_TIMEOUT = 3.0
 
 
-def _sort_key(name: str) -> str:
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-
-
-COUNTRIES = sorted(
-    ((code, country.apolitical_name) for code, country in countries_by_alpha2.items()),
-    key=lambda item: _sort_key(item[1]),
-)
-ORGANISATION_TYPES = [(kind.value, kind.label) for kind in OrganisationType]
-
-# Where a field's error is shown (and where the error summary links to).
-ANCHORS = {
-    "organisation": "organisation",
-    "organisation_type": f"organisation_type-{OrganisationType.CLUSTER.value}",
-    "country": "country",
-    "city": "city",
-    "website": "website",
-    "contact_name": "contact_name",
-    "contact_email": "contact_email",
-    "sectors": "sector-0",
-    "slide": "slide",
-    "consent": "consent",
-}
-LABELS = {
-    "organisation": N_("Organisation name"),
-    "organisation_type": N_("Type of organisation"),
-    "country": N_("Country"),
-    "city": N_("City"),
-    "website": N_("Website"),
-    "contact_name": N_("Contact person"),
-    "contact_email": N_("Email"),
-    "sectors": N_("Sectors"),
-    "slide": N_("One-slide presentation"),
-    "consent": N_("Consent"),
-}
-# The organisation types' labels (`OrganisationType.label`), translated where they are shown.
-_TYPE_LABELS = (
-    N_("Cluster organisation"),
-    N_("SME"),
-    N_("University or research body"),
-    N_("Other"),
-)
 _ALREADY_APPLIED = N_(
     "This organisation has already applied with this email; use the private link sent to "
     "that address to change the application."
@@ -345,7 +300,7 @@ def _form_page(
     else:
         closed = None
     summary = [
-        (f"#{_anchor(mission, key)}", _label(mission, key, language), message)
+        (f"#{anchor(mission, key)}", label(mission, key, language), message)
         for key, messages in problems.fields.items()
         for message in messages
     ]
@@ -386,22 +341,3 @@ def _kept(form: FormData) -> dict[str, Any]:
     }
     kept["sectors"] = [s.casefold() for s in form.getlist("sectors") if isinstance(s, str)]
     return kept
-
-
-def _anchor(mission: MissionFile, key: str) -> str:
-    if key.startswith("colleagues."):
-        return key  # the input's id
-    if key.startswith("answers."):
-        question = next(q for q in mission.call.questionnaire if f"answers.{q.id}" == key)
-        suffix = "-true" if question.type is QuestionType.BOOLEAN else ""
-        return f"q-{question.id}{suffix}"
-    return ANCHORS[key]
-
-
-def _label(mission: MissionFile, key: str, language: str) -> str:
-    if key.startswith("colleagues."):
-        return colleague_fields.label(key, language)
-    if key.startswith("answers."):
-        text = next(q.text for q in mission.call.questionnaire if f"answers.{q.id}" == key)
-        return localized(text, language)
-    return translate(language, LABELS[key])

@@ -20,7 +20,7 @@ from support import example
 from translation_checks import TRANSLATED, Parsed, html_text, left_in_english
 
 from api.pages.answers import refused
-from api.pages.apply import COUNTRIES, ORGANISATION_TYPES
+from api.pages.apply_fields import COUNTRIES, ORGANISATION_TYPES
 from api.pages.rendering import templates
 from api.schemas import ApplicationCreated
 from api.updates import Refused
