@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from missionflow.domain.instants import describe
     from missionflow.domain.mission import lifecycle
     from missionflow.domain.mission import status as mission_status
-    from missionflow.domain.mission.lifecycle import Milestone
     from missionflow.domain.mission.messages import (
         CancelRequest,
         MissionInput,
@@ -37,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         PhaseRecord,
         RetentionNotice,
     )
+    from missionflow.domain.mission.milestone import Milestone
     from missionflow.domain.mission.phases import Phase
     from missionflow.domain.refusals import CONFLICT, INVALID
     from missionflow.runtime.temporal import MISSION_PHASE

@@ -7,44 +7,19 @@ replays identically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from missionflow.domain.call.deadline import opens_at, reminders
 from missionflow.domain.call.messages import CallProgress
 from missionflow.domain.durations import IsoDuration
-from missionflow.domain.instants import describe, local
 from missionflow.domain.matchmaking import request_policy
 from missionflow.domain.matchmaking import rules as matchmaking
 from missionflow.domain.mission.file import MissionFile
-from missionflow.domain.mission.messages import InstantView
+from missionflow.domain.mission.milestone import Milestone
 from missionflow.domain.mission.phases import Phase
 from missionflow.domain.mission.state import MissionState, PhaseEntry
 from missionflow.domain.selection import seats
 from missionflow.domain.visits import rules as visits
-
-
-@dataclass(frozen=True, slots=True)
-class Milestone:
-    name: str
-    label: str
-    at: datetime
-    zone: str
-    end_of_day: bool = False
-
-    @property
-    def text(self) -> str:
-        return describe(self.at, self.zone, end_of_day=self.end_of_day)
-
-    def view(self) -> InstantView:
-        return InstantView(
-            name=self.name,
-            label=self.label,
-            utc=self.at,
-            local=local(self.at, self.zone).isoformat(),
-            zone=self.zone,
-            text=self.text,
-        )
 
 
 def begin(mission: MissionFile, now: datetime) -> MissionState:
